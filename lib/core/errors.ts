@@ -1,0 +1,59 @@
+/**
+ * Typed errors and the exit codes they map to. Every failure a user can meet ends as one of
+ * these, printed as one line by main.ts.
+ */
+
+/** Exit codes, documented in `defroute --help` and the README. */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  NEEDS_ROOT: 3,
+  NO_GATEWAY: 4,
+} as const;
+export type ExitCode = typeof ExitCode[keyof typeof ExitCode];
+
+/** What went wrong with a routing-table operation, independent of the OS's errno numbering. */
+export type RouteErrorKind =
+  /** EEXIST: the route is already there. */
+  | "exists"
+  /** ESRCH: no such route. */
+  | "not-found"
+  /** ENETUNREACH: the gateway is on no interface. */
+  | "unreachable"
+  /** EPERM/EACCES: changing routes needs root. */
+  | "needs-root"
+  /** EINVAL and friends: the kernel rejected the message. */
+  | "invalid"
+  /** No reply within the deadline. */
+  | "timeout"
+  /** The interface named does not exist. */
+  | "no-interface"
+  /** Anything else (I/O, ENOBUFS, ...). */
+  | "io";
+
+/** A routing-table operation failed. `errno` is the errno *name* ("EEXIST") when there is one. */
+export class RouteTableError extends Error {
+  override readonly name = "RouteTableError";
+  constructor(
+    readonly kind: RouteErrorKind,
+    message: string,
+    readonly errno: string | null = null,
+    readonly syscall: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** A usage error: bad flag, missing value. Exit 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** An error that already knows its exit code and one-line message. */
+export class CliError extends Error {
+  override readonly name = "CliError";
+  constructor(readonly exitCode: ExitCode, message: string) {
+    super(message);
+  }
+}

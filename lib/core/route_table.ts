@@ -1,0 +1,20 @@
+/**
+ * The kernel seam. Three implementations: darwin (PF_ROUTE through FFI), linux (rtnetlink through
+ * FFI) and the in-process XNU simulator used by tests. Core policy code sees only this.
+ */
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
+
+export interface RouteTable {
+  /** Every default route of a family: the global one (if any) and, on macOS, each scoped one. */
+  defaults(family: Family): Promise<DefaultRoute[]>;
+  /** Add a default route. Throws RouteTableError: "exists", "unreachable", "needs-root", ... */
+  add(route: DefaultRoute): Promise<void>;
+  /** Delete a default route (exact match on family + scope/interface). "not-found" if absent. */
+  delete(route: DefaultRoute): Promise<void>;
+  /** Every interface the kernel knows. */
+  interfaces(): Promise<NetInterface[]>;
+  /** Default-route and interface events until `signal` aborts. */
+  events(signal: AbortSignal): AsyncIterable<RouteEvent>;
+  /** Release sockets and library handles. */
+  close(): void;
+}

@@ -1,0 +1,88 @@
+/**
+ * Platform-free vocabulary shared by the CLI, the policies and every RouteTable backend.
+ * Nothing here knows an OS; backends translate their kernel's words into these.
+ */
+
+/** Address family: 4 = IPv4 (AF_INET), 6 = IPv6 (AF_INET6). */
+export type Family = 4 | 6;
+export const FAMILIES: readonly Family[] = [4, 6];
+
+/**
+ * A default route (destination 0.0.0.0/0 or ::/0) as the kernel holds it.
+ *
+ * `scoped` is macOS's RTF_IFSCOPE: an interface-scoped default lives beside the global one and
+ * is never "the default" (reference §5.2). Linux has no scoped defaults: always false there.
+ */
+export interface DefaultRoute {
+  family: Family;
+  /** Gateway address text without zone ("192.168.1.1", "fe80::1"); null for an interface route
+   * (macOS `link#N` gateway, Linux `dev tun0` without `via`). */
+  gateway: string | null;
+  /** Output interface name ("en0"); null when the kernel did not say. */
+  interface: string | null;
+  /** Output interface index; 0 when unknown. */
+  index: number;
+  /** macOS RTF_IFSCOPE. */
+  scoped: boolean;
+  /** Raw kernel flags (RTF_* on macOS, rtm_flags on Linux), kept for display and state. */
+  flags: number;
+  /** Linux route priority (metric); undefined on macOS. */
+  metric?: number;
+}
+
+/** A network interface as the kernel reports it. */
+export interface NetInterface {
+  name: string;
+  index: number;
+  /** Administratively up and running (IFF_UP and IFF_RUNNING where the kernel has it). */
+  up: boolean;
+  /** A tunnel by name or type: utun, ipsec, ppp, tun, wg, gif, stf (see isTunnelName). */
+  tunnel: boolean;
+}
+
+/** One change seen on the kernel's routing channel. */
+export type RouteEvent =
+  | {
+    kind: "route";
+    action: "add" | "delete" | "change";
+    route: DefaultRoute;
+    /** The process that made the change: macOS rtm_pid, Linux netlink sender port when it is a
+     * process id. null when the kernel did it or did not say. */
+    pid: number | null;
+    /** The kernel's error for a failed request echoed on the socket (macOS rtm_errno), by name,
+     * e.g. "EEXIST"; null for a change that happened. */
+    error: string | null;
+  }
+  | {
+    kind: "link";
+    action: "new" | "up" | "down" | "gone";
+    interface: NetInterface;
+  }
+  | {
+    /** The kernel dropped messages (socket buffer overflow): state must be re-read. */
+    kind: "overflow";
+  };
+
+/**
+ * The system's own view of the primary network (macOS: scutil State:/Network/Global/IPv4|6).
+ * Linux has no such source; its PrimarySource returns null.
+ */
+export interface PrimaryInfo {
+  family: Family;
+  router: string | null;
+  interface: string | null;
+  service: string | null;
+}
+
+/** Where the system's idea of the primary router comes from (scutil on macOS). */
+export interface PrimarySource {
+  primary(family: Family): Promise<PrimaryInfo | null>;
+}
+
+/** Interface name prefixes that are tunnels, never a place to restore a default to. */
+const TUNNEL_PREFIXES = ["utun", "ipsec", "ppp", "tun", "tap", "wg", "gif", "stf"] as const;
+
+/** True when an interface name is a tunnel's (utun3, ipsec0, ppp0, tun0, wg0 ...). */
+export function isTunnelName(name: string): boolean {
+  return TUNNEL_PREFIXES.some((prefix) => name.startsWith(prefix));
+}

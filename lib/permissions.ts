@@ -1,0 +1,28 @@
+/**
+ * The Deno permission flags defroute runs with, defined once.
+ *
+ * `deno task compile` bakes exactly these into the binary (permission flags given to
+ * `deno compile` are fixed in the executable), and every test and script that runs the CLI
+ * through `deno run` uses the same list, so the tests exercise the permission set users get.
+ *
+ * Why each one:
+ * - `--allow-ffi`: the routing socket (macOS, libSystem) and rtnetlink (Linux, libc) are reached
+ *   through FFI. FFI is full native access; Deno cannot sandbox it, so the other flags are
+ *   documentation of intent rather than a security boundary.
+ * - `--allow-run`: `/usr/sbin/scutil` on macOS, `launchctl` for `hook install`, and the command
+ *   `defroute run -- CMD` wraps (any program, so the grant cannot be narrowed).
+ * - `--allow-read` / `--allow-write`: the state file, its lock, the launchd plist, log files.
+ * - `--allow-env`: `DEFROUTE_*` overrides (state path, library path for the test harness).
+ * - `--allow-sys`: `Deno.uid()` to know whether we are root, `Deno.hostname()` is not used.
+ * There is deliberately no `--allow-net`: a root tool that edits routes has no business on the
+ * network.
+ */
+export const RUN_PERMISSIONS: readonly string[] = [
+  "--allow-ffi",
+  "--allow-run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--no-prompt",
+];
