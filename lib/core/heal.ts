@@ -1,0 +1,154 @@
+/**
+ * The heal policy of `watch --heal` and `run --heal`, as a pure function of time and
+ * observations: no clock, no kernel, no I/O. heal_loop.ts feeds it and carries out what it says.
+ *
+ * Rules (DESIGN.md "watch [--heal]"):
+ * - Only fill a void: act only when *no* global default exists for a family. A default someone
+ *   installed (configd, a VPN, another healer) is never replaced.
+ * - Grace period: the void must last `graceMs` before a repair. A tunnel that deletes the
+ *   default and re-adds its own within that time (sing-tun's delete-then-add, issue #80) is not
+ *   disturbed. A later event does not restart the clock: the void is measured from when the
+ *   default went missing.
+ * - Rate limit: at most `maxRepairs` attempts per `windowMs` (sliding window), failed attempts
+ *   included, so two healers, or a healer and a VPN that keeps deleting, can never flap fast.
+ *   Reaching the limit is reported once per void.
+ * - A failed attempt (no gateway known, interface not ready) waits a fresh grace period before
+ *   the next one.
+ */
+import type { Family } from "./types.ts";
+
+export interface HealConfig {
+  /** How long a family must have no global default before a repair (ms). */
+  graceMs: number;
+  /** At most this many repair attempts per window. */
+  maxRepairs: number;
+  /** The rate-limit window (ms); "per minute" = 60 000. */
+  windowMs: number;
+}
+
+export const DEFAULT_HEAL_CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
+
+export interface FamilyHealState {
+  /** A global default exists, as last observed. */
+  present: boolean;
+  /** When the global default was first seen missing (ms), null while present. */
+  voidSince: number | null;
+  /** What emptied it, in words, for the repair log ("global default deleted by pid 4711"). */
+  cause: string | null;
+  /** Times of repair attempts still inside the window (ms), oldest first. */
+  attempts: readonly number[];
+  /** The rate limit was already reported for the current void. */
+  limitReported: boolean;
+}
+
+export type HealState = ReadonlyMap<Family, FamilyHealState>;
+
+/** What heal_loop tells the policy. */
+export type HealInput =
+  /** The kernel was (re-)read: whether a global default exists for `family`. */
+  | { kind: "observed"; family: Family; present: boolean; at: number; cause: string }
+  /** A repair was attempted at `at`; `ok` when it left a global default in place. */
+  | { kind: "attempted"; family: Family; ok: boolean; at: number };
+
+/** What the policy tells heal_loop. */
+export type HealDecision =
+  | { kind: "repair"; family: Family; cause: string; voidSince: number }
+  | {
+    kind: "rate-limited";
+    family: Family;
+    cause: string;
+    attempts: number;
+    /** When the oldest attempt leaves the window and a repair may be tried again. */
+    retryAt: number;
+  };
+
+export interface HealStep {
+  state: HealState;
+  decisions: HealDecision[];
+  /** The next time `step` must run even if nothing is observed (ms); null = only on input. */
+  wakeAt: number | null;
+}
+
+/** Start: each family as first observed at `now`. A family already without a global default
+ * starts its void now (so a daemon started after a tunnel broke things repairs it, after grace). */
+export function initialHealState(
+  observed: ReadonlyMap<Family, boolean>,
+  now: number,
+  cause = "no global default at start",
+): HealState {
+  const state = new Map<Family, FamilyHealState>();
+  for (const [family, present] of observed) {
+    state.set(family, {
+      present,
+      voidSince: present ? null : now,
+      cause: present ? null : cause,
+      attempts: [],
+      limitReported: false,
+    });
+  }
+  return state;
+}
+
+/** Fold one input into the state. Families not in the state are ignored. */
+export function applyHealInput(state: HealState, input: HealInput): HealState {
+  const current = state.get(input.family);
+  if (!current) return state;
+  let next: FamilyHealState;
+  if (input.kind === "observed") {
+    if (input.present) {
+      next = { ...current, present: true, voidSince: null, cause: null, limitReported: false };
+    } else if (current.present) {
+      next = { ...current, present: false, voidSince: input.at, cause: input.cause };
+    } else {
+      return state; // still void: the clock keeps running from when it started
+    }
+  } else {
+    next = {
+      ...current,
+      attempts: [...current.attempts, input.at],
+      limitReported: false,
+      // A failure waits a fresh grace period; a success is confirmed by the next observation.
+      voidSince: input.ok || current.voidSince === null ? current.voidSince : input.at,
+    };
+  }
+  const copy = new Map(state);
+  copy.set(input.family, next);
+  return copy;
+}
+
+/** What to do at `now`. */
+export function stepHeal(state: HealState, now: number, config: HealConfig): HealStep {
+  const copy = new Map<Family, FamilyHealState>();
+  const decisions: HealDecision[] = [];
+  let wakeAt: number | null = null;
+  const wake = (at: number) => wakeAt = wakeAt === null ? at : Math.min(wakeAt, at);
+
+  for (const [family, s] of state) {
+    const attempts = s.attempts.filter((t) => t > now - config.windowMs);
+    let next: FamilyHealState = { ...s, attempts };
+    if (!s.present && s.voidSince !== null) {
+      const due = s.voidSince + config.graceMs;
+      const cause = s.cause ?? "no global default";
+      if (now < due) {
+        wake(due);
+      } else if (attempts.length < config.maxRepairs) {
+        decisions.push({ kind: "repair", family, cause, voidSince: s.voidSince });
+      } else {
+        const retryAt = (attempts[0] ?? now) + config.windowMs;
+        wake(retryAt);
+        if (!s.limitReported) {
+          decisions.push({
+            kind: "rate-limited",
+            family,
+            cause,
+            attempts: attempts.length,
+            retryAt,
+          });
+          next = { ...next, limitReported: true };
+        }
+      }
+    }
+    copy.set(family, next);
+  }
+  return { state: copy, decisions, wakeAt };
+}

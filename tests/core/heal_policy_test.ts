@@ -1,0 +1,202 @@
+/**
+ * Table tests of the pure heal policy (lib/core/heal.ts) on a fake clock: each case is a script
+ * of observations, repair attempts and policy steps at given milliseconds, with the decisions
+ * and wake-up time every step must produce.
+ */
+import { assertEquals } from "../assert.ts";
+import {
+  applyHealInput,
+  type HealConfig,
+  type HealState,
+  initialHealState,
+  stepHeal,
+} from "../../lib/core/heal.ts";
+import type { Family } from "../../lib/core/types.ts";
+
+const CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
+
+type Line =
+  | { at: number; observe: Family; present: boolean }
+  | { at: number; attempt: Family; ok: boolean }
+  | { at: number; step: string[]; wakeAt: number | null };
+
+interface Case {
+  name: string;
+  start: [Family, boolean][];
+  config?: Partial<HealConfig>;
+  script: Line[];
+}
+
+const CASES: Case[] = [
+  {
+    name: "a default present all along: nothing to do, no wake-up",
+    start: [[4, true], [6, true]],
+    script: [{ at: 5000, step: [], wakeAt: null }],
+  },
+  {
+    name: "a deleted default is repaired after the grace period and not before",
+    start: [[4, true]],
+    script: [
+      { at: 100, observe: 4, present: false },
+      { at: 100, step: [], wakeAt: 1100 },
+      { at: 1099, step: [], wakeAt: 1100 },
+      { at: 1100, step: ["repair 4 since 100"], wakeAt: null },
+    ],
+  },
+  {
+    name: "a default re-added within the grace period is not disturbed (sing-tun delete+add)",
+    start: [[4, true]],
+    script: [
+      { at: 100, observe: 4, present: false },
+      { at: 100, step: [], wakeAt: 1100 },
+      { at: 400, observe: 4, present: true },
+      { at: 1100, step: [], wakeAt: null },
+      { at: 9000, step: [], wakeAt: null },
+    ],
+  },
+  {
+    name: "more events during a void do not restart the grace clock",
+    start: [[4, true]],
+    script: [
+      { at: 0, observe: 4, present: false },
+      { at: 600, observe: 4, present: false },
+      { at: 900, observe: 4, present: false },
+      { at: 1000, step: ["repair 4 since 0"], wakeAt: null },
+    ],
+  },
+  {
+    name: "no default at start: the void starts at start and is repaired after grace",
+    start: [[4, false], [6, true]],
+    script: [
+      { at: 0, step: [], wakeAt: 1000 },
+      { at: 1000, step: ["repair 4 since 0"], wakeAt: null },
+    ],
+  },
+  {
+    name: "families are independent",
+    start: [[4, true], [6, true]],
+    script: [
+      { at: 0, observe: 6, present: false },
+      { at: 500, observe: 4, present: false },
+      { at: 1000, step: ["repair 6 since 0"], wakeAt: 1500 },
+      { at: 1500, step: ["repair 4 since 500", "repair 6 since 0"], wakeAt: null },
+    ],
+  },
+  {
+    name: "the rate limit stops repairs, is reported once, and frees up after the window",
+    start: [[4, true]],
+    config: { maxRepairs: 2 },
+    script: [
+      { at: 0, observe: 4, present: false },
+      { at: 1000, step: ["repair 4 since 0"], wakeAt: null },
+      { at: 1000, attempt: 4, ok: true },
+      { at: 1001, observe: 4, present: true },
+      { at: 2000, observe: 4, present: false },
+      { at: 3000, step: ["repair 4 since 2000"], wakeAt: null },
+      { at: 3000, attempt: 4, ok: true },
+      { at: 3001, observe: 4, present: true },
+      { at: 4000, observe: 4, present: false },
+      { at: 5000, step: ["rate-limited 4 after 2 until 61000"], wakeAt: 61000 },
+      { at: 6000, step: [], wakeAt: 61000 },
+      { at: 60_999, step: [], wakeAt: 61000 },
+      { at: 61_000, step: ["repair 4 since 4000"], wakeAt: null },
+    ],
+  },
+  {
+    name: "a failed attempt counts against the limit and waits a fresh grace period",
+    start: [[4, false]],
+    script: [
+      { at: 1000, step: ["repair 4 since 0"], wakeAt: null },
+      { at: 1200, attempt: 4, ok: false },
+      { at: 1300, step: [], wakeAt: 2200 },
+      { at: 2200, step: ["repair 4 since 1200"], wakeAt: null },
+      { at: 2200, attempt: 4, ok: false },
+      { at: 3200, step: ["repair 4 since 2200"], wakeAt: null },
+      { at: 3200, attempt: 4, ok: false },
+      { at: 4200, step: ["rate-limited 4 after 3 until 61200"], wakeAt: 61200 },
+    ],
+  },
+  {
+    name: "a zero grace repairs at once",
+    start: [[4, true]],
+    config: { graceMs: 0 },
+    script: [
+      { at: 7, observe: 4, present: false },
+      { at: 7, step: ["repair 4 since 7"], wakeAt: null },
+    ],
+  },
+  {
+    name: "a family not watched is ignored",
+    start: [[4, true]],
+    script: [
+      { at: 0, observe: 6, present: false },
+      { at: 5000, step: [], wakeAt: null },
+    ],
+  },
+];
+
+function run(c: Case): void {
+  const config = { ...CONFIG, ...c.config };
+  let state: HealState = initialHealState(new Map(c.start), 0);
+  for (const line of c.script) {
+    if ("observe" in line) {
+      state = applyHealInput(state, {
+        kind: "observed",
+        family: line.observe,
+        present: line.present,
+        at: line.at,
+        cause: `event at ${line.at}`,
+      });
+    } else if ("attempt" in line) {
+      state = applyHealInput(state, {
+        kind: "attempted",
+        family: line.attempt,
+        ok: line.ok,
+        at: line.at,
+      });
+    } else {
+      const result = stepHeal(state, line.at, config);
+      state = result.state;
+      const got = result.decisions.map((d) =>
+        d.kind === "repair"
+          ? `repair ${d.family} since ${d.voidSince}`
+          : `rate-limited ${d.family} after ${d.attempts} until ${d.retryAt}`
+      ).sort();
+      assertEquals({ at: line.at, decisions: got, wakeAt: result.wakeAt }, {
+        at: line.at,
+        decisions: line.step,
+        wakeAt: line.wakeAt,
+      });
+    }
+  }
+}
+
+for (const c of CASES) {
+  Deno.test(`heal policy: ${c.name}`, () => run(c));
+}
+
+Deno.test("heal policy: the repair carries the event that caused the void", () => {
+  let state = initialHealState(new Map([[4, true]]), 0);
+  state = applyHealInput(state, {
+    kind: "observed",
+    family: 4,
+    present: false,
+    at: 10,
+    cause: "global default deleted by pid 4711 (sing-box)",
+  });
+  const { decisions } = stepHeal(state, 2000, CONFIG);
+  assertEquals(decisions, [{
+    kind: "repair",
+    family: 4,
+    cause: "global default deleted by pid 4711 (sing-box)",
+    voidSince: 10,
+  }]);
+});
+
+Deno.test("heal policy: stepping does not mutate the state it was given", () => {
+  const state = initialHealState(new Map([[4, false]]), 0);
+  const before = JSON.stringify([...state]);
+  stepHeal(state, 100_000, { ...CONFIG, maxRepairs: 0 });
+  applyHealInput(state, { kind: "attempted", family: 4, ok: false, at: 5 });
+  assertEquals(JSON.stringify([...state]), before);
+});
