@@ -1,0 +1,255 @@
+/**
+ * The event loop behind `watch` and the monitor `run` keeps while CMD runs: read the kernel's
+ * default-route and interface events, report each one, re-read the table when something that
+ * matters changed, remember the last good default, and (with heal) carry out what the pure
+ * policy in heal.ts decides.
+ *
+ * Why re-read instead of trusting event contents: Linux may hold several global defaults with
+ * different metrics (deleting one leaves no void), and after an "overflow" (the kernel dropped
+ * messages, reference §9 item 5) the events alone are incomplete. One defaults() read per
+ * change is cheap; route changes are rare.
+ *
+ * Shutdown: aborting `signal` ends the loop at once. The backend's events() iterator is handed
+ * the same signal and is not awaited past that, so a backend blocked in a read can never keep
+ * the loop hanging.
+ */
+import type { RouteTable } from "./route_table.ts";
+import type { DefaultRoute, Family, RouteEvent } from "./types.ts";
+import { isTunnelName } from "./types.ts";
+import {
+  applyHealInput,
+  type HealConfig,
+  type HealDecision,
+  type HealState,
+  initialHealState,
+  stepHeal,
+} from "./heal.ts";
+import { formatEventText } from "./event_log.ts";
+
+/** The log lines the loop writes itself (Output satisfies it). */
+export interface LoopLog {
+  announce(line: string): void;
+  info(line: string): void;
+  debug(line: string): void;
+  warn(line: string): void;
+}
+
+export interface HealOptions {
+  config: HealConfig;
+  /**
+   * Put a global default back for `family` (restoreDefaults: re-derives the gateway at repair
+   * time). `cause` is the event that emptied it, for the log. Resolves true when a global
+   * default is in place afterwards; throws or resolves false when it could not.
+   */
+  repair(family: Family, cause: string): Promise<boolean>;
+}
+
+export interface MonitorOptions {
+  table: RouteTable;
+  families: readonly Family[];
+  signal: AbortSignal;
+  log: LoopLog;
+  /** Every event of a watched family (and every link/overflow event), as it arrives. */
+  onEvent?(event: RouteEvent): void;
+  /** Words for an event in the repair log; defaults to formatEventText without names. */
+  describe?(event: RouteEvent): string;
+  /** Repair a void after the grace period. Without it the loop only monitors. */
+  heal?: HealOptions;
+  /** Called when a global default on a live, non-tunnel interface appears (watch records it
+   * as the last good default in the state file). Errors are logged, not fatal. */
+  onGoodDefault?(route: DefaultRoute): Promise<void> | void;
+  /** Called after each heal decision is carried out (tests and `run` count repairs). */
+  onDecision?(decision: HealDecision, outcome: "repaired" | "failed" | "skipped" | null): void;
+  /** Milliseconds clock; Date.now unless a test supplies one. */
+  now?(): number;
+}
+
+/** The global (unscoped) defaults among a family's defaults (reference §5.2: scoped ones are
+ * never "the default"). */
+export function globalDefaults(routes: readonly DefaultRoute[]): DefaultRoute[] {
+  return routes.filter((r) => !r.scoped);
+}
+
+/** Queue between the backend's iterator and the loop, so the loop can also wait on timers. */
+class EventPump {
+  readonly queue: RouteEvent[] = [];
+  failure: unknown = null;
+  done = false;
+  #wake: (() => void) | null = null;
+
+  constructor(private readonly iterator: AsyncIterator<RouteEvent>) {}
+
+  async run(): Promise<void> {
+    try {
+      while (true) {
+        const next = await this.iterator.next();
+        if (next.done) break;
+        this.queue.push(next.value);
+        this.#notify();
+      }
+    } catch (error) {
+      this.failure = error;
+    } finally {
+      this.done = true;
+      this.#notify();
+    }
+  }
+
+  /** Resolve when an event is queued, the pump ends, `deadline` passes or `signal` aborts. */
+  wait(deadlineMs: number | null, now: number, signal: AbortSignal): Promise<void> {
+    if (this.queue.length > 0 || this.done || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        signal.removeEventListener("abort", finish);
+        this.#wake = null;
+        resolve();
+      };
+      this.#wake = finish;
+      signal.addEventListener("abort", finish, { once: true });
+      if (deadlineMs !== null) timer = setTimeout(finish, Math.max(0, deadlineMs - now));
+    });
+  }
+
+  #notify(): void {
+    this.#wake?.();
+  }
+}
+
+/** Run until `signal` aborts (resolves) or the event stream fails (rejects). */
+export async function runMonitor(options: MonitorOptions): Promise<void> {
+  const { table, families, signal, log } = options;
+  const now = options.now ?? Date.now;
+  const describe = options.describe ?? ((e: RouteEvent) => formatEventText(e));
+  const goodSeen = new Map<Family, string>();
+
+  // Subscribe before the first read, so no change between the read and the subscription is
+  // lost.
+  const iterator = table.events(signal)[Symbol.asyncIterator]();
+  const pump = new EventPump(iterator);
+  const pumping = pump.run();
+
+  /** Read a family's defaults; returns whether a global default exists. */
+  const readFamily = async (family: Family): Promise<boolean> => {
+    const globals = globalDefaults(await table.defaults(family));
+    if (globals.length > 0 && options.onGoodDefault) await noteGoodDefault(family, globals);
+    return globals.length > 0;
+  };
+
+  const noteGoodDefault = async (family: Family, globals: DefaultRoute[]) => {
+    const names = globals.map((r) => r.interface).filter((n): n is string => n !== null);
+    if (names.every(isTunnelName)) return;
+    const live = new Set(
+      (await table.interfaces()).filter((i) => i.up && !i.tunnel).map((i) => i.name),
+    );
+    const good = globals.find((r) =>
+      r.interface !== null && live.has(r.interface) && !isTunnelName(r.interface)
+    );
+    if (!good) return;
+    const key = `${good.gateway}|${good.interface}|${good.index}`;
+    if (goodSeen.get(family) === key) return;
+    goodSeen.set(family, key);
+    try {
+      await options.onGoodDefault?.(good);
+    } catch (error) {
+      log.warn(`could not record the last good default: ${messageOf(error)}`);
+    }
+  };
+
+  const initial = new Map<Family, boolean>();
+  for (const family of families) initial.set(family, await readFamily(family));
+  let state: HealState = initialHealState(initial, now());
+
+  const observe = async (family: Family, cause: string) => {
+    const present = await readFamily(family);
+    state = applyHealInput(state, { kind: "observed", family, present, at: now(), cause });
+  };
+
+  const carryOut = async (decision: HealDecision, heal: HealOptions) => {
+    if (decision.kind === "rate-limited") {
+      log.warn(
+        `not repairing the IPv${decision.family} default: ${decision.attempts} repairs in the ` +
+          `last ${Math.round(heal.config.windowMs / 1000)} s (--max-repairs); next try at ` +
+          new Date(decision.retryAt).toISOString(),
+      );
+      options.onDecision?.(decision, null);
+      return;
+    }
+    // Only fill a void: look again right before acting; someone may have filled it already.
+    if (await readFamily(decision.family)) {
+      state = applyHealInput(state, {
+        kind: "observed",
+        family: decision.family,
+        present: true,
+        at: now(),
+        cause: "",
+      });
+      log.debug(`IPv${decision.family} default came back on its own; no repair`);
+      options.onDecision?.(decision, "skipped");
+      return;
+    }
+    const seconds = ((now() - decision.voidSince) / 1000).toFixed(1);
+    log.info(
+      `no global IPv${decision.family} default for ${seconds} s (${decision.cause}); repairing`,
+    );
+    let ok = false;
+    try {
+      ok = await heal.repair(decision.family, decision.cause);
+    } catch (error) {
+      log.warn(`repair of the IPv${decision.family} default failed: ${messageOf(error)}`);
+    }
+    state = applyHealInput(state, { kind: "attempted", family: decision.family, ok, at: now() });
+    await observe(decision.family, decision.cause);
+    options.onDecision?.(decision, ok ? "repaired" : "failed");
+  };
+
+  try {
+    while (!signal.aborted) {
+      let wakeAt: number | null = null;
+      if (options.heal) {
+        const step = stepHeal(state, now(), options.heal.config);
+        state = step.state;
+        for (const decision of step.decisions) {
+          if (signal.aborted) break;
+          await carryOut(decision, options.heal);
+        }
+        // Carrying out decisions changed the state (a failure starts a fresh grace period):
+        // ask again for the next wake-up.
+        wakeAt = step.decisions.length > 0
+          ? stepHeal(state, now(), options.heal.config).wakeAt
+          : step.wakeAt;
+      }
+      await pump.wait(wakeAt, now(), signal);
+      if (signal.aborted) break;
+      const events = pump.queue.splice(0);
+      for (const event of events) await handle(event);
+      if (pump.done && pump.queue.length === 0) {
+        if (pump.failure !== null) throw pump.failure;
+        if (!signal.aborted) throw new Error("the kernel's route event stream ended");
+      }
+    }
+  } finally {
+    // Do not await the pump: a backend that ignores the signal must not hang shutdown.
+    pumping.catch(() => {});
+    iterator.return?.().catch(() => {});
+  }
+
+  async function handle(event: RouteEvent): Promise<void> {
+    if (event.kind === "route" && !families.includes(event.route.family)) return;
+    options.onEvent?.(event);
+    if (event.kind === "route") {
+      if (event.error !== null) return; // a failed request changed nothing (reference §5.1)
+      await observe(event.route.family, describe(event));
+    } else {
+      // Overflow: events were lost. Link changes: Linux drops an interface's IPv4 routes when it
+      // goes down without sending RTM_DELROUTE, and a default on an interface that just came up
+      // is now a good default. Either way, read the table again.
+      for (const family of families) await observe(family, describe(event));
+    }
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

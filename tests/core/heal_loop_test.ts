@@ -1,0 +1,220 @@
+/**
+ * The heal loop (lib/core/heal_loop.ts) against an in-memory RouteTable: events reported with
+ * their pid, repairs after the grace period only, no repair when a default came back, the rate
+ * limit, overflow re-reads, the last-good-default hook and clean shutdown.
+ */
+import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
+import { type MonitorOptions, runMonitor } from "../../lib/core/heal_loop.ts";
+import type { HealDecision } from "../../lib/core/heal.ts";
+import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
+import { FakeRouteTable, link, route, until } from "./heal_fake_table.ts";
+
+const EN0 = route(4, "192.168.1.1", "en0", 4);
+const UTUN = route(4, "10.0.0.1", "utun3", 9);
+
+function setup(routes: DefaultRoute[] = [EN0]) {
+  const table = new FakeRouteTable(routes, [link("en0", 4), link("utun3", 9, true, true)]);
+  const events: RouteEvent[] = [];
+  const log: string[] = [];
+  const repairs: { family: Family; cause: string; at: number }[] = [];
+  const decisions: [HealDecision, string | null][] = [];
+  const good: DefaultRoute[] = [];
+  const controller = new AbortController();
+  const options = (extra: Partial<MonitorOptions> = {}): MonitorOptions => ({
+    table,
+    families: [4],
+    signal: controller.signal,
+    log: {
+      announce: (l) => log.push(`[#] ${l}`),
+      info: (l) => log.push(l),
+      debug: (l) => log.push(`debug: ${l}`),
+      warn: (l) => log.push(`warn: ${l}`),
+    },
+    onEvent: (e) => events.push(e),
+    onDecision: (d, outcome) => decisions.push([d, outcome]),
+    onGoodDefault: (r) => {
+      good.push(r);
+    },
+    ...extra,
+  });
+  const repair = async (family: Family, cause: string) => {
+    repairs.push({ family, cause, at: Date.now() });
+    await table.add(EN0);
+    return true;
+  };
+  return { table, events, log, repairs, decisions, good, controller, options, repair };
+}
+
+Deno.test("monitor: reports every default-route change with the pid that made it", async () => {
+  const t = setup();
+  const done = runMonitor(t.options());
+  await until(() => t.table.listeners === 1);
+  await t.table.deleteAs(EN0, 4711);
+  await t.table.addAs(route(4, "10.0.0.1", "utun3", 9, true), 4711);
+  await until(() => t.events.length === 2);
+  t.controller.abort();
+  await done;
+  assertEquals(
+    t.events.map((e) => e.kind === "route" ? `${e.action} ${e.pid} ${e.route.scoped}` : e.kind),
+    ["delete 4711 false", "add 4711 true"],
+  );
+  assertEquals(t.table.listeners, 0, "the event stream is closed on abort");
+  assertEquals(t.table.calls, [], "monitoring alone changes nothing");
+});
+
+Deno.test("monitor: events of an unwatched family are not reported", async () => {
+  const t = setup([EN0, route(6, "fe80::1", "en0", 4)]);
+  const done = runMonitor(t.options());
+  await until(() => t.table.listeners === 1);
+  await t.table.deleteAs(route(6, null, "en0", 4), 77);
+  await t.table.deleteAs(EN0, 78);
+  await until(() => t.events.length === 1);
+  t.controller.abort();
+  await done;
+  assertEquals(t.events.length, 1);
+  const only = t.events[0];
+  assert(only?.kind === "route" && only.route.family === 4 && only.pid === 78);
+});
+
+Deno.test("heal: a deleted default is repaired after the grace period, citing the event", async () => {
+  const t = setup();
+  const graceMs = 40;
+  const done = runMonitor(
+    t.options({ heal: { config: { graceMs, maxRepairs: 3, windowMs: 60_000 }, repair: t.repair } }),
+  );
+  await until(() => t.table.listeners === 1);
+  const deletedAt = Date.now();
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.repairs.length === 1 && t.decisions.length === 1);
+  t.controller.abort();
+  await done;
+  const repair = t.repairs[0];
+  assert(repair);
+  assert(repair.at - deletedAt >= graceMs, "not repaired before the grace period ended");
+  assertMatch(repair.cause, /global default deleted by pid 4711/);
+  assertEquals(t.decisions[0]?.[1], "repaired");
+  assertEquals([...t.table.routes.values()], [EN0]);
+  assert(t.log.some((l) => /no global IPv4 default for .* s \(global default deleted/.test(l)));
+});
+
+Deno.test("heal: a default replaced within the grace period is left alone", async () => {
+  const t = setup();
+  const done = runMonitor(
+    t.options({
+      heal: { config: { graceMs: 50, maxRepairs: 3, windowMs: 60_000 }, repair: t.repair },
+    }),
+  );
+  await until(() => t.table.listeners === 1);
+  // sing-tun-like: delete the global default and put a tunnel's in its place at once.
+  await t.table.deleteAs(EN0, 4711);
+  await t.table.addAs(UTUN, 4711);
+  await until(() => t.events.length === 2);
+  await new Promise((r) => setTimeout(r, 300)); // well past the grace period
+  t.controller.abort();
+  await done;
+  assertEquals(t.repairs, []);
+  assertEquals([...t.table.routes.values()], [UTUN], "the tunnel's default is not replaced");
+  assertEquals(t.table.calls, []);
+});
+
+Deno.test("heal: stops after its rate limit and says so once", async () => {
+  const t = setup();
+  const done = runMonitor(
+    t.options({
+      heal: { config: { graceMs: 10, maxRepairs: 2, windowMs: 60_000 }, repair: t.repair },
+    }),
+  );
+  await until(() => t.table.listeners === 1);
+  for (let i = 1; i <= 2; i++) {
+    await t.table.deleteAs(EN0, 4711);
+    await until(() => t.repairs.length === i && t.table.routes.size === 1);
+  }
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.decisions.some(([d]) => d.kind === "rate-limited"));
+  await new Promise((r) => setTimeout(r, 100));
+  t.controller.abort();
+  await done;
+  assertEquals(t.repairs.length, 2);
+  assertEquals(t.table.routes.size, 0, "the third void is not repaired");
+  assertEquals(
+    t.log.filter((l) => /warn: not repairing the IPv4 default: 2 repairs/.test(l)).length,
+    1,
+  );
+});
+
+Deno.test("heal: a failed repair is logged and tried again after a fresh grace", async () => {
+  const t = setup([]);
+  let calls = 0;
+  const done = runMonitor(
+    t.options({
+      heal: {
+        config: { graceMs: 10, maxRepairs: 5, windowMs: 60_000 },
+        repair: async () => {
+          calls++;
+          if (calls === 1) throw new Error("no gateway known");
+          await t.table.add(EN0);
+          return true;
+        },
+      },
+    }),
+  );
+  await until(() => t.table.routes.size === 1);
+  t.controller.abort();
+  await done;
+  assertEquals(calls, 2);
+  assert(t.log.some((l) => l === "warn: repair of the IPv4 default failed: no gateway known"));
+  assertEquals(t.decisions.map(([, o]) => o), ["failed", "repaired"]);
+});
+
+Deno.test("heal: an overflow makes the loop re-read the table and find the void", async () => {
+  const t = setup();
+  const done = runMonitor(
+    t.options({
+      heal: { config: { graceMs: 0, maxRepairs: 3, windowMs: 60_000 }, repair: t.repair },
+    }),
+  );
+  await until(() => t.table.listeners === 1);
+  t.table.routes.clear(); // lost silently: the kernel dropped the message
+  t.table.emit({ kind: "overflow" });
+  await until(() => t.repairs.length === 1);
+  t.controller.abort();
+  await done;
+  assertMatch(t.repairs[0]?.cause ?? "", /dropped routing messages/);
+});
+
+Deno.test("monitor: records a global default on a live non-tunnel interface, not a tunnel's", async () => {
+  const t = setup();
+  const done = runMonitor(t.options());
+  await until(() => t.good.length === 1);
+  await t.table.deleteAs(EN0, 50);
+  await t.table.addAs(UTUN, 50);
+  await t.table.deleteAs(UTUN, 50);
+  const wifi2 = route(4, "172.16.0.1", "en0", 4);
+  await t.table.addAs(wifi2, 51);
+  await until(() => t.good.length === 2);
+  t.controller.abort();
+  await done;
+  assertEquals(t.good, [EN0, wifi2]);
+});
+
+Deno.test("monitor: a failing event stream ends the loop with the error", async () => {
+  const t = setup();
+  t.table.events = () => ({
+    [Symbol.asyncIterator]: () => ({
+      next: () => Promise.reject(new Error("recv: EBADF")),
+    }),
+  });
+  await assertRejects(() => runMonitor(t.options()), /recv: EBADF/);
+});
+
+Deno.test("monitor: abort ends the loop even if the backend never returns from a read", async () => {
+  const t = setup();
+  t.table.events = () => ({
+    [Symbol.asyncIterator]: () => ({ next: () => new Promise(() => {}) }),
+  });
+  const done = runMonitor(t.options());
+  await new Promise((r) => setTimeout(r, 20));
+  t.controller.abort();
+  await done; // resolves: nothing awaited the hung read
+  assertEquals(t.events, []);
+});
