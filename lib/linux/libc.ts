@@ -1,0 +1,247 @@
+/**
+ * The only Deno.dlopen of glibc: just enough of the socket API to speak rtnetlink.
+ *
+ * Every call that returns -1 becomes a LibcError carrying the syscall and the errno *name*,
+ * read through __errno_location right after the failing synchronous call (reference §7.4: errno
+ * has no Deno API and is thread-local, so only synchronous calls get a trustworthy errno).
+ * Reads never block the event loop: recv always uses MSG_DONTWAIT, and waiting is done by a
+ * `nonblocking` poll(2) with a timeout, so a pending wait always ends (reference §7.4).
+ */
+import { AF_NETLINK, errnoName, NETLINK_ROUTE } from "./netlink_message.ts";
+
+/** glibc by its soname; dlopen finds it in the loader's default paths. */
+export const LIBC_PATH = "libc.so.6";
+
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+const MSG_DONTWAIT = 0x40;
+const POLLIN = 0x1;
+const EAGAIN = 11;
+const EINTR = 4;
+
+const SYMBOLS = {
+  socket: {
+    // int socket(int domain, int type, int protocol)
+    parameters: [
+      "i32", // int domain
+      "i32", // int type
+      "i32", // int protocol
+    ],
+    result: "i32",
+  },
+  bind: {
+    // int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen)
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const struct sockaddr *addr (struct sockaddr_nl, 12 bytes)
+      "u32", // socklen_t addrlen
+    ],
+    result: "i32",
+  },
+  sendto: {
+    // ssize_t sendto(int sockfd, const void *buf, size_t len, int flags,
+    //                const struct sockaddr *dest_addr, socklen_t addrlen)
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // const void *buf
+      "usize", // size_t len
+      "i32", // int flags
+      "buffer", // const struct sockaddr *dest_addr
+      "u32", // socklen_t addrlen
+    ],
+    result: "isize",
+  },
+  recv: {
+    // ssize_t recv(int sockfd, void *buf, size_t len, int flags)
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // void *buf
+      "usize", // size_t len
+      "i32", // int flags
+    ],
+    result: "isize",
+  },
+  poll: {
+    // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+    parameters: [
+      "buffer", // struct pollfd *fds ({int fd; short events; short revents}, 8 bytes each)
+      "u64", // nfds_t nfds (unsigned long)
+      "i32", // int timeout (milliseconds)
+    ],
+    result: "i32",
+    // Runs on a blocking-pool thread and returns a Promise; the timeout bounds it.
+    nonblocking: true,
+  },
+  setsockopt: {
+    // int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen)
+    parameters: [
+      "i32", // int sockfd
+      "i32", // int level
+      "i32", // int optname
+      "buffer", // const void *optval
+      "u32", // socklen_t optlen
+    ],
+    result: "i32",
+  },
+  getsockname: {
+    // int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen)
+    parameters: [
+      "i32", // int sockfd
+      "buffer", // struct sockaddr *addr
+      "buffer", // socklen_t *addrlen
+    ],
+    result: "i32",
+  },
+  close: {
+    // int close(int fd)
+    parameters: [
+      "i32", // int fd
+    ],
+    result: "i32",
+  },
+  __errno_location: {
+    // int *__errno_location(void)
+    parameters: [],
+    result: "pointer",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+let library: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
+let users = 0;
+
+function libc(): Libc {
+  if (!library) library = Deno.dlopen(LIBC_PATH, SYMBOLS);
+  return library.symbols;
+}
+
+/** A failed libc call: which syscall, and errno by name ("EPERM") and number. */
+export class LibcError extends Error {
+  override readonly name = "LibcError";
+  constructor(readonly syscall: string, readonly errno: number) {
+    super(errno === 0 ? `${syscall} failed` : `${syscall}: ${errnoName(errno)}`);
+  }
+  get errnoName(): string {
+    return errnoName(this.errno);
+  }
+}
+
+function lastErrno(): number {
+  const pointer = libc().__errno_location();
+  return pointer ? new Deno.UnsafePointerView(pointer).getInt32(0) : 0;
+}
+
+function check(syscall: string, result: number | bigint): number {
+  if (Number(result) === -1) throw new LibcError(syscall, lastErrno());
+  return Number(result);
+}
+
+/** struct sockaddr_nl {sa_family_t nl_family; u16 pad; u32 nl_pid; u32 nl_groups} */
+function sockaddrNl(groups: number): Uint8Array {
+  const address = new Uint8Array(12);
+  const view = new DataView(address.buffer);
+  view.setUint16(0, AF_NETLINK, true);
+  view.setUint32(4, 0, true); // nl_pid 0: the kernel (as destination) / autobind (in bind)
+  view.setUint32(8, groups >>> 0, true);
+  return address;
+}
+
+/**
+ * One NETLINK_ROUTE socket. `groups` subscribes to multicast groups (RTMGRP_*) for events;
+ * 0 makes a plain request socket.
+ */
+export class NetlinkSocket implements Disposable {
+  readonly fd: number;
+  #closed = false;
+  #receiveBuffer = new Uint8Array(64 * 1024);
+
+  constructor(groups = 0, receiveBufferBytes = 0) {
+    const symbols = libc();
+    users++;
+    try {
+      this.fd = check(
+        "socket",
+        symbols.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE),
+      );
+    } catch (error) {
+      releaseLibrary();
+      throw error;
+    }
+    try {
+      if (receiveBufferBytes > 0) {
+        const value = new Int32Array([receiveBufferBytes]);
+        check("setsockopt", symbols.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, value, 4));
+      }
+      const address = sockaddrNl(groups);
+      check("bind", symbols.bind(this.fd, address, address.length));
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** The port id the kernel bound this socket to (nlmsg_pid of our requests as it sees them). */
+  portId(): number {
+    const address = new Uint8Array(12);
+    const length = new Uint32Array([12]);
+    check("getsockname", libc().getsockname(this.fd, address, length));
+    return new DataView(address.buffer).getUint32(4, true);
+  }
+
+  /** Send one request to the kernel. */
+  send(message: Uint8Array): void {
+    const kernel = sockaddrNl(0);
+    const sent = check(
+      "sendto",
+      libc().sendto(this.fd, message, BigInt(message.length), 0, kernel, kernel.length),
+    );
+    if (sent !== message.length) throw new LibcError("sendto", 5 /* EIO: short write */);
+  }
+
+  /** One datagram if one is queued, else null. Never blocks (MSG_DONTWAIT). */
+  receiveNow(): Uint8Array | null {
+    const buffer = this.#receiveBuffer;
+    const result = Number(libc().recv(this.fd, buffer, BigInt(buffer.length), MSG_DONTWAIT));
+    if (result === -1) {
+      const errno = lastErrno();
+      if (errno === EAGAIN || errno === EINTR) return null;
+      throw new LibcError("recv", errno);
+    }
+    return buffer.slice(0, result);
+  }
+
+  /** Wait up to `timeoutMs` for data; true when readable. The wait runs off the main thread. */
+  async readable(timeoutMs: number): Promise<boolean> {
+    const pollfd = new Uint8Array(8);
+    const view = new DataView(pollfd.buffer);
+    view.setInt32(0, this.fd, true);
+    view.setInt16(4, POLLIN, true);
+    const ready = await libc().poll(pollfd, 1n, Math.max(0, Math.floor(timeoutMs)));
+    // errno of a nonblocking call is another thread's (reference §7.4): report poll failures
+    // without a name rather than a wrong one.
+    if (ready === -1) throw new LibcError("poll", 0);
+    return ready > 0 && (view.getInt16(6, true) & POLLIN) !== 0;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    libc().close(this.fd);
+    releaseLibrary();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function releaseLibrary(): void {
+  users--;
+  if (users === 0 && library) {
+    library.close();
+    library = null;
+  }
+}

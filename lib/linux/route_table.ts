@@ -1,0 +1,402 @@
+/**
+ * The Linux RouteTable: rtnetlink (NETLINK_ROUTE) through libc FFI. It exists so the whole tool
+ * runs end to end on a real kernel in network namespaces (tests/linux), and it is a usable
+ * backend on Linux hosts too.
+ *
+ * Linux has no scoped defaults (macOS RTF_IFSCOPE, reference §5.2): `scoped` is always false and
+ * "the default" of a family is any unicast default in the main table; several may coexist with
+ * different metrics, and all of them are returned, lowest metric first.
+ */
+import type { RouteTable } from "../core/route_table.ts";
+import { type RouteErrorKind, RouteTableError } from "../core/errors.ts";
+import {
+  type DefaultRoute,
+  type Family,
+  isTunnelName,
+  type NetInterface,
+  type RouteEvent,
+} from "../core/types.ts";
+import { LibcError, NetlinkSocket } from "./libc.ts";
+import {
+  addressBytes,
+  addressText,
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  ARPHRD_NONE,
+  decodeMessages,
+  type DefaultRouteRequest,
+  encodeAddDefaultRoute,
+  encodeDeleteDefaultRoute,
+  encodeLinkDumpRequest,
+  encodeRouteDumpRequest,
+  errnoName,
+  IFF_LOWER_UP,
+  IFF_RUNNING,
+  IFF_UP,
+  type LinkFields,
+  type NetlinkMessage,
+  NLM_F_REPLACE,
+  type RouteFields,
+  RT_TABLE_MAIN,
+  RTM_DELLINK,
+  RTM_DELROUTE,
+  RTM_F_CLONED,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  RTMGRP_IPV4_ROUTE,
+  RTMGRP_IPV6_ROUTE,
+  RTMGRP_LINK,
+  RTN_UNICAST,
+} from "./netlink_message.ts";
+
+export interface LinuxRouteTableOptions {
+  /** How long a request may wait for the kernel's answer. */
+  timeoutMs?: number;
+}
+
+/** Open the rtnetlink backend. The socket is created on first use, so `--help` needs no FFI. */
+export function openLinuxRouteTable(options: LinuxRouteTableOptions = {}): RouteTable {
+  return new LinuxRouteTable(options.timeoutMs ?? 3000);
+}
+
+/** errno from NLMSG_ERROR (or a syscall) -> what it means to a caller. */
+export function errorKindOf(errno: string): RouteErrorKind {
+  switch (errno) {
+    case "EEXIST":
+      return "exists";
+    case "ESRCH":
+    case "ENOENT":
+      return "not-found";
+    case "ENETUNREACH":
+    case "EHOSTUNREACH":
+      return "unreachable";
+    case "EPERM":
+    case "EACCES":
+      return "needs-root";
+    case "EINVAL":
+    case "ERANGE":
+    case "EAFNOSUPPORT":
+      return "invalid";
+    case "ENODEV":
+      return "no-interface";
+    default:
+      return "io";
+  }
+}
+
+const MEANING: Partial<Record<RouteErrorKind, string>> = {
+  "exists": "such a route already exists",
+  "not-found": "no such route",
+  "unreachable": "the gateway is not reachable on any interface",
+  "needs-root": "changing routes needs root (CAP_NET_ADMIN)",
+  "invalid": "the kernel rejected the request",
+  "no-interface": "no such interface",
+};
+
+/** `default via 10.0.0.1 dev eth0 metric 100`, the words `ip route` uses. */
+export function describeDefault(route: DefaultRoute): string {
+  const words = [route.family === 6 ? "inet6 default" : "default"];
+  if (route.gateway) words.push(`via ${route.gateway}`);
+  if (route.interface) words.push(`dev ${route.interface}`);
+  else if (route.index > 0) words.push(`dev #${route.index}`);
+  if (route.metric !== undefined) words.push(`metric ${route.metric}`);
+  return words.join(" ");
+}
+
+function familyCode(family: Family): number {
+  return family === 4 ? AF_INET : AF_INET6;
+}
+
+/** A configured default route of the main table, as `defaults()` and `events()` report it. */
+export function isMainDefault(route: RouteFields): boolean {
+  return (route.family === AF_INET || route.family === AF_INET6) &&
+    route.dstLen === 0 &&
+    route.tableId === RT_TABLE_MAIN &&
+    route.type === RTN_UNICAST &&
+    (route.flags & RTM_F_CLONED) === 0;
+}
+
+export function toDefaultRoute(
+  route: RouteFields,
+  names: ReadonlyMap<number, string>,
+): DefaultRoute {
+  const index = route.oif ?? 0;
+  return {
+    family: route.family === AF_INET ? 4 : 6,
+    gateway: route.gateway ? addressText(route.gateway) : null,
+    interface: names.get(index) ?? null,
+    index,
+    scoped: false,
+    flags: route.flags,
+    metric: route.priority ?? 0,
+  };
+}
+
+/** up = administratively up and the link is running (carrier), as `ip link` shows UP/LOWER_UP. */
+export function toNetInterface(link: LinkFields): NetInterface {
+  const name = link.name ?? `if${link.index}`;
+  return {
+    name,
+    index: link.index,
+    up: (link.flags & IFF_UP) !== 0 && (link.flags & (IFF_RUNNING | IFF_LOWER_UP)) !== 0,
+    tunnel: isTunnelName(name) || link.type === ARPHRD_NONE,
+  };
+}
+
+class LinuxRouteTable implements RouteTable {
+  #socket: NetlinkSocket | null = null;
+  #seq = Math.floor(Math.random() * 0x7fff_0000) + 1;
+  /** Requests run one at a time on the one socket, so replies can never be read by another. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(readonly timeoutMs: number) {}
+
+  #requestSocket(): NetlinkSocket {
+    if (this.#closed) throw new RouteTableError("io", "the route table is closed");
+    if (!this.#socket) this.#socket = openSocket(0, 0);
+    return this.#socket;
+  }
+
+  /**
+   * Send one request and collect its answer: the messages of a dump until NLMSG_DONE, or
+   * nothing for an ack. Replies are matched by nlmsg_seq; a reply to an earlier request that
+   * timed out is dropped.
+   */
+  #exchange(what: string, build: (seq: number) => Uint8Array): Promise<NetlinkMessage[]> {
+    const run = async () => {
+      const socket = this.#requestSocket();
+      const seq = this.#seq = (this.#seq % 0x7fff_fffe) + 1;
+      try {
+        socket.send(build(seq));
+      } catch (error) {
+        throw asRouteError(what, error);
+      }
+      const deadline = Date.now() + this.timeoutMs;
+      const collected: NetlinkMessage[] = [];
+      for (;;) {
+        let datagram: Uint8Array | null;
+        try {
+          datagram = socket.receiveNow();
+        } catch (error) {
+          throw asRouteError(what, error);
+        }
+        if (!datagram) {
+          const left = deadline - Date.now();
+          if (left <= 0) {
+            throw new RouteTableError(
+              "timeout",
+              `${what}: no answer from the kernel within ${this.timeoutMs} ms`,
+            );
+          }
+          await socket.readable(Math.min(left, 250));
+          continue;
+        }
+        for (const message of decodeMessages(datagram).messages) {
+          if (message.header.seq !== seq) continue;
+          if (message.kind === "error") {
+            if (message.errno === 0) return collected;
+            const name = errnoName(message.errno);
+            const kind = errorKindOf(name);
+            throw new RouteTableError(
+              kind,
+              `${what}: ${name} (${MEANING[kind] ?? "failed"})`,
+              name,
+              "rtnetlink",
+            );
+          }
+          if (message.kind === "done") return collected;
+          collected.push(message);
+        }
+      }
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #links(): Promise<LinkFields[]> {
+    const messages = await this.#exchange("list interfaces", encodeLinkDumpRequest);
+    return messages.flatMap((m) => m.kind === "link" ? [m.link] : []);
+  }
+
+  async #names(): Promise<Map<number, string>> {
+    const links = await this.#links();
+    return new Map(links.flatMap((l) => l.name ? [[l.index, l.name] as [number, string]] : []));
+  }
+
+  async defaults(family: Family): Promise<DefaultRoute[]> {
+    const names = await this.#names();
+    const messages = await this.#exchange(
+      `list IPv${family} routes`,
+      (seq) => encodeRouteDumpRequest(seq, familyCode(family)),
+    );
+    return messages
+      .flatMap((m) =>
+        m.kind === "route" && m.header.type === RTM_NEWROUTE &&
+          m.route.family === familyCode(family) && isMainDefault(m.route)
+          ? [toDefaultRoute(m.route, names)]
+          : []
+      )
+      .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0));
+  }
+
+  /** Resolve a route to request fields; the interface name wins over a possibly stale index. */
+  async #request(route: DefaultRoute, forDelete: boolean): Promise<DefaultRouteRequest> {
+    const text = describeDefault(route);
+    let oif = route.index > 0 ? route.index : 0;
+    if (route.interface) {
+      const names = await this.#names();
+      const found = [...names].find(([, name]) => name === route.interface);
+      if (!found) {
+        throw forDelete
+          ? new RouteTableError("not-found", `${text}: no interface ${route.interface}`)
+          : new RouteTableError("no-interface", `${text}: no interface named ${route.interface}`);
+      }
+      oif = found[0];
+    }
+    let gateway: Uint8Array | null = null;
+    if (route.gateway) {
+      const bytes = addressBytes(route.gateway, route.family);
+      if (!bytes.ok) throw new RouteTableError("invalid", `${text}: ${bytes.error}`);
+      gateway = bytes.value;
+      // fe80::/10 is only meaningful with an interface (there is no KAME embedding on Linux).
+      if (route.family === 6 && gateway[0] === 0xfe && (gateway[1]! & 0xc0) === 0x80 && !oif) {
+        throw new RouteTableError("invalid", `${text}: a link-local gateway needs an interface`);
+      }
+    }
+    if (!gateway && !oif && !forDelete) {
+      throw new RouteTableError("invalid", `${text}: needs a gateway or an interface`);
+    }
+    return { family: route.family, gateway, oif, priority: route.metric ?? null };
+  }
+
+  async add(route: DefaultRoute): Promise<void> {
+    const request = await this.#request(route, false);
+    await this.#exchange(
+      `add ${describeDefault(route)}`,
+      (seq) => encodeAddDefaultRoute(seq, request),
+    );
+  }
+
+  async delete(route: DefaultRoute): Promise<void> {
+    const request = await this.#request(route, true);
+    await this.#exchange(
+      `delete ${describeDefault(route)}`,
+      (seq) => encodeDeleteDefaultRoute(seq, request),
+    );
+  }
+
+  async interfaces(): Promise<NetInterface[]> {
+    const links = await this.#links();
+    return links.map(toNetInterface).sort((a, b) => a.index - b.index);
+  }
+
+  events(signal: AbortSignal): AsyncIterable<RouteEvent> {
+    return this.#events(signal);
+  }
+
+  async *#events(signal: AbortSignal): AsyncGenerator<RouteEvent> {
+    // Subscribe before reading the link list, so no change between the two is lost.
+    const socket = openSocket(RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE, 1 << 20);
+    try {
+      const known = new Map<number, NetInterface>();
+      for (const link of await this.#links()) known.set(link.index, toNetInterface(link));
+      while (!signal.aborted) {
+        let datagram: Uint8Array | null;
+        try {
+          datagram = socket.receiveNow();
+        } catch (error) {
+          // ENOBUFS: the kernel dropped multicasts because we were slow; state must be re-read.
+          if (error instanceof LibcError && error.errnoName === "ENOBUFS") {
+            yield { kind: "overflow" };
+            continue;
+          }
+          throw asRouteError("read routing events", error);
+        }
+        if (!datagram) {
+          // Short waits so an abort is noticed promptly; poll runs off the main thread.
+          await socket.readable(200);
+          continue;
+        }
+        for (const message of decodeMessages(datagram).messages) {
+          const event = toEvent(message, known);
+          if (event) yield event;
+        }
+      }
+    } finally {
+      socket.close();
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#socket?.close();
+    this.#socket = null;
+  }
+}
+
+/** A kernel multicast -> a RouteEvent, updating the interface map; null when not reported. */
+export function toEvent(
+  message: NetlinkMessage,
+  known: Map<number, NetInterface>,
+): RouteEvent | null {
+  if (message.kind === "route") {
+    const { header, route } = message;
+    if (header.type !== RTM_NEWROUTE && header.type !== RTM_DELROUTE) return null;
+    if (!isMainDefault(route)) return null;
+    const names = new Map([...known].map(([index, i]) => [index, i.name]));
+    return {
+      kind: "route",
+      action: header.type === RTM_DELROUTE
+        ? "delete"
+        : (header.flags & NLM_F_REPLACE) !== 0
+        ? "change"
+        : "add",
+      route: toDefaultRoute(route, names),
+      // For a change a process requested, the kernel stamps the requester's netlink port id,
+      // which for a process's first netlink socket is its pid; 0 means the kernel itself.
+      pid: header.pid !== 0 ? header.pid : null,
+      error: null,
+    };
+  }
+  if (message.kind === "link") {
+    const { header, link } = message;
+    if (link.family !== AF_UNSPEC && header.type === RTM_NEWLINK) {
+      // Bridge-family (AF_BRIDGE) echoes of a port change: not an interface change.
+      return null;
+    }
+    const now = toNetInterface(link);
+    const before = known.get(link.index);
+    if (header.type === RTM_DELLINK) {
+      known.delete(link.index);
+      return { kind: "link", action: "gone", interface: before ?? now };
+    }
+    if (header.type !== RTM_NEWLINK) return null;
+    known.set(link.index, now);
+    if (!before) return { kind: "link", action: "new", interface: now };
+    if (before.up !== now.up) {
+      return { kind: "link", action: now.up ? "up" : "down", interface: now };
+    }
+    return null;
+  }
+  return null;
+}
+
+function openSocket(groups: number, receiveBuffer: number): NetlinkSocket {
+  try {
+    return new NetlinkSocket(groups, receiveBuffer);
+  } catch (error) {
+    throw asRouteError("open a netlink socket", error);
+  }
+}
+
+function asRouteError(what: string, error: unknown): RouteTableError {
+  if (error instanceof RouteTableError) return error;
+  if (error instanceof LibcError) {
+    const kind = error.errno === 0 ? "io" : errorKindOf(error.errnoName);
+    return new RouteTableError(kind, `${what}: ${error.message}`, error.errnoName, error.syscall);
+  }
+  return new RouteTableError("io", `${what}: ${error instanceof Error ? error.message : error}`);
+}

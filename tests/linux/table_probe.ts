@@ -1,0 +1,61 @@
+/**
+ * A tiny program that drives openLinuxRouteTable from inside a network namespace (the tests run
+ * it with `ip netns exec NS deno run --allow-all tests/linux/table_probe.ts ...`), printing one
+ * JSON line per result so the test can compare it with an independent `ip -j route show`.
+ *
+ *   defaults 4|6            -> {"ok":true,"value":[DefaultRoute...]}
+ *   interfaces              -> {"ok":true,"value":[NetInterface...]}
+ *   add|delete ROUTE_JSON   -> {"ok":true} or {"ok":false,"kind":...,"errno":...,"message":...}
+ *   events MS               -> {"ready":true}, then one line per RouteEvent for MS milliseconds
+ */
+import { openLinuxRouteTable } from "../../lib/linux/route_table.ts";
+import { RouteTableError } from "../../lib/core/errors.ts";
+import type { DefaultRoute } from "../../lib/core/types.ts";
+
+function print(value: unknown): void {
+  console.log(JSON.stringify(value));
+}
+
+const table = openLinuxRouteTable();
+const [command, argument] = Deno.args;
+try {
+  switch (command) {
+    case "defaults":
+      print({ ok: true, value: await table.defaults(argument === "6" ? 6 : 4) });
+      break;
+    case "interfaces":
+      print({ ok: true, value: await table.interfaces() });
+      break;
+    case "add":
+    case "delete": {
+      const route = JSON.parse(argument ?? "null") as DefaultRoute;
+      await (command === "add" ? table.add(route) : table.delete(route));
+      print({ ok: true });
+      break;
+    }
+    case "events": {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), Number(argument ?? 3000));
+      const stream = table.events(controller.signal);
+      const iterator = stream[Symbol.asyncIterator]();
+      // The subscription is made on the first next(); say "ready" once it is in place.
+      const first = iterator.next();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      print({ ready: true });
+      for (let step = await first; !step.done; step = await iterator.next()) print(step.value);
+      break;
+    }
+    default:
+      print({ ok: false, kind: "usage", message: `unknown probe command ${command}` });
+      Deno.exitCode = 2;
+  }
+} catch (error) {
+  if (error instanceof RouteTableError) {
+    print({ ok: false, kind: error.kind, errno: error.errno, message: error.message });
+  } else {
+    print({ ok: false, kind: "crash", message: String(error) });
+  }
+  Deno.exitCode = 1;
+} finally {
+  table.close();
+}
