@@ -1,0 +1,64 @@
+/**
+ * Strict checks for the two things defroute ever takes from text it does not control (scutil's
+ * output, the state file): a gateway address and an interface name. A wrong value here would
+ * steer all of a machine's traffic, so anything doubtful is rejected rather than repaired.
+ */
+import ipaddr from "ipaddr.js";
+import type { Family } from "./types.ts";
+
+/** BSD interface names: a letter, then letters and digits, at most 15 (IFNAMSIZ 16 with NUL). */
+const INTERFACE_NAME = /^[a-z][a-z0-9]{0,14}$/;
+
+export function isValidInterfaceName(name: unknown): name is string {
+  return typeof name === "string" && INTERFACE_NAME.test(name);
+}
+
+/** Ranges that can never be a next hop. */
+const NOT_A_GATEWAY = new Set(["unspecified", "multicast", "broadcast", "loopback"]);
+
+/**
+ * The canonical text of a gateway address of `family`, or null when `text` is not one.
+ * IPv4 must be a dotted quad (no "1.2.3", no octal "01.2.3.4"). IPv6 is returned without a zone
+ * (DefaultRoute.gateway never carries one; the interface is the scope) in RFC 5952 form so two
+ * spellings of one address compare equal. A zone, if present, is returned separately.
+ */
+export function parseGateway(
+  family: Family,
+  text: unknown,
+): { address: string; zone: string | null } | null {
+  if (typeof text !== "string" || text.length === 0 || text.length > 64) return null;
+  if (family === 4) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
+    const address = ipaddr.IPv4.parse(text);
+    if (NOT_A_GATEWAY.has(address.range())) return null;
+    return { address: address.toString(), zone: null };
+  }
+  const percent = text.indexOf("%");
+  const bare = percent < 0 ? text : text.slice(0, percent);
+  const zone = percent < 0 ? null : text.slice(percent + 1);
+  if (zone !== null && !isValidInterfaceName(zone)) return null;
+  // ipaddr.IPv6.isValid also takes forms like "::ffff:1.2.3.4"; it rejects plain IPv4 text.
+  if (!bare.includes(":") || !ipaddr.IPv6.isValid(bare)) return null;
+  const address = ipaddr.IPv6.parse(bare);
+  if (NOT_A_GATEWAY.has(address.range())) return null;
+  return { address: address.toRFC5952String(), zone };
+}
+
+/** The canonical gateway text, or null. */
+export function normalizeGateway(family: Family, text: unknown): string | null {
+  return parseGateway(family, text)?.address ?? null;
+}
+
+/** fe80::/10: needs an interface to mean anything (reference §3.6, KAME scope embedding). */
+export function isLinkLocalGateway(family: Family, address: string): boolean {
+  if (family !== 6) return false;
+  return ipaddr.IPv6.isValid(address) && ipaddr.IPv6.parse(address).range() === "linkLocal";
+}
+
+/** Whether two gateway texts of one family name the same address. */
+export function sameGateway(family: Family, a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  const na = normalizeGateway(family, a);
+  const nb = normalizeGateway(family, b);
+  return na !== null && na === nb;
+}
