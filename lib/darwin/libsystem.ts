@@ -1,0 +1,334 @@
+/**
+ * The only `Deno.dlopen` of macOS's libSystem, and the routing-socket transport built on it.
+ *
+ * The library path is `/usr/lib/libSystem.B.dylib` (absolute: a scoped --allow-ffi grant resolves
+ * relative names against the CWD, reference §7.1), or `DEFROUTE_LIBSYSTEM` when set: the test
+ * harness points it at tests/harness/libsystem_standin.c, which speaks darwin's ABI and constants
+ * on Linux and connects PF_ROUTE sockets to a simulated XNU kernel.
+ *
+ * Rules this file keeps (reference §7.4, §7.5):
+ * - no variadic function (fcntl/ioctl read garbage on Apple arm64); non-blocking reads are
+ *   `recv(MSG_DONTWAIT)` instead of O_NONBLOCK;
+ * - no call that can block the event loop forever: waiting is a `nonblocking: true` poll() with a
+ *   timeout, after which a synchronous recv(MSG_DONTWAIT) takes the message;
+ * - errno is read with `__error()` right after a failing *synchronous* call, on the same thread;
+ *   the result of a nonblocking call never relies on errno;
+ * - every -1 becomes a SyscallError with the syscall and darwin's errno name.
+ */
+import { SyscallError } from "./errno.ts";
+import type { RouteSystem, RouteTransport } from "./route_socket.ts";
+
+export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
+
+const SYMBOLS = {
+  socket: {
+    // int socket(int domain, int type, int protocol)
+    parameters: ["i32", "i32", "i32"],
+    result: "i32",
+  },
+  write: {
+    // ssize_t write(int fildes, const void *buf, size_t nbyte)
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+  },
+  read: {
+    // ssize_t read(int fildes, void *buf, size_t nbyte)
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+  },
+  recv: {
+    // ssize_t recv(int socket, void *buffer, size_t length, int flags)
+    parameters: ["i32", "buffer", "usize", "i32"],
+    result: "isize",
+  },
+  close: {
+    // int close(int fildes)
+    parameters: ["i32"],
+    result: "i32",
+  },
+  poll: {
+    // int poll(struct pollfd fds[] /* {int fd; short events; short revents} */,
+    //          nfds_t nfds /* unsigned int */, int timeout /* ms */)
+    // nonblocking: runs on a worker thread so waiting never stalls the event loop (§7.4).
+    parameters: ["buffer", "u32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  setsockopt: {
+    // int setsockopt(int socket, int level, int option_name, const void *option_value,
+    //                socklen_t option_len /* u32 */)
+    parameters: ["i32", "i32", "i32", "buffer", "u32"],
+    result: "i32",
+  },
+  if_nametoindex: {
+    // unsigned int if_nametoindex(const char *ifname /* NUL-terminated */)
+    parameters: ["buffer"],
+    result: "u32",
+  },
+  if_indextoname: {
+    // char *if_indextoname(unsigned int ifindex, char *ifname /* IF_NAMESIZE = 16 bytes */)
+    parameters: ["u32", "buffer"],
+    result: "pointer",
+  },
+  sysctl: {
+    // int sysctl(int *name, u_int namelen, void *oldp, size_t *oldlenp, void *newp,
+    //            size_t newlen)
+    parameters: ["buffer", "u32", "buffer", "buffer", "buffer", "usize"],
+    result: "i32",
+  },
+  getpid: {
+    // pid_t getpid(void)
+    parameters: [],
+    result: "i32",
+  },
+  __error: {
+    // int *__error(void): darwin's thread-local errno
+    parameters: [],
+    result: "pointer",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+// darwin constants (reference §4.1, §4.2, §4.3).
+const PF_ROUTE = 17;
+const SOCK_RAW = 3;
+const SOL_SOCKET = 0xffff;
+const SO_RCVBUF = 0x1002;
+const MSG_DONTWAIT = 0x80;
+const POLLIN = 0x1;
+const EAGAIN = 35;
+const EINTR = 4;
+const ENOMEM = 12;
+const IF_NAMESIZE = 16;
+
+/** The largest routing message: a 112-byte header plus eight 128-byte sockaddrs fits easily. */
+const RECEIVE_BUFFER_BYTES = 4096;
+/** poll() slices, so an abort or a deadline is noticed without a long pending op (§7.4). */
+const POLL_SLICE_MS = 200;
+
+/** The library path to load: DEFROUTE_LIBSYSTEM (harness) or the system's libSystem. */
+export function libSystemPath(): string {
+  return Deno.env.get("DEFROUTE_LIBSYSTEM") || LIBSYSTEM_PATH;
+}
+
+/** libSystem's functions with errors turned into SyscallError. */
+export class LibSystem implements Disposable {
+  readonly #lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  #closed = false;
+
+  constructor(path: string = libSystemPath()) {
+    this.#lib = Deno.dlopen(path, SYMBOLS);
+  }
+
+  get symbols(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+    return this.#lib.symbols;
+  }
+
+  /** darwin errno of the last failing synchronous call on this thread. */
+  errno(): number {
+    const pointer = this.#lib.symbols.__error();
+    if (pointer === null) return 0;
+    return new Deno.UnsafePointerView(pointer).getInt32(0);
+  }
+
+  #fail(syscall: string, detail?: string): never {
+    throw new SyscallError(syscall, this.errno(), detail);
+  }
+
+  socket(domain: number, type: number, protocol: number): number {
+    const fd = this.#lib.symbols.socket(domain, type, protocol);
+    if (fd < 0) this.#fail("socket");
+    return fd;
+  }
+
+  /** write(2); returns bytes written. */
+  write(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
+    const n = this.#lib.symbols.write(fd, bytes, BigInt(bytes.byteLength));
+    if (n < 0n) this.#fail("write");
+    return Number(n);
+  }
+
+  /** recv(MSG_DONTWAIT): the bytes of one message, or null when none is queued (EAGAIN). */
+  recvNow(fd: number, buffer: Uint8Array<ArrayBuffer>): Uint8Array | null {
+    for (;;) {
+      const n = this.#lib.symbols.recv(fd, buffer, BigInt(buffer.byteLength), MSG_DONTWAIT);
+      if (n >= 0n) return buffer.slice(0, Number(n));
+      const errno = this.errno();
+      if (errno === EAGAIN) return null;
+      if (errno === EINTR) continue;
+      throw new SyscallError("recv", errno);
+    }
+  }
+
+  /** Waits up to timeoutMs for fd to become readable, off the main thread. */
+  async pollReadable(fd: number, timeoutMs: number): Promise<boolean> {
+    const pollfd = new Uint8Array(8);
+    const view = new DataView(pollfd.buffer);
+    view.setInt32(0, fd, true);
+    view.setInt16(4, POLLIN, true);
+    const n = await this.#lib.symbols.poll(pollfd, 1, Math.max(0, Math.floor(timeoutMs)));
+    // errno is not readable after a nonblocking call (§7.4): a -1 (EINTR) counts as "not yet".
+    return n > 0 && view.getInt16(6, true) !== 0;
+  }
+
+  setsockoptInt(fd: number, level: number, option: number, value: number): void {
+    const buffer = new Uint8Array(4);
+    new DataView(buffer.buffer).setInt32(0, value, true);
+    if (this.#lib.symbols.setsockopt(fd, level, option, buffer, 4) < 0) {
+      this.#fail("setsockopt", `option 0x${option.toString(16)}`);
+    }
+  }
+
+  close(fd: number): void {
+    if (this.#lib.symbols.close(fd) < 0) this.#fail("close");
+  }
+
+  getpid(): number {
+    return this.#lib.symbols.getpid();
+  }
+
+  /** if_nametoindex; 0 when there is no such interface. */
+  ifNameToIndex(name: string): number {
+    return this.#lib.symbols.if_nametoindex(new TextEncoder().encode(`${name}\0`));
+  }
+
+  /** if_indextoname; null when there is no such interface. */
+  ifIndexToName(index: number): string | null {
+    const buffer = new Uint8Array(IF_NAMESIZE);
+    const result = this.#lib.symbols.if_indextoname(index, buffer);
+    if (result === null) return null;
+    const end = buffer.indexOf(0);
+    return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
+  }
+
+  /**
+   * sysctl read of a whole table (NET_RT_DUMP, NET_RT_IFLIST): ask the size, allocate with slack,
+   * read; retry when the table grew in between (ENOMEM), as route(8) and netstat do.
+   */
+  sysctl(mib: readonly number[]): Uint8Array {
+    const name = new Int32Array(mib);
+    const nameBytes = new Uint8Array(name.buffer);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const size = new BigUint64Array(1);
+      if (this.#lib.symbols.sysctl(nameBytes, mib.length, null, size, null, 0n) < 0) {
+        this.#fail("sysctl", mib.join("."));
+      }
+      const capacity = Number(size[0]!) + Number(size[0]!) / 4 + 512;
+      const data = new Uint8Array(capacity);
+      size[0] = BigInt(capacity);
+      if (this.#lib.symbols.sysctl(nameBytes, mib.length, data, size, null, 0n) === 0) {
+        return data.slice(0, Number(size[0]!));
+      }
+      const errno = this.errno();
+      if (errno !== ENOMEM) throw new SyscallError("sysctl", errno, mib.join("."));
+    }
+    throw new SyscallError("sysctl", ENOMEM, "table kept growing");
+  }
+
+  /** Unloads the library. Sockets must be closed first. */
+  [Symbol.dispose](): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#lib.close();
+  }
+}
+
+/** A PF_ROUTE socket through libSystem: the RouteTransport of real macOS (and the harness). */
+export class LibSystemRouteSocket implements RouteTransport {
+  readonly pid: number;
+  readonly #fd: number;
+  readonly #buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
+  #closed = false;
+  #waiting: Promise<unknown> | null = null;
+
+  /** protocol 0 (AF_UNSPEC) receives every family's messages (reference §5.1). */
+  constructor(private readonly lib: LibSystem, protocol = 0) {
+    this.closed = new Promise((resolve) => this.#markClosed = resolve);
+    this.#fd = lib.socket(PF_ROUTE, SOCK_RAW, protocol);
+    this.pid = lib.getpid();
+  }
+
+  send(message: Uint8Array<ArrayBuffer>): void {
+    this.lib.write(this.#fd, message);
+  }
+
+  receiveNow(): Uint8Array | null {
+    return this.lib.recvNow(this.#fd, this.#buffer);
+  }
+
+  async receive(timeoutMs: number): Promise<Uint8Array | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.#closed) return null;
+      const message = this.receiveNow();
+      if (message) return message;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      const wait = this.lib.pollReadable(this.#fd, Math.min(left, POLL_SLICE_MS));
+      this.#waiting = wait;
+      await wait;
+      this.#waiting = null;
+    }
+  }
+
+  setReceiveBuffer(bytes: number): void {
+    this.lib.setsockoptInt(this.#fd, SOL_SOCKET, SO_RCVBUF, bytes);
+  }
+
+  /** Resolves once the descriptor is really closed (after a pending poll() returned). */
+  readonly closed: Promise<void>;
+  #markClosed!: () => void;
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // A poll() on a worker thread may still hold the fd: close once it returns (at most one
+    // slice), so the number is never reused under it.
+    const finish = () => {
+      try {
+        this.lib.close(this.#fd);
+      } finally {
+        this.#markClosed();
+      }
+    };
+    const waiting = this.#waiting;
+    if (waiting) waiting.finally(finish);
+    else finish();
+  }
+}
+
+/** The darwin RouteSystem: sockets, sysctl and interface names from libSystem. */
+export class LibSystemRouteSystem implements RouteSystem {
+  readonly #lib: LibSystem;
+  readonly #sockets = new Set<LibSystemRouteSocket>();
+
+  constructor(path: string = libSystemPath()) {
+    this.#lib = new LibSystem(path);
+  }
+
+  openSocket(): RouteTransport {
+    const socket = new LibSystemRouteSocket(this.#lib);
+    this.#sockets.add(socket);
+    socket.closed.then(() => this.#sockets.delete(socket));
+    return socket;
+  }
+
+  sysctl(mib: readonly number[]): Uint8Array {
+    return this.#lib.sysctl(mib);
+  }
+
+  interfaceIndex(name: string): number {
+    return this.#lib.ifNameToIndex(name);
+  }
+
+  interfaceName(index: number): string | null {
+    return this.#lib.ifIndexToName(index);
+  }
+
+  close(): void {
+    const sockets = [...this.#sockets];
+    for (const socket of sockets) socket.close();
+    // Unloading the library while a poll() runs on a worker thread would pull the code from
+    // under it; pending polls end within one slice.
+    Promise.all(sockets.map((socket) => socket.closed)).then(() => this.#lib[Symbol.dispose]());
+  }
+}
