@@ -217,11 +217,12 @@ export function encodeRtmsg(route: RouteRequest): Uint8Array {
   const attributes: Attribute[] = [];
   if (route.dst) attributes.push({ type: RTA_DST, data: route.dst });
   if (route.gateway) attributes.push({ type: RTA_GATEWAY, data: route.gateway });
-  if (route.oif !== undefined && route.oif !== null && route.oif > 0) {
-    attributes.push(u32Attribute(RTA_OIF, route.oif));
-  }
+  // Same attribute order as iproute2's `ip route add|del`, so requests compare byte for byte.
   if (route.priority !== undefined && route.priority !== null) {
     attributes.push(u32Attribute(RTA_PRIORITY, route.priority));
+  }
+  if (route.oif !== undefined && route.oif !== null && route.oif > 0) {
+    attributes.push(u32Attribute(RTA_OIF, route.oif));
   }
   if (route.tableAttribute !== undefined && route.tableAttribute !== null) {
     attributes.push(u32Attribute(RTA_TABLE, route.tableAttribute));
@@ -481,7 +482,8 @@ export function decodeMessage(bytes: Uint8Array): Decoded<NetlinkMessage> {
         seq: echoed.getUint32(8, true),
         pid: echoed.getUint32(12, true),
       };
-      return { ok: true, value: { kind: "error", header, errno: -error, request } };
+      // `0 - error`, not `-error`: an ack must be 0, not -0.
+      return { ok: true, value: { kind: "error", header, errno: 0 - error, request } };
     }
     case NLMSG_DONE:
       return { ok: true, value: { kind: "done", header } };

@@ -1,0 +1,173 @@
+// The pure parts of the Linux backend: errno meanings, which routes count as defaults, and how
+// kernel multicasts become RouteEvents. The kernel itself is exercised in route_table_e2e_test.ts.
+import { assertEquals } from "../assert.ts";
+import {
+  describeDefault,
+  errorKindOf,
+  isMainDefault,
+  toDefaultRoute,
+  toEvent,
+  toNetInterface,
+} from "../../lib/linux/route_table.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  ARPHRD_NONE,
+  IFF_LOWER_UP,
+  IFF_RUNNING,
+  IFF_UP,
+  type LinkFields,
+  type NetlinkMessage,
+  NLM_F_REPLACE,
+  type RouteFields,
+  RT_TABLE_MAIN,
+  RTM_DELLINK,
+  RTM_DELROUTE,
+  RTM_F_CLONED,
+  RTM_NEWLINK,
+  RTM_NEWROUTE,
+  RTN_UNICAST,
+} from "../../lib/linux/netlink_message.ts";
+import type { NetInterface } from "../../lib/core/types.ts";
+
+Deno.test("errno names map to RouteTableError kinds", () => {
+  const table: [string, string][] = [
+    ["EEXIST", "exists"],
+    ["ESRCH", "not-found"],
+    ["ENOENT", "not-found"],
+    ["ENETUNREACH", "unreachable"],
+    ["EPERM", "needs-root"],
+    ["EACCES", "needs-root"],
+    ["EINVAL", "invalid"],
+    ["ENODEV", "no-interface"],
+    ["ENOBUFS", "io"],
+  ];
+  for (const [errno, kind] of table) assertEquals(errorKindOf(errno), kind, errno);
+});
+
+function route(overrides: Partial<RouteFields> = {}): RouteFields {
+  return {
+    family: AF_INET,
+    dstLen: 0,
+    srcLen: 0,
+    tos: 0,
+    table: RT_TABLE_MAIN,
+    protocol: 3,
+    scope: 0,
+    type: RTN_UNICAST,
+    flags: 0,
+    dst: null,
+    gateway: Uint8Array.of(10, 0, 0, 1),
+    oif: 2,
+    priority: null,
+    tableId: RT_TABLE_MAIN,
+    multipath: false,
+    ...overrides,
+  };
+}
+
+Deno.test("only unicast /0 routes of the main table, not clones, are defaults", () => {
+  assertEquals(isMainDefault(route()), true);
+  assertEquals(isMainDefault(route({ family: AF_INET6 })), true);
+  assertEquals(isMainDefault(route({ dstLen: 8 })), false);
+  assertEquals(isMainDefault(route({ tableId: 51820 })), false); // wg-quick's policy table
+  assertEquals(isMainDefault(route({ type: 7 })), false); // RTN_UNREACHABLE
+  assertEquals(isMainDefault(route({ flags: RTM_F_CLONED })), false);
+  assertEquals(isMainDefault(route({ family: 7 })), false);
+});
+
+Deno.test("a kernel route becomes a DefaultRoute with the interface name and metric", () => {
+  const names = new Map([[2, "veth0"]]);
+  assertEquals(toDefaultRoute(route(), names), {
+    family: 4,
+    gateway: "10.0.0.1",
+    interface: "veth0",
+    index: 2,
+    scoped: false,
+    flags: 0,
+    metric: 0,
+  });
+  const v6 = toDefaultRoute(
+    route({ family: AF_INET6, gateway: null, oif: 9, priority: 1024 }),
+    names,
+  );
+  assertEquals([v6.family, v6.gateway, v6.interface, v6.index, v6.metric], [
+    6,
+    null,
+    null,
+    9,
+    1024,
+  ]);
+  assertEquals(
+    describeDefault(toDefaultRoute(route(), names)),
+    "default via 10.0.0.1 dev veth0 metric 0",
+  );
+});
+
+function link(index: number, name: string, flags: number, type = 1): LinkFields {
+  return { family: 0, type, index, flags, change: 0, name };
+}
+
+Deno.test("interfaces: up needs IFF_UP and carrier; tunnels by name or ARPHRD_NONE", () => {
+  assertEquals(toNetInterface(link(2, "veth0", IFF_UP | IFF_RUNNING | IFF_LOWER_UP)).up, true);
+  assertEquals(toNetInterface(link(2, "veth0", IFF_UP)).up, false); // no carrier
+  assertEquals(toNetInterface(link(2, "veth0", IFF_RUNNING)).up, false); // admin down
+  assertEquals(toNetInterface(link(3, "tun0", 0)).tunnel, true);
+  assertEquals(toNetInterface(link(4, "mytunnel", 0, ARPHRD_NONE)).tunnel, true);
+  assertEquals(toNetInterface(link(5, "eth0", 0)).tunnel, false);
+});
+
+function header(type: number, flags = 0, pid = 0) {
+  return { length: 0, type, flags, seq: 0, pid };
+}
+
+Deno.test("route multicasts become events with the requester's pid", () => {
+  const known = new Map<number, NetInterface>([[2, {
+    name: "veth0",
+    index: 2,
+    up: true,
+    tunnel: false,
+  }]]);
+  const deleted: NetlinkMessage = {
+    kind: "route",
+    header: header(RTM_DELROUTE, 0, 4711),
+    route: route(),
+  };
+  const event = toEvent(deleted, known);
+  assertEquals(event?.kind === "route" ? [event.action, event.pid, event.route.interface] : null, [
+    "delete",
+    4711,
+    "veth0",
+  ]);
+  const added = toEvent({ kind: "route", header: header(RTM_NEWROUTE), route: route() }, known);
+  assertEquals(added?.kind === "route" ? [added.action, added.pid] : null, ["add", null]);
+  const replaced = toEvent(
+    { kind: "route", header: header(RTM_NEWROUTE, NLM_F_REPLACE, 5), route: route() },
+    known,
+  );
+  assertEquals(replaced?.kind === "route" ? replaced.action : null, "change");
+  const notDefault = toEvent(
+    { kind: "route", header: header(RTM_NEWROUTE), route: route({ dstLen: 24 }) },
+    known,
+  );
+  assertEquals(notDefault, null);
+});
+
+Deno.test("link multicasts: new, down, up, unchanged, gone", () => {
+  const known = new Map<number, NetInterface>();
+  const up = IFF_UP | IFF_RUNNING | IFF_LOWER_UP;
+  const message = (type: number, flags: number): NetlinkMessage => ({
+    kind: "link",
+    header: header(type),
+    link: link(7, "tun0", flags, ARPHRD_NONE),
+  });
+  const actions = [
+    toEvent(message(RTM_NEWLINK, 0), known),
+    toEvent(message(RTM_NEWLINK, up), known),
+    toEvent(message(RTM_NEWLINK, up), known),
+    toEvent(message(RTM_NEWLINK, IFF_UP), known),
+    toEvent(message(RTM_DELLINK, 0), known),
+  ].map((e) => e?.kind === "link" ? e.action : null);
+  assertEquals(actions, ["new", "up", null, "down", "gone"]);
+  assertEquals(known.size, 0);
+});
