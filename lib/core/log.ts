@@ -1,0 +1,22 @@
+/**
+ * Where core operations (save, restore) say what they do. lib/cli/output.ts's Output satisfies it
+ * structurally, so core never imports the CLI; tests pass a recording one.
+ */
+export interface Log {
+  /** A change about to be made, e.g. `route add default 192.168.1.1 (en0)` (printed as `[#] ...`). */
+  announce(line: string): void;
+  /** A normal message. */
+  info(line: string): void;
+  /** Detail shown only with -v. */
+  debug(line: string): void;
+  /** Something the user should see even with -q (a state file refused, scutil failing). */
+  warn(line: string): void;
+}
+
+/** A Log that drops everything. */
+export const SILENT_LOG: Log = {
+  announce: () => {},
+  info: () => {},
+  debug: () => {},
+  warn: () => {},
+};

@@ -1,0 +1,525 @@
+/**
+ * The state file: what `save` saw (per family: the kernel's global default and scutil's view,
+ * when and by which command), so `restore` can put it back after a tunnel broke it.
+ *
+ * Three promises:
+ * - never torn: written to a temp file in the same directory, fsynced, renamed over the old one,
+ *   and every read-modify-write runs under an exclusive lock (flock on `<path>.lock`), so two
+ *   hooks at once cannot lose an update or leave half a file;
+ * - never silently used when doubtful: a corrupt, truncated, huge, future-version or wrongly
+ *   typed file is reported and left in place for inspection (never deleted);
+ * - never trusted from the wrong owner: as root, a state file or directory that is not owned by
+ *   root or is writable by group/others is refused, because whoever can write it chooses the
+ *   gateway all traffic goes to.
+ */
+import { basename, dirname } from "node:path";
+import { CliError, ExitCode } from "./errors.ts";
+import { isValidInterfaceName, normalizeGateway } from "./gateway_address.ts";
+import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";
+
+export const STATE_VERSION = 1;
+/** A real state file is well under 2 KiB. */
+export const MAX_STATE_BYTES = 64 * 1024;
+
+/** A global default as saved: always with a gateway (the only kind restore can add back). */
+export interface SavedRoute {
+  gateway: string;
+  interface: string;
+  index: number;
+  flags: number;
+}
+
+/** scutil's State:/Network/Global/IPvN at save time (PrimaryInfo without the family). */
+export interface SavedPrimary {
+  router: string | null;
+  interface: string | null;
+  service: string | null;
+}
+
+export interface SavedFamily {
+  /** The kernel's global default, or null when there was no good one to save. */
+  route: SavedRoute | null;
+  scutil: SavedPrimary | null;
+  /** ISO 8601 time of the save. */
+  savedAt: string;
+  /** The command that saved it: "save", "run", "watch". */
+  savedBy: string;
+}
+
+export interface DefrouteState {
+  version: typeof STATE_VERSION;
+  updatedAt: string;
+  families: Partial<Record<Family, SavedFamily>>;
+}
+
+export type StateErrorKind =
+  | "corrupt"
+  | "future-version"
+  | "too-large"
+  | "untrusted"
+  | "permission"
+  | "io";
+
+/** A state file problem; a CliError so the CLI prints it as one line with its exit code. */
+export class StateFileError extends CliError {
+  constructor(
+    readonly kind: StateErrorKind,
+    readonly path: string,
+    message: string,
+    exitCode: ExitCode = ExitCode.FAILURE,
+  ) {
+    super(exitCode, message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure: build and validate
+
+/** A SavedRoute from a kernel default, or null when it cannot be one (no gateway/interface). */
+export function savedRouteOf(route: DefaultRoute): SavedRoute | null {
+  if (route.gateway === null || route.interface === null) return null;
+  return {
+    gateway: route.gateway,
+    interface: route.interface,
+    index: route.index,
+    flags: route.flags,
+  };
+}
+
+export function savedPrimaryOf(info: PrimaryInfo | null): SavedPrimary | null {
+  return info && { router: info.router, interface: info.interface, service: info.service };
+}
+
+/** An empty state of this version. */
+export function emptyState(now: Date = new Date()): DefrouteState {
+  return { version: STATE_VERSION, updatedAt: now.toISOString(), families: {} };
+}
+
+/** Thrown by parseState; readState adds the path and what to do. */
+export class StateFormatError extends Error {
+  override readonly name = "StateFormatError";
+  constructor(readonly kind: "corrupt" | "future-version", message: string) {
+    super(message);
+  }
+}
+
+const SAVED_BY = /^[a-z][a-z-]{0,31}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isTime(value: unknown): value is string {
+  return typeof value === "string" && value.length <= 40 && !Number.isNaN(Date.parse(value));
+}
+
+function isUint(value: unknown, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
+}
+
+function checkRoute(family: Family, value: unknown, where: string): SavedRoute | null {
+  if (value === null) return null;
+  if (!isRecord(value)) throw new StateFormatError("corrupt", `${where} is not an object`);
+  const gateway = normalizeGateway(family, value.gateway);
+  if (gateway === null) {
+    throw new StateFormatError("corrupt", `${where}.gateway is not an IPv${family} gateway`);
+  }
+  if (!isValidInterfaceName(value.interface)) {
+    throw new StateFormatError("corrupt", `${where}.interface is not an interface name`);
+  }
+  if (!isUint(value.index, 0xffff)) {
+    throw new StateFormatError("corrupt", `${where}.index is not an interface index`);
+  }
+  if (!isUint(value.flags, 0xffffffff)) {
+    throw new StateFormatError("corrupt", `${where}.flags is not a 32-bit flag word`);
+  }
+  return { gateway, interface: value.interface, index: value.index, flags: value.flags };
+}
+
+function checkPrimary(family: Family, value: unknown, where: string): SavedPrimary | null {
+  if (value === null) return null;
+  if (!isRecord(value)) throw new StateFormatError("corrupt", `${where} is not an object`);
+  const router = value.router === null ? null : normalizeGateway(family, value.router);
+  if (value.router !== null && router === null) {
+    throw new StateFormatError("corrupt", `${where}.router is not an IPv${family} gateway`);
+  }
+  if (value.interface !== null && !isValidInterfaceName(value.interface)) {
+    throw new StateFormatError("corrupt", `${where}.interface is not an interface name`);
+  }
+  const service = value.service;
+  if (service !== null && (typeof service !== "string" || service.length > 128)) {
+    throw new StateFormatError("corrupt", `${where}.service is not a service ID`);
+  }
+  return { router, interface: value.interface as string | null, service };
+}
+
+/**
+ * Validate parsed JSON as a state file, field by field. Unknown keys are ignored (and not kept
+ * on the next write); anything of the wrong type or an address that does not parse rejects the
+ * whole file: half a state file is worse than none.
+ */
+export function parseState(text: string): DefrouteState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new StateFormatError("corrupt", `not JSON (${why})`);
+  }
+  if (!isRecord(value)) throw new StateFormatError("corrupt", "not a JSON object");
+  if (typeof value.version !== "number") {
+    throw new StateFormatError("corrupt", "no version number");
+  }
+  if (value.version > STATE_VERSION) {
+    throw new StateFormatError(
+      "future-version",
+      `version ${value.version} was written by a newer defroute (this one reads ${STATE_VERSION})`,
+    );
+  }
+  if (value.version !== STATE_VERSION) {
+    throw new StateFormatError("corrupt", `unknown version ${value.version}`);
+  }
+  if (!isTime(value.updatedAt)) throw new StateFormatError("corrupt", "updatedAt is not a time");
+  if (!isRecord(value.families)) throw new StateFormatError("corrupt", "families is not an object");
+  const families: Partial<Record<Family, SavedFamily>> = {};
+  for (const family of [4, 6] as const) {
+    const entry = value.families[String(family)];
+    if (entry === undefined) continue;
+    const where = `families.${family}`;
+    if (!isRecord(entry)) throw new StateFormatError("corrupt", `${where} is not an object`);
+    if (!isTime(entry.savedAt)) {
+      throw new StateFormatError("corrupt", `${where}.savedAt is not a time`);
+    }
+    if (typeof entry.savedBy !== "string" || !SAVED_BY.test(entry.savedBy)) {
+      throw new StateFormatError("corrupt", `${where}.savedBy is not a command name`);
+    }
+    families[family] = {
+      route: checkRoute(family, entry.route ?? null, `${where}.route`),
+      scutil: checkPrimary(family, entry.scutil ?? null, `${where}.scutil`),
+      savedAt: entry.savedAt,
+      savedBy: entry.savedBy,
+    };
+  }
+  return { version: STATE_VERSION, updatedAt: value.updatedAt, families };
+}
+
+export function formatState(state: DefrouteState): string {
+  return JSON.stringify(state, null, 2) + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust
+
+/** Who must own the state file and its directory; null = no check (not running as root). */
+export interface TrustPolicy {
+  ownerUid: number | null;
+}
+
+/** As root the files must be root's; as anyone else they are the user's own business. */
+export function defaultTrust(): TrustPolicy {
+  return { ownerUid: Deno.uid() === 0 ? 0 : null };
+}
+
+function ownerName(uid: number): string {
+  return uid === 0 ? "root" : `uid ${uid}`;
+}
+
+/** Throws "untrusted" when `info` (of `what` at `path`) fails the policy. */
+export function checkTrusted(
+  path: string,
+  what: "file" | "directory",
+  info: { uid: number | null; mode: number | null },
+  policy: TrustPolicy,
+): void {
+  if (policy.ownerUid === null) return;
+  const fix = what === "file" ? `sudo chown root ${path} && sudo chmod 644 ${path}` : (
+    `sudo chown root ${path} && sudo chmod 755 ${path}`
+  );
+  const advice = `Fix it with '${fix}', or use --state PATH in a directory only root can write`;
+  if (info.uid !== policy.ownerUid) {
+    throw new StateFileError(
+      "untrusted",
+      path,
+      `refusing the state ${what} ${path}: it is owned by ${
+        info.uid === null ? "an unknown user" : ownerName(info.uid)
+      }, not ${
+        ownerName(policy.ownerUid)
+      } (whoever can write it chooses the gateway all traffic goes to). ${advice}`,
+    );
+  }
+  const mode = info.mode ?? 0o777;
+  if ((mode & 0o022) !== 0) {
+    throw new StateFileError(
+      "untrusted",
+      path,
+      `refusing the state ${what} ${path}: it is writable by ${
+        (mode & 0o020) && (mode & 0o002) ? "group and others" : (mode & 0o020) ? "group" : "others"
+      } (mode ${(mode & 0o7777).toString(8).padStart(4, "0")}; whoever can write it chooses the ` +
+        `gateway all traffic goes to). ${advice}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+export interface StateFileOptions {
+  trust?: TrustPolicy;
+}
+
+function ioError(path: string, action: string, error: unknown): StateFileError {
+  const why = error instanceof Error ? error.message : String(error);
+  if (error instanceof Deno.errors.PermissionDenied) {
+    const root = Deno.uid() === 0;
+    return new StateFileError(
+      "permission",
+      path,
+      `cannot ${action} the state file ${path}: permission denied${
+        root ? "" : " (run as root, or use --state PATH somewhere you can write)"
+      }`,
+      root ? ExitCode.FAILURE : ExitCode.NEEDS_ROOT,
+    );
+  }
+  return new StateFileError("io", path, `cannot ${action} the state file ${path}: ${why}`);
+}
+
+/** The directory holding the state file, checked; null when it does not exist. */
+async function checkDirectory(path: string, policy: TrustPolicy): Promise<boolean> {
+  const dir = dirname(path);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir); // follows symlinks: /var/run is one on macOS
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw ioError(path, "read", error);
+  }
+  if (!info.isDirectory) {
+    throw new StateFileError("io", path, `cannot use ${path}: ${dir} is not a directory`);
+  }
+  checkTrusted(dir, "directory", info, policy);
+  return true;
+}
+
+/**
+ * Read and validate the state file. null when there is none. Throws StateFileError for anything
+ * doubtful, and leaves the file where it is.
+ */
+export async function readState(
+  path: string,
+  options: StateFileOptions = {},
+): Promise<DefrouteState | null> {
+  const policy = options.trust ?? defaultTrust();
+  if (!await checkDirectory(path, policy)) return null;
+  // A concurrent writer may rename a new file over the path between our open and lstat; the
+  // next attempt reads that new file. Three renames in a row while we read is not plausible.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const bytes = await readTrustedBytes(path, policy);
+    if (bytes === "replaced") continue;
+    if (bytes === null) return null;
+    try {
+      return parseState(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (error) {
+      const kind = error instanceof StateFormatError ? error.kind : "corrupt";
+      const why = error instanceof Error ? error.message : String(error);
+      throw new StateFileError(
+        kind,
+        path,
+        `the state file ${path} cannot be used: ${why}. It was left in place: inspect it, ` +
+          `then remove it or run 'defroute save --force' to replace it`,
+      );
+    }
+  }
+  throw new StateFileError("io", path, `the state file ${path} kept changing while read`);
+}
+
+/**
+ * The bytes of the state file, checked on the open descriptor itself (owner, mode, size), and
+ * the path checked not to be a symlink. "replaced" when the path no longer names the file opened.
+ */
+async function readTrustedBytes(
+  path: string,
+  policy: TrustPolicy,
+): Promise<Uint8Array | null | "replaced"> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw ioError(path, "read", error);
+  }
+  try {
+    const info = await file.stat();
+    const linkInfo = await Deno.lstat(path).catch(() => null);
+    if (linkInfo?.isSymlink) {
+      throw new StateFileError(
+        "untrusted",
+        path,
+        `refusing the state file ${path}: it is a symbolic link; remove it or use --state PATH`,
+      );
+    }
+    if (linkInfo === null || linkInfo.ino !== info.ino || linkInfo.dev !== info.dev) {
+      return "replaced";
+    }
+    if (!info.isFile) {
+      throw new StateFileError(
+        "untrusted",
+        path,
+        `refusing the state file ${path}: it is not a regular file; use --state PATH`,
+      );
+    }
+    checkTrusted(path, "file", info, policy);
+    if (info.size > MAX_STATE_BYTES) {
+      throw new StateFileError(
+        "too-large",
+        path,
+        `the state file ${path} is ${info.size} bytes, more than a state file can be ` +
+          `(${MAX_STATE_BYTES}); it was left in place: inspect it, then remove it or run ` +
+          `'defroute save --force'`,
+      );
+    }
+    const bytes = new Uint8Array(MAX_STATE_BYTES + 1);
+    let length = 0;
+    while (length < bytes.length) {
+      const n = await file.read(bytes.subarray(length));
+      if (n === null) break;
+      length += n;
+    }
+    if (length > MAX_STATE_BYTES) {
+      throw new StateFileError("too-large", path, `the state file ${path} grew while read`);
+    }
+    return bytes.subarray(0, length);
+  } catch (error) {
+    if (error instanceof StateFileError) throw error;
+    throw ioError(path, "read", error);
+  } finally {
+    file.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/** Create the directory (0755) if missing; check it when it exists. */
+async function ensureDirectory(path: string, policy: TrustPolicy): Promise<void> {
+  if (await checkDirectory(path, policy)) return;
+  const dir = dirname(path);
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
+    await Deno.chmod(dir, 0o755); // the umask may have taken bits; make it exactly 0755
+  } catch (error) {
+    throw ioError(path, "write", error);
+  }
+  await checkDirectory(path, policy);
+}
+
+/** Write `state` atomically: temp file in the same directory, fsync, rename, fsync the dir. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]?.toString(16) ?? "0";
+  const temp = `${dir}/.${basename(path)}.${Deno.pid}.${random}.tmp`;
+  try {
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    try {
+      const bytes = new TextEncoder().encode(text);
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.chmod(temp, 0o644); // exactly 0644 whatever the umask
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw ioError(path, "write", error);
+  }
+  // Make the rename itself durable; best effort (not every filesystem allows fsync on a dir).
+  try {
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // The data is already synced; only the rename's durability is at stake.
+  }
+}
+
+/**
+ * Run `fn` holding the exclusive lock of `path` (flock on `<path>.lock`, mode 0600 so only its
+ * owner can take it). The lock file is never removed: removing lock files reopens the race.
+ */
+export async function withStateLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  options: StateFileOptions = {},
+): Promise<T> {
+  const policy = options.trust ?? defaultTrust();
+  await ensureDirectory(path, policy);
+  let lock: Deno.FsFile;
+  try {
+    lock = await Deno.open(`${path}.lock`, { read: true, write: true, create: true, mode: 0o600 });
+  } catch (error) {
+    throw ioError(`${path}.lock`, "lock", error);
+  }
+  try {
+    await lock.lock(true);
+    return await fn();
+  } finally {
+    lock.close(); // closing releases the flock
+  }
+}
+
+/** Write the whole state under the lock. */
+export async function writeState(
+  path: string,
+  state: DefrouteState,
+  options: StateFileOptions = {},
+): Promise<void> {
+  await withStateLock(path, () => writeAtomically(path, formatState(state)), options);
+}
+
+export interface UpdateOptions extends StateFileOptions {
+  /** Hand `fn` null instead of failing when the existing file is corrupt, too large or from a
+   * newer version (`save --force`). An untrusted directory is still refused. */
+  replaceUnreadable?: boolean;
+}
+
+export interface UpdateResult {
+  state: DefrouteState | null;
+  written: boolean;
+  /** The error of an unreadable file that was replaced (replaceUnreadable). */
+  replaced: StateFileError | null;
+}
+
+/**
+ * Read-modify-write under the exclusive lock: `fn` gets the current state (null when there is
+ * none) and returns the new one, or null to leave the file as it is. The watch daemon records
+ * the last good default with this; `save` merges with it.
+ */
+export async function updateState(
+  path: string,
+  fn: (current: DefrouteState | null) => DefrouteState | null | Promise<DefrouteState | null>,
+  options: UpdateOptions = {},
+): Promise<UpdateResult> {
+  return await withStateLock(path, async () => {
+    let current: DefrouteState | null = null;
+    let replaced: StateFileError | null = null;
+    try {
+      current = await readState(path, options);
+    } catch (error) {
+      const replaceable = error instanceof StateFileError &&
+        (error.kind === "corrupt" || error.kind === "future-version" ||
+          error.kind === "too-large" ||
+          // An untrusted file (not directory) is replaced by rename, which drops it safely.
+          (error.kind === "untrusted" && error.path === path));
+      if (!options.replaceUnreadable || !replaceable) throw error;
+      replaced = error;
+    }
+    const next = await fn(current);
+    if (next === null) return { state: current, written: false, replaced: null };
+    await writeAtomically(path, formatState(next));
+    return { state: next, written: true, replaced };
+  }, options);
+}
