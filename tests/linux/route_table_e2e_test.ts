@@ -1,0 +1,173 @@
+// The Linux RouteTable against the real kernel, in throwaway network namespaces (netns.ts).
+// Each step runs tests/linux/table_probe.ts under `ip netns exec` and is checked against an
+// independent `ip -j route show`. Needs root, iproute2 and /dev/net/tun; skips elsewhere.
+import { assert, assertEquals } from "../assert.ts";
+import {
+  CLIENT_DEV,
+  DENO,
+  type Lab,
+  namespaceSupport,
+  ROOT,
+  ROUTER_ADDRESS,
+  ROUTER_LINK_LOCAL,
+  run,
+  spawnInLab,
+  TUN_DEV,
+  withLab,
+} from "./netns.ts";
+import type { DefaultRoute, NetInterface } from "../../lib/core/types.ts";
+
+const support = namespaceSupport();
+if (!support.ok) console.log(`skipping Linux RouteTable e2e tests: ${support.reason}`);
+
+const PROBE = `${ROOT}tests/linux/table_probe.ts`;
+const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
+
+interface ProbeAnswer {
+  ok: boolean;
+  value?: unknown;
+  kind?: string;
+  errno?: string | null;
+  message?: string;
+}
+
+async function probe(lab: Lab, ...args: string[]): Promise<ProbeAnswer> {
+  const [program, argv] = lab.exec(DENO, ["run", "--allow-all", "--quiet", PROBE, ...args]);
+  const result = await run(program, argv);
+  const line = result.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new Error(`probe ${args.join(" ")} printed ${result.stdout} / ${result.stderr}`);
+  }
+}
+
+function route(family: 4 | 6, gateway: string | null, dev: string, metric?: number): DefaultRoute {
+  return {
+    family,
+    gateway,
+    interface: dev,
+    index: 0,
+    scoped: false,
+    flags: 0,
+    ...(metric === undefined ? {} : { metric }),
+  };
+}
+
+function e2e(name: string, body: (lab: Lab) => Promise<void>): void {
+  Deno.test({
+    name: `linux e2e: ${name}`,
+    ignore: !support.ok,
+    // The probes and `ip` are child processes; their pipes are read to the end.
+    fn: () => withLab(body, "rt"),
+  });
+}
+
+e2e("defaults(4) and defaults(6) agree with `ip -j route show`", async (lab) => {
+  for (const family of [4, 6] as const) {
+    const answer = await probe(lab, "defaults", String(family));
+    assert(answer.ok, answer.message);
+    const ours = answer.value as DefaultRoute[];
+    const theirs = await lab.defaults(family);
+    assertEquals(
+      ours.map((r) => [r.gateway, r.interface, r.scoped]),
+      theirs.map((r) => [r.gateway ?? null, r.dev ?? null, false]),
+    );
+    assertEquals(ours[0]?.gateway, family === 4 ? ROUTER_ADDRESS : ROUTER_LINK_LOCAL);
+    assertEquals(ours[0]?.metric, theirs[0]?.metric ?? 0);
+    assert((ours[0]?.index ?? 0) > 0);
+  }
+});
+
+e2e("interfaces() lists veth0 up, tun0 as a tunnel, with `ip link`'s indexes", async (lab) => {
+  const answer = await probe(lab, "interfaces");
+  assert(answer.ok, answer.message);
+  const ours = answer.value as NetInterface[];
+  const theirs = JSON.parse(await lab.ip("-j", "link", "show")) as {
+    ifindex: number;
+    ifname: string;
+  }[];
+  assertEquals(
+    ours.map((i) => [i.index, i.name]),
+    theirs.map((l) => [l.ifindex, l.ifname]).sort((a, b) => Number(a[0]) - Number(b[0])),
+  );
+  const veth = ours.find((i) => i.name === CLIENT_DEV);
+  const tun = ours.find((i) => i.name === TUN_DEV);
+  assertEquals([veth?.up, veth?.tunnel], [true, false]);
+  assertEquals([tun?.up, tun?.tunnel], [false, true]);
+});
+
+e2e("delete then add the IPv4 default, each step seen by `ip route`", async (lab) => {
+  const gateway = route(4, ROUTER_ADDRESS, CLIENT_DEV, 0);
+  assertEquals((await probe(lab, "delete", JSON.stringify(gateway))).ok, true);
+  assertEquals(await lab.defaults(4), []);
+  const again = await probe(lab, "delete", JSON.stringify(gateway));
+  assertEquals([again.ok, again.kind, again.errno], [false, "not-found", "ESRCH"]);
+  assertEquals((await probe(lab, "add", JSON.stringify(gateway))).ok, true);
+  const after = await lab.defaults(4);
+  assertEquals(
+    after.map((r) => [r.gateway, r.dev, r.protocol]),
+    [[ROUTER_ADDRESS, CLIENT_DEV, "static"]],
+  );
+});
+
+e2e("add errors: exists, unreachable gateway, missing interface change nothing", async (lab) => {
+  const before = await lab.routes(4);
+  const exists = await probe(lab, "add", JSON.stringify(route(4, ROUTER_ADDRESS, CLIENT_DEV)));
+  assertEquals([exists.kind, exists.errno], ["exists", "EEXIST"]);
+  const far = await probe(lab, "add", JSON.stringify(route(4, "10.99.0.1", CLIENT_DEV, 50)));
+  assertEquals([far.kind, far.errno], ["unreachable", "ENETUNREACH"]);
+  const gone = await probe(lab, "add", JSON.stringify(route(4, ROUTER_ADDRESS, "nosuch0", 50)));
+  assertEquals(gone.kind, "no-interface");
+  assertEquals(await lab.routes(4), before);
+});
+
+e2e("IPv6 default with a link-local gateway: delete and add back", async (lab) => {
+  const [existing] = await lab.defaults(6);
+  const v6 = route(6, ROUTER_LINK_LOCAL, CLIENT_DEV, existing?.metric);
+  assertEquals((await probe(lab, "delete", JSON.stringify(v6))).ok, true);
+  assertEquals(await lab.defaults(6), []);
+  const added = await probe(lab, "add", JSON.stringify(v6));
+  assert(added.ok, added.message);
+  assertEquals(
+    (await lab.defaults(6)).map((r) => [r.gateway, r.dev, r.metric]),
+    [[ROUTER_LINK_LOCAL, CLIENT_DEV, existing?.metric]],
+  );
+  // Without an interface a link-local gateway means nothing: refused before the kernel.
+  const bare = await probe(lab, "add", JSON.stringify({ ...v6, interface: null, index: 0 }));
+  assertEquals(bare.kind, "invalid");
+});
+
+e2e("events: the tunnel deleting the default is reported with the deleting pid", async (lab) => {
+  const watcher = spawnInLab(lab, DENO, ["run", "--allow-all", "--quiet", PROBE, "events", "8000"]);
+  let tunnel: ReturnType<typeof spawnInLab> | null = null;
+  try {
+    await watcher.next((v) => v.ready === true);
+    tunnel = spawnInLab(lab, DENO, ["run", "--allow-all", "--quiet", FAKE_TUNNEL, "--family", "4"]);
+    const ready = await tunnel.next((v) => v.ready === true);
+    const deleted = (ready.deleted as { family: number; pid: number }[])[0];
+    assert(deleted, "the fake tunnel deleted the host default");
+    const event = await watcher.next((v) =>
+      v.kind === "route" && v.action === "delete" &&
+      (v.route as DefaultRoute).gateway === ROUTER_ADDRESS
+    );
+    assertEquals(event.pid, deleted.pid);
+    assertEquals((event.route as DefaultRoute).interface, CLIENT_DEV);
+    const own = await watcher.next((v) =>
+      v.kind === "route" && v.action === "add" && (v.route as DefaultRoute).interface === TUN_DEV
+    );
+    assertEquals((own.route as DefaultRoute).gateway, null);
+    // The tunnel stops and leaves no default: exactly the state defroute exists to repair.
+    assertEquals(await tunnel.stop(), 0);
+    tunnel = null;
+    assertEquals(await lab.defaults(4), []);
+    await watcher.next((v) =>
+      v.kind === "route" && v.action === "delete" && (v.route as DefaultRoute).interface === TUN_DEV
+    );
+  } finally {
+    tunnel?.kill();
+    await tunnel?.status;
+    watcher.kill();
+    await watcher.status;
+  }
+});
