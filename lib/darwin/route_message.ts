@@ -610,7 +610,10 @@ function decodeAddrs(
     const slot = SOCKADDR_SLOTS[i]!;
     const left = message.length - cursor;
     if (left <= 0) {
+      // rt_msg1 counts a zero-length last sockaddr as 0 bytes; rt_msg2 would have written 4.
       raws.push({ slot, saLen: 0, familyByte: 0, record: new Uint8Array(0) });
+      cursor += 4;
+      paddedEnd = cursor;
       continue;
     }
     const saLen = message[cursor] ?? 0;
