@@ -25,14 +25,10 @@ import {
   stepHeal,
 } from "./heal.ts";
 import { formatEventText } from "./event_log.ts";
+import type { Log } from "./log.ts";
 
 /** The log lines the loop writes itself (Output satisfies it). */
-export interface LoopLog {
-  announce(line: string): void;
-  info(line: string): void;
-  debug(line: string): void;
-  warn(line: string): void;
-}
+export type LoopLog = Log;
 
 export interface HealOptions {
   config: HealConfig;
@@ -60,6 +56,9 @@ export interface MonitorOptions {
   onGoodDefault?(route: DefaultRoute): Promise<void> | void;
   /** Called after each heal decision is carried out (tests and `run` count repairs). */
   onDecision?(decision: HealDecision, outcome: "repaired" | "failed" | "skipped" | null): void;
+  /** Called once the loop is subscribed and has read the table: from now on no change is
+   * missed. Gets whether each family had a global default. */
+  onReady?(present: ReadonlyMap<Family, boolean>): void;
   /** Milliseconds clock; Date.now unless a test supplies one. */
   now?(): number;
 }
@@ -160,6 +159,7 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   const initial = new Map<Family, boolean>();
   for (const family of families) initial.set(family, await readFamily(family));
   let state: HealState = initialHealState(initial, now());
+  options.onReady?.(initial);
 
   const observe = async (family: Family, cause: string) => {
     const present = await readFamily(family);

@@ -14,6 +14,8 @@
  * the same request to stop.
  */
 
+import type { Log } from "./log.ts";
+
 /** Signals forwarded to CMD (DESIGN.md "run -- CMD"). */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
@@ -92,12 +94,7 @@ export const processSignals: SignalSource = {
   unlisten: (signal, handler) => Deno.removeSignalListener(signal, handler),
 };
 
-export interface WrapperLog {
-  announce(line: string): void;
-  info(line: string): void;
-  debug(line: string): void;
-  warn(line: string): void;
-}
+export type WrapperLog = Log;
 
 /** How CMD ended. */
 export interface ChildExit {
