@@ -112,6 +112,8 @@ function familyCode(family: Family): number {
 export function isMainDefault(route: RouteFields): boolean {
   return (route.family === AF_INET || route.family === AF_INET6) &&
     route.dstLen === 0 &&
+    // An IPv6 source-specific default ("from 2001:db8::/64") is not the global one.
+    route.srcLen === 0 &&
     route.tableId === RT_TABLE_MAIN &&
     route.type === RTN_UNICAST &&
     (route.flags & RTM_F_CLONED) === 0;

@@ -171,3 +171,42 @@ e2e("events: the tunnel deleting the default is reported with the deleting pid",
     await watcher.status;
   }
 });
+
+const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((path) => {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+});
+if (support.ok && !SETPRIV) {
+  console.log("skipping the needs-root e2e test: no setpriv (util-linux)");
+}
+
+Deno.test({
+  name: "linux e2e: without CAP_NET_ADMIN a delete is needs-root (EPERM) and changes nothing",
+  ignore: !support.ok || !SETPRIV,
+  fn: () =>
+    withLab(async (lab) => {
+      const before = await lab.routes(4);
+      // Root minus CAP_NET_ADMIN: what an unprivileged user meets, without needing another
+      // account that can read Deno's cache.
+      const [program, argv] = lab.exec(SETPRIV!, [
+        "--bounding-set",
+        "-net_admin",
+        "--inh-caps",
+        "-net_admin",
+        DENO,
+        "run",
+        "--allow-all",
+        "--quiet",
+        PROBE,
+        "delete",
+        JSON.stringify(route(4, ROUTER_ADDRESS, CLIENT_DEV)),
+      ]);
+      const result = await run(program, argv);
+      const answer = JSON.parse(result.stdout.trim()) as ProbeAnswer;
+      assertEquals([answer.ok, answer.kind, answer.errno], [false, "needs-root", "EPERM"]);
+      assertEquals(await lab.routes(4), before);
+    }, "perm"),
+});

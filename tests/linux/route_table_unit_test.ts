@@ -70,6 +70,7 @@ Deno.test("only unicast /0 routes of the main table, not clones, are defaults", 
   assertEquals(isMainDefault(route()), true);
   assertEquals(isMainDefault(route({ family: AF_INET6 })), true);
   assertEquals(isMainDefault(route({ dstLen: 8 })), false);
+  assertEquals(isMainDefault(route({ family: AF_INET6, srcLen: 64 })), false);
   assertEquals(isMainDefault(route({ tableId: 51820 })), false); // wg-quick's policy table
   assertEquals(isMainDefault(route({ type: 7 })), false); // RTN_UNREACHABLE
   assertEquals(isMainDefault(route({ flags: RTM_F_CLONED })), false);

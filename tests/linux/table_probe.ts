@@ -38,9 +38,9 @@ try {
       setTimeout(() => controller.abort(), Number(argument ?? 3000));
       const stream = table.events(controller.signal);
       const iterator = stream[Symbol.asyncIterator]();
-      // The subscription is made on the first next(); say "ready" once it is in place.
+      // The generator body runs synchronously up to its first await on the first next(), and
+      // that part opens and binds the subscribed socket: from here on no event is missed.
       const first = iterator.next();
-      await new Promise((resolve) => setTimeout(resolve, 300));
       print({ ready: true });
       for (let step = await first; !step.done; step = await iterator.next()) print(step.value);
       break;
