@@ -36,6 +36,11 @@ export interface Inet4Sockaddr {
   length?: number;
   /** The sa_family byte when it is not AF_INET (kernel masks: 0 or 0xff; reference §3.4). */
   familyByte?: number;
+  /**
+   * Bytes 8 .. sa_len (sin_zero and beyond) as plain hex, only when not all zero. Inside the
+   * kernel sin_zero[0..3] holds an IPv4 scope id (reference §3.6); it should never reach here.
+   */
+  tail?: string;
 }
 
 /** sockaddr_in6 (28 bytes) or an IPv6 netmask. */
@@ -61,6 +66,8 @@ export interface Inet6Sockaddr {
   length?: number;
   /** The sa_family byte when it is not AF_INET6. */
   familyByte?: number;
+  /** Bytes 28 .. sa_len as plain hex, only when sa_len > 28 and they are not all zero. */
+  tail?: string;
 }
 
 /** sockaddr_dl: an interface (IFP) or a link-layer address (reference §3.6). */
@@ -230,6 +237,8 @@ function decodeInet4(
   }
   if (saLen !== 16) out.length = saLen;
   if (familyByte !== AF_INET) out.familyByte = familyByte;
+  const tail = record.subarray(8, saLen);
+  if (tail.some((b) => b !== 0)) out.tail = hex(tail, "");
   return out;
 }
 
@@ -271,6 +280,8 @@ function decodeInet6(
   }
   if (saLen !== 28) out.length = saLen;
   if (familyByte !== AF_INET6) out.familyByte = familyByte;
+  const tail = record.subarray(28, saLen);
+  if (tail.some((b) => b !== 0)) out.tail = hex(tail, "");
   return out;
 }
 
@@ -333,17 +344,21 @@ function parseIPv6(text: string): Uint8Array {
 export function encodeSockaddr(sa: Sockaddr): EncodedSockaddr {
   switch (sa.family) {
     case "inet4": {
-      const full = new Uint8Array(16);
+      const tail = unhex(sa.tail ?? "");
+      const full = new Uint8Array(Math.max(16, 8 + tail.length));
       const view = new DataView(full.buffer);
       view.setUint16(2, sa.port ?? 0);
       full.set(parseIPv4(sa.address), 4);
+      full.set(tail, 8);
       return toSlot(full, sa.length ?? 16, sa.familyByte ?? AF_INET);
     }
     case "inet6": {
-      const full = new Uint8Array(28);
+      const tail = unhex(sa.tail ?? "");
+      const full = new Uint8Array(28 + tail.length);
       const view = new DataView(full.buffer);
       view.setUint16(2, sa.port ?? 0);
       view.setUint32(4, sa.flowinfo ?? 0);
+      full.set(tail, 28);
       const address = parseIPv6(sa.address);
       const zone = sa.zone ?? 0;
       const embed = zone !== 0 && sa.embedScope !== false && isEmbedScope(address);
