@@ -1,0 +1,373 @@
+/**
+ * Carry out the restore policy (restore_plan.ts) against a RouteTable: look, plan, announce,
+ * change, verify; retry with backoff while an interface settles.
+ *
+ * Kernel answers and what they mean here (Mullvad talpid-routing does the same):
+ * - EEXIST on add: someone (configd, another hook) restored it first, if a re-read shows a
+ *   global default on a live interface; otherwise the next candidate;
+ * - ENETUNREACH: the gateway is on no interface (yet): the next candidate, then a retry;
+ * - ESRCH on the delete of a broken default: already gone, fine;
+ * - EPERM: needs root, thrown at once (the CLI exits 3).
+ * A change is only "restored" once a re-read of the defaults shows it.
+ *
+ * Used by `restore`, by `run` after CMD exits (with replaceTunnelDefaults) and by `watch --heal`.
+ * No process-level concerns: nothing printed except through the Log, no exit.
+ */
+import { ExitCode, RouteTableError } from "./errors.ts";
+import { type Log, SILENT_LOG } from "./log.ts";
+import {
+  type FamilyObservation,
+  globalDefaultsOf,
+  isOnLiveInterface,
+  observe,
+  type RouteSystem,
+} from "./observe.ts";
+import {
+  type CandidateSource,
+  type Finding,
+  planRestore,
+  type RestorePlan,
+  sameDefault,
+} from "./restore_plan.ts";
+import { describeRoute, routeCommandText } from "./route_text.ts";
+import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "./state.ts";
+import type { DefaultRoute, Family, NetInterface } from "./types.ts";
+
+/** Mullvad's backoff while an interface settles during a tunnel's teardown. */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 2500, 12500];
+
+export interface RestoreOptions {
+  families: readonly Family[];
+  /** Where the saved state is read from; null to use none. Ignored when `state` is given. */
+  statePath: string | null;
+  /** The saved state already read (e.g. by `run`); undefined = read `statePath`. */
+  state?: DefrouteState | null;
+  force?: boolean;
+  dryRun?: boolean;
+  /** Tunnel interfaces whose global default is a leftover to replace (`run`). */
+  replaceTunnelDefaults?: ReadonlySet<string>;
+  /** Waits between attempts; its length is the number of retries. */
+  retryDelaysMs?: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+  log?: Log;
+  trust?: TrustPolicy;
+}
+
+export type RestoreOutcome =
+  /** A global default was already there: nothing done. */
+  | "present"
+  /** defroute added it, and a re-read shows it. */
+  | "restored"
+  /** EEXIST, and a re-read shows someone else put one back first. */
+  | "already"
+  /** --dry-run: what would be done. */
+  | "planned"
+  /** No gateway known (exit 4 when one was expected). */
+  | "no-gateway"
+  /** Every candidate failed on every attempt. */
+  | "failed";
+
+export interface FamilyRestoreReport {
+  family: Family;
+  outcome: RestoreOutcome;
+  message: string;
+  /** The global default before anything was done. */
+  before: DefaultRoute | null;
+  /** The global default at the end (or the one that would be added, with --dry-run). */
+  route: DefaultRoute | null;
+  source: CandidateSource | null;
+  /** The global default deleted to make room (forced, broken, or a tunnel leftover). */
+  replaced: DefaultRoute | null;
+  attempts: number;
+  looked: Finding[];
+  errors: string[];
+  /** The last plan made. */
+  plan: RestorePlan;
+}
+
+export interface RestoreReport {
+  families: FamilyRestoreReport[];
+  /** Why the state file was not used, if it was not. */
+  stateError: string | null;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface Context {
+  system: RouteSystem;
+  state: DefrouteState | null;
+  stateError: string | null;
+  force: boolean;
+  dryRun: boolean;
+  replaceTunnelDefaults: ReadonlySet<string>;
+  delays: readonly number[];
+  sleep: (ms: number) => Promise<void>;
+  log: Log;
+}
+
+/** Put the default route back for each family. Throws RouteTableError "needs-root". */
+export async function restoreDefaults(
+  system: RouteSystem,
+  options: RestoreOptions,
+): Promise<RestoreReport> {
+  const log = options.log ?? SILENT_LOG;
+  let state: DefrouteState | null = null;
+  let stateError: string | null = null;
+  if (options.state !== undefined) state = options.state;
+  else if (options.statePath !== null) {
+    try {
+      state = await readState(options.statePath, { trust: options.trust });
+    } catch (error) {
+      if (!(error instanceof StateFileError)) throw error;
+      stateError = error.message;
+      log.warn(`${error.message}; restoring without it`);
+    }
+  }
+  const context: Context = {
+    system,
+    state,
+    stateError,
+    force: options.force ?? false,
+    dryRun: options.dryRun ?? false,
+    replaceTunnelDefaults: options.replaceTunnelDefaults ?? new Set(),
+    delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    sleep: options.sleep ?? defaultSleep,
+    log,
+  };
+  const families: FamilyRestoreReport[] = [];
+  for (const family of options.families) families.push(await restoreFamily(context, family));
+  return { families, stateError };
+}
+
+/** The plan for one family from one look at the machine. */
+export function planFor(
+  family: Family,
+  observed: FamilyObservation,
+  interfaces: readonly NetInterface[],
+  state: DefrouteState | null,
+  stateError: string | null,
+  options: { force: boolean; replaceTunnelDefaults: ReadonlySet<string> },
+): RestorePlan {
+  return planRestore({
+    family,
+    saved: state?.families[family] ?? null,
+    stateError,
+    scutil: observed.scutil,
+    scutilError: observed.scutilError,
+    defaults: observed.defaults,
+    interfaces,
+    options,
+  });
+}
+
+async function restoreFamily(context: Context, family: Family): Promise<FamilyRestoreReport> {
+  const { log } = context;
+  const errors: string[] = [];
+  let before: DefaultRoute | null | undefined;
+  let replacedRoute: DefaultRoute | null = null;
+  for (let attempt = 1;; attempt++) {
+    const observation = await observe(context.system, [family]);
+    const observed = observation.families[0] as FamilyObservation;
+    if (before === undefined) before = globalDefaultsOf(observed.defaults)[0] ?? null;
+    const plan = planFor(
+      family,
+      observed,
+      observation.interfaces,
+      context.state,
+      context.stateError,
+      {
+        force: context.force,
+        replaceTunnelDefaults: context.replaceTunnelDefaults,
+      },
+    );
+    for (const finding of plan.looked) log.debug(`IPv${family} ${finding.source}: ${finding.note}`);
+    const report = (
+      outcome: RestoreOutcome,
+      message: string,
+      route: DefaultRoute | null,
+      source: CandidateSource | null = null,
+    ): FamilyRestoreReport => ({
+      family,
+      outcome,
+      message,
+      before: before ?? null,
+      route,
+      source,
+      replaced: replacedRoute,
+      attempts: attempt,
+      looked: plan.looked,
+      errors,
+      plan,
+    });
+    const retry = attempt <= context.delays.length;
+    const wait = async (why: string) => {
+      const ms = context.delays[attempt - 1] ?? 0;
+      log.info(`IPv${family}: ${why}; trying again in ${ms} ms`);
+      await context.sleep(ms);
+    };
+
+    if (plan.action === "keep") {
+      return report(attempt > 1 ? "already" : "present", plan.reason, plan.current);
+    }
+    if (plan.action === "none") {
+      if (plan.settling && retry && !context.dryRun) {
+        await wait("waiting for an interface to come up");
+        continue;
+      }
+      return report("no-gateway", plan.reason, plan.current);
+    }
+    const first = plan.candidates[0];
+    if (!first) return report("no-gateway", plan.reason, null); // an "add" plan always has one
+    if (context.dryRun) {
+      if (plan.replace) log.info(`would run: ${routeCommandText("delete", plan.replace)}`);
+      log.info(`would run: ${routeCommandText("add", first.route)}`);
+      return report("planned", `would ${plan.reason}`, first.route, first.source);
+    }
+    const done = await carryOut(context, plan, errors);
+    if (done.replaced) replacedRoute = done.replaced;
+    if (done.outcome) {
+      return report(done.outcome, done.message, done.route, done.source);
+    }
+    if (retry) {
+      await wait(`no candidate worked (${errors[errors.length - 1] ?? "unknown"})`);
+      continue;
+    }
+    return report(
+      "failed",
+      `could not restore the IPv${family} default: ${errors.join("; ")}`,
+      null,
+    );
+  }
+}
+
+interface CarryOutResult {
+  outcome: "restored" | "already" | null;
+  message: string;
+  route: DefaultRoute | null;
+  source: CandidateSource | null;
+  replaced: DefaultRoute | null;
+}
+
+/** The live global default of a family now, if any. */
+async function liveGlobal(system: RouteSystem, family: Family): Promise<DefaultRoute | null> {
+  const [defaults, interfaces] = await Promise.all([
+    system.table.defaults(family),
+    system.table.interfaces(),
+  ]);
+  return globalDefaultsOf(defaults).find((r) => isOnLiveInterface(r, interfaces)) ?? null;
+}
+
+async function carryOut(
+  context: Context,
+  plan: Extract<RestorePlan, { action: "add" }>,
+  errors: string[],
+): Promise<CarryOutResult> {
+  const { system, log } = context;
+  const family = plan.family;
+  const none: CarryOutResult = {
+    outcome: null,
+    message: "",
+    route: null,
+    source: null,
+    replaced: null,
+  };
+  let replaced: DefaultRoute | null = null;
+  if (plan.replace) {
+    log.announce(routeCommandText("delete", plan.replace));
+    try {
+      await system.table.delete(plan.replace);
+      replaced = plan.replace;
+    } catch (error) {
+      if (!(error instanceof RouteTableError)) throw error;
+      if (error.kind === "needs-root") throw error;
+      // ESRCH: gone already, which is what we wanted. Anything else: do not add on top of an
+      // unknown state.
+      if (error.kind !== "not-found") {
+        errors.push(`delete of ${describeRoute(plan.replace)} failed: ${error.message}`);
+        return none;
+      }
+    }
+  }
+  for (const candidate of plan.candidates) {
+    const route = candidate.route;
+    log.announce(routeCommandText("add", route));
+    try {
+      await system.table.add(route);
+    } catch (error) {
+      if (!(error instanceof RouteTableError)) throw error;
+      if (error.kind === "needs-root") throw error;
+      if (error.kind === "exists") {
+        const now = await liveGlobal(system, family);
+        if (now) {
+          return {
+            outcome: "already",
+            message: `IPv${family} default already back (someone restored it first): ${
+              describeRoute(now)
+            }`,
+            route: now,
+            source: null,
+            replaced,
+          };
+        }
+        errors.push(`add ${describeRoute(route)}: EEXIST, yet no global default on re-read`);
+        continue;
+      }
+      const what = error.kind === "unreachable"
+        ? `${route.gateway} is unreachable from ${route.interface} (ENETUNREACH)`
+        : error.message;
+      errors.push(`add ${describeRoute(route)} (from ${candidate.source}): ${what}`);
+      log.info(`IPv${family}: ${what}`);
+      continue;
+    }
+    const now = await liveGlobal(system, family);
+    if (now && sameDefault(now, route)) {
+      return {
+        outcome: "restored",
+        message: `IPv${family} default restored: ${describeRoute(now)} (from ${candidate.source})`,
+        route: now,
+        source: candidate.source,
+        replaced,
+      };
+    }
+    errors.push(
+      `added ${describeRoute(route)}, but a re-read shows ${
+        now ? describeRoute(now) : "no global default"
+      }`,
+    );
+  }
+  // Nothing worked. A working default we deleted (--force, tunnel leftover) goes back, so a
+  // failure leaves the table as it was found.
+  if (replaced && plan.replace && !isBroken(plan)) {
+    log.announce(routeCommandText("add", replaced));
+    try {
+      await system.table.add(replaced);
+    } catch (error) {
+      errors.push(`could not put back ${describeRoute(replaced)}: ${messageOf(error)}`);
+    }
+    replaced = null;
+  }
+  return { ...none, replaced };
+}
+
+/** Whether the plan's `replace` was a broken default (interface gone or down). */
+function isBroken(plan: Extract<RestorePlan, { action: "add" }>): boolean {
+  return plan.looked.some((f) => f.source === "kernel" && !f.usable);
+}
+
+/**
+ * The exit code of a restore: 1 when a family failed; 4 when no gateway is known for a family
+ * that had one to restore (a saved route, a broken default), or for every family asked about;
+ * else 0 (a family that simply has no network, e.g. IPv6 on an IPv4-only LAN, is not an error).
+ */
+export function restoreExitCode(report: RestoreReport): ExitCode {
+  if (report.families.some((f) => f.outcome === "failed")) return ExitCode.FAILURE;
+  const missing = report.families.filter((f) => f.outcome === "no-gateway");
+  if (missing.length === 0) return ExitCode.OK;
+  if (missing.length === report.families.length) return ExitCode.NO_GATEWAY;
+  const expected = missing.some((f) => f.plan.action === "none" && f.plan.expected);
+  return expected ? ExitCode.NO_GATEWAY : ExitCode.OK;
+}

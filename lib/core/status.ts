@@ -1,0 +1,127 @@
+/**
+ * `status`'s diagnosis: from one look at a family (kernel defaults, interfaces, scutil, saved
+ * state) and the restore plan for it, say in plain words what is wrong, if anything, and what
+ * `restore` would do. Pure.
+ *
+ * The condition this tool exists for is recognised by name: no global default while a scoped
+ * default exists is sing-tun #80 (setRoutes' EEXIST recovery deleted the unscoped default and
+ * re-added the tunnel's as RTF_IFSCOPE; reference sing-tun-issue-80.md), which `netstat -rn`
+ * hides because a scoped default still prints as "default".
+ */
+import { sameGateway } from "./gateway_address.ts";
+import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
+import type { RestorePlan } from "./restore_plan.ts";
+import { describeRoute, routeCommandText } from "./route_text.ts";
+import type { SavedFamily } from "./state.ts";
+import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
+
+export type Condition =
+  /** A global default on a live, non-tunnel interface. */
+  | "healthy"
+  /** The global default goes through a tunnel (a VPN is up). */
+  | "tunnel-default"
+  /** No global default, but scoped ones: the sing-tun #80 condition. */
+  | "scoped-only"
+  /** A global default whose interface is gone or down. */
+  | "broken-default"
+  /** No default at all, though one is known (saved or from scutil). */
+  | "missing"
+  /** No default and nothing known: this family has no network. */
+  | "no-network";
+
+export interface DiagnosisInput {
+  family: Family;
+  defaults: readonly DefaultRoute[];
+  interfaces: readonly NetInterface[];
+  scutil: PrimaryInfo | null;
+  scutilError: string | null;
+  saved: SavedFamily | null;
+  plan: RestorePlan;
+}
+
+export interface Diagnosis {
+  family: Family;
+  condition: Condition;
+  /** Plain words: what is the matter. */
+  summary: string;
+  /** Further remarks (scutil disagreeing with the kernel, a saved route that went stale). */
+  notes: string[];
+  /** What `defroute restore` would do now. */
+  restoreWouldDo: string;
+}
+
+function restoreWords(plan: RestorePlan): string {
+  switch (plan.action) {
+    case "keep":
+      return "nothing (a global default is present)";
+    case "none":
+      return `nothing: no gateway known (it would exit 4${plan.expected ? "" : " if asked"})`;
+    case "add": {
+      const first = plan.candidates[0];
+      const steps = [
+        ...(plan.replace ? [routeCommandText("delete", plan.replace)] : []),
+        ...(first ? [`${routeCommandText("add", first.route)} (from ${first.source})`] : []),
+      ];
+      return steps.join(", then ");
+    }
+  }
+}
+
+export function diagnose(input: DiagnosisInput): Diagnosis {
+  const { family, interfaces, plan } = input;
+  const v = `IPv${family}`;
+  const defaults = input.defaults.filter((r) => r.family === family);
+  const globals = globalDefaultsOf(defaults);
+  const scoped = defaults.filter((r) => r.scoped);
+  const live = globals.filter((r) => isOnLiveInterface(r, interfaces));
+  const notes: string[] = [];
+  let condition: Condition;
+  let summary: string;
+
+  const current = live[0];
+  if (current) {
+    const iface = interfaceOf(interfaces, current.interface, current.index);
+    if (iface && isTunnel(iface)) {
+      condition = "tunnel-default";
+      summary = `the ${v} default goes through tunnel ${iface.name} (${
+        describeRoute(current)
+      }): a VPN is up. restore leaves it alone; 'defroute run' replaces it when its command exits`;
+    } else {
+      condition = "healthy";
+      summary = `${v} is fine: the global default is ${describeRoute(current)}`;
+    }
+    const s = input.scutil;
+    if (s?.router && !sameGateway(family, s.router, current.gateway)) {
+      notes.push(
+        `scutil's Router is ${s.router} on ${s.interface ?? "?"}, not the kernel's gateway ` +
+          `(configd may be about to change it)`,
+      );
+    }
+  } else if (globals.length > 0) {
+    condition = "broken-default";
+    summary = `the ${v} global default ${
+      describeRoute(globals[0] as DefaultRoute)
+    } points at an interface that is gone or down: traffic has nowhere to go`;
+  } else if (scoped.length > 0) {
+    condition = "scoped-only";
+    summary =
+      `no global ${v} default, only scoped ones (${
+        scoped.map(describeRoute).join(", ")
+      }): this is the sing-tun #80 condition - a tunnel deleted the system's default and left ` +
+      `its own scoped to its interface, so programs that do not bind to an interface have no ` +
+      `route. 'netstat -rn' still shows "default" lines for the scoped routes`;
+  } else if (plan.action === "none" && !plan.expected && (input.scutil?.router ?? null) === null) {
+    condition = "no-network";
+    summary = `no ${v} default and no ${v} gateway known: this machine has no ${v} network`;
+  } else {
+    condition = "missing";
+    summary = `no ${v} default route: traffic to the internet has no route`;
+  }
+
+  if (input.scutilError) notes.push(`scutil could not be read: ${input.scutilError}`);
+  const savedRoute = input.saved?.route;
+  if (savedRoute && !interfaceOf(interfaces, savedRoute.interface)) {
+    notes.push(`the saved route's interface ${savedRoute.interface} no longer exists`);
+  }
+  return { family, condition, summary, notes, restoreWouldDo: restoreWords(plan) };
+}
