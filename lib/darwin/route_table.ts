@@ -1,0 +1,372 @@
+/**
+ * The RouteTable (lib/core/route_table.ts) of macOS, over a PF_ROUTE socket.
+ *
+ * - defaults: RTM_GET of the default without RTF_IFSCOPE for the global one. Because of the
+ *   kernel's "dontcare" resolution (reference §5.2) that GET can answer with the default *scoped*
+ *   to the primary interface, so RTF_IFSCOPE is checked in the reply and then the global one is
+ *   taken from a NET_RT_DUMP sysctl, which also lists every scoped default.
+ * - add/delete: route(8)'s messages (reference §5.3): flags UP|GATEWAY|STATIC, zero-length
+ *   netmask, RTF_IFSCOPE + rtm_index for a scoped route, a link-local IPv6 gateway with the
+ *   interface index embedded KAME-style (§3.6). Delete matches exactly: unscoped deletes only the
+ *   global default, scoped only that interface's.
+ * - interfaces: NET_RT_IFLIST; up = IFF_UP && IFF_RUNNING.
+ * - events: a monitor socket; default-route add/delete/change with rtm_pid as the actor and
+ *   rtm_errno as the error; RTM_IFINFO as interface new/up/down/gone.
+ *
+ * The OS is behind RouteSystem (./route_socket.ts): libSystem through FFI in production, an
+ * in-process simulated kernel in tests.
+ */
+import { RouteTableError } from "../core/errors.ts";
+import type { RouteTable } from "../core/route_table.ts";
+import {
+  type DefaultRoute,
+  type Family,
+  isTunnelName,
+  type NetInterface,
+  type RouteEvent,
+} from "../core/types.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  CTL_NET,
+  decodeMessage,
+  decodeMessages,
+  defaultRouteRequest,
+  encodeRouteMessage,
+  IFF_RUNNING,
+  IFF_UP,
+  NET_RT_DUMP,
+  NET_RT_IFLIST,
+  PF_ROUTE,
+  type RouteMessage,
+  type RoutingMessage,
+  RTF_DONE,
+  RTF_GATEWAY,
+  RTF_IFSCOPE,
+  RTF_STATIC,
+  RTF_UP,
+  RTM_ADD,
+  RTM_CHANGE,
+  RTM_DELETE,
+  RTM_GET,
+  RTM_IFINFO,
+  type Sockaddr,
+} from "./route_message.ts";
+import { errnoName, routeErrorKind, SyscallError } from "./errno.ts";
+import {
+  monitorMessages,
+  type MonitorStats,
+  RouteRequester,
+  type RouteSystem,
+  type RouteTransport,
+} from "./route_socket.ts";
+import { LibSystemRouteSystem } from "./libsystem.ts";
+
+export interface DarwinRouteTableOptions {
+  /** Per-request reply deadline (default 2000 ms). */
+  timeoutMs?: number;
+  /** SO_RCVBUF of the events() socket (default 1 MiB). */
+  monitorBufferBytes?: number;
+}
+
+/** Is this decoded address the all-zero address of an inet family? */
+function isAnyAddress(sa: Sockaddr | undefined): boolean {
+  if (!sa) return false;
+  if (sa.family === "inet4") return sa.address === "0.0.0.0";
+  if (sa.family === "inet6") return sa.address === "::";
+  return false;
+}
+
+/** A default route message: DST all-zero with a netmask that is all-zero (any encoding, §3.4). */
+export function isDefaultRouteMessage(message: RouteMessage): boolean {
+  const { dst, netmask } = message.addrs;
+  if (!isAnyAddress(dst)) return false;
+  // No netmask is a host route (RTF_HOST, 0.0.0.0/32), not the default (§3.3).
+  if (!netmask) return false;
+  return netmask.family === "empty" || isAnyAddress(netmask);
+}
+
+function familyOfMessage(message: RouteMessage): Family | null {
+  const dst = message.addrs.dst;
+  return dst?.family === "inet4" ? 4 : dst?.family === "inet6" ? 6 : null;
+}
+
+/** A darwin RouteTable over any RouteSystem. */
+export class DarwinRouteTable implements RouteTable {
+  readonly #system: RouteSystem;
+  readonly #options: DarwinRouteTableOptions;
+  #socket: RouteTransport | null = null;
+  #requester: RouteRequester | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  /** Index -> name of every interface seen (names outlive their interfaces, for "gone"). */
+  readonly #names = new Map<number, string>();
+  /** Counters of the last events() monitor, for tests and `-v`. */
+  readonly monitorStats: MonitorStats = { received: 0, garbage: 0 };
+
+  constructor(system: RouteSystem, options: DarwinRouteTableOptions = {}) {
+    this.#system = system;
+    this.#options = options;
+  }
+
+  /** The request/reply side, opened on first use. */
+  get requester(): RouteRequester {
+    if (this.#closed) throw new RouteTableError("io", "route table is closed");
+    if (!this.#requester) {
+      try {
+        this.#socket = this.#system.openSocket();
+      } catch (error) {
+        throw asRouteError(error);
+      }
+      this.#requester = new RouteRequester(this.#socket, { timeoutMs: this.#options.timeoutMs });
+    }
+    return this.#requester;
+  }
+
+  /** One request at a time on the shared socket: replies are matched by seq. */
+  #request(message: Uint8Array): Promise<RouteMessage> {
+    const run = this.#queue.then(async () => {
+      const bytes = await this.requester.request(message);
+      const decoded = decodeMessage(bytes);
+      if (!decoded.ok || decoded.message.kind !== "route") {
+        throw new RouteTableError("io", "the kernel's reply could not be decoded");
+      }
+      return decoded.message;
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #sysctl(mib: readonly number[]): Uint8Array {
+    try {
+      return this.#system.sysctl(mib);
+    } catch (error) {
+      throw asRouteError(error);
+    }
+  }
+
+  #interfaceName(index: number): string | null {
+    if (index === 0) return null;
+    const name = this.#system.interfaceName(index) ?? this.#names.get(index) ?? null;
+    if (name) this.#names.set(index, name);
+    return name;
+  }
+
+  #toDefaultRoute(family: Family, message: RouteMessage): DefaultRoute {
+    const gateway = message.addrs.gateway;
+    const ifp = message.addrs.ifp;
+    const ifpName = ifp?.family === "link" && ifp.name ? ifp.name : null;
+    return {
+      family,
+      gateway: gateway?.family === "inet4" || gateway?.family === "inet6" ? gateway.address : null,
+      interface: ifpName ?? this.#interfaceName(message.index),
+      index: message.index,
+      scoped: (message.flags & RTF_IFSCOPE) !== 0,
+      // RTF_DONE marks the message (a reply), not the route.
+      flags: (message.flags & ~RTF_DONE) >>> 0,
+    };
+  }
+
+  async defaults(family: Family): Promise<DefaultRoute[]> {
+    let global: DefaultRoute | null = null;
+    let dontcareAnsweredScoped = false;
+    try {
+      const reply = await this.#request(
+        encodeRouteMessage(defaultRouteRequest({ type: RTM_GET, family, seq: 0, form: "route8" })),
+      );
+      if (reply.flags & RTF_IFSCOPE) dontcareAnsweredScoped = true;
+      else global = this.#toDefaultRoute(family, reply);
+    } catch (error) {
+      if (!(error instanceof RouteTableError && error.kind === "not-found")) throw error;
+    }
+    const af = family === 4 ? AF_INET : AF_INET6;
+    const dump = decodeMessages(this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]));
+    const scoped: DefaultRoute[] = [];
+    for (const message of dump.messages) {
+      if (message.kind !== "route" || familyOfMessage(message) !== family) continue;
+      if (!isDefaultRouteMessage(message)) continue;
+      const route = this.#toDefaultRoute(family, message);
+      if (route.scoped) scoped.push(route);
+      else if (dontcareAnsweredScoped && !global) global = route;
+    }
+    scoped.sort((a, b) => a.index - b.index);
+    return global ? [global, ...scoped] : scoped;
+  }
+
+  #indexOf(route: DefaultRoute): number {
+    if (route.index) return route.index;
+    if (!route.interface) return 0;
+    const index = this.#system.interfaceIndex(route.interface);
+    if (index === 0) {
+      throw new RouteTableError("no-interface", `no interface named ${route.interface}`, "ENXIO");
+    }
+    return index;
+  }
+
+  #message(type: number, route: DefaultRoute): Uint8Array {
+    // DELETE matches destination + mask + scope only (reference §5.2): the gateway plays no part.
+    const needsIndex = route.scoped ||
+      (type !== RTM_DELETE &&
+        (route.gateway === null || (route.family === 6 && isLinkLocal(route.gateway))));
+    const index = needsIndex ? this.#indexOf(route) : 0;
+    if (needsIndex && index === 0) {
+      throw new RouteTableError(
+        "invalid",
+        route.scoped
+          ? "a scoped default needs its interface"
+          : "a link-local or interface gateway needs its interface",
+      );
+    }
+    const ifscope = route.scoped ? index : undefined;
+    if (type === RTM_ADD && route.gateway === null) {
+      // An interface route (macOS `link#N` gateway): GATEWAY is the interface's sockaddr_dl and
+      // RTF_GATEWAY is not set (route(8) -interface).
+      const init = defaultRouteRequest({
+        type,
+        family: route.family,
+        seq: 0,
+        form: "route8",
+        ifscope,
+        flags: RTF_UP | RTF_STATIC,
+      });
+      init.addrs = { ...init.addrs, gateway: { family: "link", index } };
+      return encodeRouteMessage(init);
+    }
+    return encodeRouteMessage(defaultRouteRequest({
+      type,
+      family: route.family,
+      gateway: type === RTM_DELETE ? undefined : route.gateway ?? undefined,
+      zone: route.family === 6 && route.gateway && isLinkLocal(route.gateway) ? index : undefined,
+      ifscope,
+      seq: 0,
+      form: "route8",
+      flags: RTF_UP | RTF_GATEWAY | RTF_STATIC,
+    }));
+  }
+
+  async add(route: DefaultRoute): Promise<void> {
+    await this.#request(this.#message(RTM_ADD, route));
+  }
+
+  async delete(route: DefaultRoute): Promise<void> {
+    await this.#request(this.#message(RTM_DELETE, route));
+  }
+
+  interfaces(): Promise<NetInterface[]> {
+    const list = decodeMessages(this.#sysctl([CTL_NET, PF_ROUTE, 0, 0, NET_RT_IFLIST, 0]));
+    const out: NetInterface[] = [];
+    for (const message of list.messages) {
+      if (message.kind !== "interface") continue;
+      const ifp = message.addrs.ifp;
+      const name = (ifp?.family === "link" && ifp.name) || this.#interfaceName(message.index);
+      if (!name) continue;
+      this.#names.set(message.index, name);
+      out.push(netInterface(name, message.index, message.flags));
+    }
+    return Promise.resolve(out);
+  }
+
+  async *events(signal: AbortSignal): AsyncIterable<RouteEvent> {
+    const transport = this.#system.openSocket();
+    const known = new Map<number, NetInterface>();
+    try {
+      for (const iface of await this.interfaces()) known.set(iface.index, iface);
+      const decode = (bytes: Uint8Array): RoutingMessage | null => {
+        const result = decodeMessage(bytes);
+        return result.ok ? result.message : null;
+      };
+      const messages = monitorMessages(transport, decode, signal, this.monitorStats, {
+        receiveBufferBytes: this.#options.monitorBufferBytes,
+      });
+      for await (const message of messages) {
+        const event = this.#eventOf(message, known);
+        if (event) yield event;
+      }
+    } finally {
+      transport.close();
+    }
+  }
+
+  #eventOf(message: RoutingMessage, known: Map<number, NetInterface>): RouteEvent | null {
+    const ifp = message.addrs.ifp;
+    if (ifp?.family === "link" && ifp.name) this.#names.set(message.index, ifp.name);
+    if (message.kind === "route") {
+      const action = message.type === RTM_ADD
+        ? "add"
+        : message.type === RTM_DELETE
+        ? "delete"
+        : message.type === RTM_CHANGE
+        ? "change"
+        : null;
+      const family = familyOfMessage(message);
+      if (!action || family === null || !isDefaultRouteMessage(message)) return null;
+      return {
+        kind: "route",
+        action,
+        route: this.#toDefaultRoute(family, message),
+        // rtm_pid 0: the kernel itself (an interface went away).
+        pid: message.pid === 0 ? null : message.pid,
+        error: message.errno === 0 ? null : errnoName(message.errno),
+      };
+    }
+    if (message.kind === "interface" && message.type === RTM_IFINFO) {
+      const before = known.get(message.index);
+      const currentName = this.#system.interfaceName(message.index);
+      const name = currentName ?? before?.name ?? this.#names.get(message.index) ?? null;
+      if (!name) return null;
+      const iface = netInterface(name, message.index, message.flags);
+      if (currentName === null) {
+        // The index no longer resolves: the interface is gone (utun closed).
+        known.delete(message.index);
+        return { kind: "link", action: "gone", interface: { ...iface, up: false } };
+      }
+      known.set(message.index, iface);
+      if (!before) return { kind: "link", action: "new", interface: iface };
+      if (before.up === iface.up) return null;
+      return { kind: "link", action: iface.up ? "up" : "down", interface: iface };
+    }
+    return null;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket?.close();
+    this.#system.close();
+  }
+}
+
+function netInterface(name: string, index: number, flags: number): NetInterface {
+  return {
+    name,
+    index,
+    up: (flags & IFF_UP) !== 0 && (flags & IFF_RUNNING) !== 0,
+    tunnel: isTunnelName(name),
+  };
+}
+
+function isLinkLocal(address: string): boolean {
+  return /^fe[89ab][0-9a-f]?:/i.test(address);
+}
+
+function asRouteError(error: unknown): unknown {
+  if (!(error instanceof SyscallError)) return error;
+  return new RouteTableError(routeErrorKind(error.code), error.message, error.code, error.syscall);
+}
+
+/** The darwin RouteTable of this machine: libSystem (or DEFROUTE_LIBSYSTEM) through FFI. */
+export function openDarwinRouteTable(options: DarwinRouteTableOptions = {}): RouteTable {
+  let system: RouteSystem;
+  try {
+    system = new LibSystemRouteSystem();
+  } catch (error) {
+    throw new RouteTableError(
+      "io",
+      `cannot load libSystem (${
+        Deno.env.get("DEFROUTE_LIBSYSTEM") || "/usr/lib/libSystem.B.dylib"
+      }): ` +
+        (error instanceof Error ? error.message : String(error)),
+    );
+  }
+  return new DarwinRouteTable(system, options);
+}

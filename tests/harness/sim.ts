@@ -1,0 +1,263 @@
+/**
+ * The simulated Mac for tests.
+ *
+ * `startSimulator()` runs tests/harness/simulator_main.ts as a child process and returns
+ * {socketPath, env, control API, stop}. With `env` (DEFROUTE_PLATFORM=darwin,
+ * DEFROUTE_LIBSYSTEM=the stand-in libSystem, DEFROUTE_SIM_SOCKET, DEFROUTE_SCUTIL=the stand-in
+ * scutil), a child process running the real CLI talks to the simulated kernel through the real
+ * darwin FFI code. `sim.applyEnv()` sets the same variables in this process for tests that load
+ * lib/darwin through FFI themselves (the FFI calls block their thread, so the kernel must live in
+ * another process: this one).
+ *
+ * `startInProcessSimulator()` gives the same control API over an XnuKernel in this process and a
+ * RouteSystem (tests/harness/inprocess_transport.ts) for lib/darwin/route_table.ts, no FFI.
+ */
+import { join } from "node:path";
+import {
+  defaultSetup,
+  type ScutilDict,
+  type SimInterface,
+  type SimRoute,
+  type SimRouteView,
+  type SimSetup,
+  XnuKernel,
+} from "./xnu_kernel.ts";
+import { control, type ControlRequest } from "./sim_server.ts";
+import { encodeFrame, Frame, FrameReader, HelloMode, hex } from "./sim_protocol.ts";
+import { buildStandin, HARNESS_DIR, SCUTIL_STANDIN } from "./standin.ts";
+import { InProcessRouteSystem } from "./inprocess_transport.ts";
+import type { RouteSystem } from "../../lib/darwin/route_socket.ts";
+
+export {
+  defaultSetup,
+  type ScutilDict,
+  type SimInterface,
+  type SimRoute,
+  type SimRouteView,
+  type SimSetup,
+  XnuKernel,
+};
+export { utun } from "./xnu_kernel.ts";
+export { standinUnavailableReason } from "./standin.ts";
+
+/** One request the kernel handled. */
+export interface KernelLogEntry {
+  pid: number;
+  type: number;
+  errno: number;
+}
+
+/** What tests can do to the simulated Mac, in or out of process. */
+export interface SimControl {
+  /** Every route (or one family's), with interface names. */
+  routes(family?: 4 | 6): Promise<SimRouteView[]>;
+  /** The default routes of a family, global and scoped. */
+  defaults(family: 4 | 6): Promise<SimRouteView[]>;
+  interfaces(): Promise<SimInterface[]>;
+  /** A new interface appears (RTM_IFINFO + RTM_NEWADDR to every socket). */
+  addInterface(iface: SimInterface): Promise<void>;
+  /** The interface goes away; its routes are deleted with kernel reports. */
+  removeInterface(name: string): Promise<void>;
+  setInterfaceUp(name: string, up: boolean): Promise<void>;
+  /** Sets (or with null removes) a scutil key, e.g. State:/Network/Global/IPv4. */
+  setScutil(key: string, value: ScutilDict | null): Promise<void>;
+  scutil(key: string): Promise<ScutilDict | null>;
+  /** Raw bytes to every routing socket: other processes' traffic, hostile messages. */
+  inject(message: Uint8Array): Promise<void>;
+  /** The next `count` requests get no reply on the sender's socket (a reply that never comes). */
+  swallowReplies(count: number): Promise<void>;
+  /** Messages delivered to the next requester just before its reply. */
+  noiseBeforeReply(messages: Uint8Array[]): Promise<void>;
+  /** Another process (pid) writes a routing message; returns the errno (0 = done). */
+  requestAs(pid: number, message: Uint8Array): Promise<number>;
+  /** Every request handled so far. */
+  log(): Promise<KernelLogEntry[]>;
+  /** Replaces the table, without messages. */
+  setRoutes(routes: SimRoute[]): Promise<void>;
+}
+
+/** Options for starting a simulated Mac. */
+export interface SimOptions {
+  /** Interfaces, routes and scutil values; defaultSetup() (en0 on 192.168.1.0/24) if omitted. */
+  setup?: SimSetup;
+}
+
+function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimControl {
+  return {
+    routes: (family) => call({ op: "routes", family }) as Promise<SimRouteView[]>,
+    defaults: (family) => call({ op: "defaults", family }) as Promise<SimRouteView[]>,
+    interfaces: () => call({ op: "interfaces" }) as Promise<SimInterface[]>,
+    addInterface: async (iface) => void await call({ op: "addInterface", iface }),
+    removeInterface: async (name) => void await call({ op: "removeInterface", name }),
+    setInterfaceUp: async (name, up) => void await call({ op: "setInterfaceUp", name, up }),
+    setScutil: async (key, value) => void await call({ op: "setScutil", key, value }),
+    scutil: (key) => call({ op: "scutil", key }) as Promise<ScutilDict | null>,
+    inject: async (message) => void await call({ op: "inject", hex: hex(message) }),
+    swallowReplies: async (count) => void await call({ op: "swallowReplies", count }),
+    noiseBeforeReply: async (messages) =>
+      void await call({ op: "noiseBeforeReply", hex: messages.map(hex) }),
+    requestAs: (pid, message) =>
+      call({ op: "requestAs", pid, hex: hex(message) }) as Promise<number>,
+    log: () => call({ op: "log" }) as Promise<KernelLogEntry[]>,
+    setRoutes: async (routes) => void await call({ op: "setRoutes", routes }),
+  };
+}
+
+/** A simulated Mac in its own process. */
+export interface Simulator extends SimControl {
+  /** The simulator's Unix socket (DEFROUTE_SIM_SOCKET). */
+  socketPath: string;
+  /** Its working directory (socket, scutil answers). */
+  dir: string;
+  /** The simulator process's pid. */
+  pid: number;
+  /** Environment for a child process running defroute on the simulated Mac. */
+  env: Record<string, string>;
+  /** Sets `env` in this process (for tests that use lib/darwin through FFI directly). */
+  applyEnv(): void;
+  /** Stops the simulator and removes its directory. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Starts simulator_main.ts as a child process, with the stand-in libSystem built. */
+export async function startSimulator(options: SimOptions = {}): Promise<Simulator> {
+  const library = await buildStandin();
+  const dir = await Deno.makeTempDir({ prefix: "defroute-sim-" });
+  const setupFile = join(dir, "setup.json");
+  await Deno.writeTextFile(setupFile, JSON.stringify(options.setup ?? defaultSetup()));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--no-prompt",
+      join(HARNESS_DIR, "simulator_main.ts"),
+      "--dir",
+      dir,
+      "--setup",
+      setupFile,
+      "--json",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+
+  // Wait for the ready line.
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  reader.cancel().catch(() => {});
+  let ready: { socket: string; pid: number };
+  try {
+    ready = JSON.parse(text.split("\n")[0]!);
+  } catch {
+    child.kill("SIGKILL");
+    await child.status;
+    throw new Error(`simulator did not start: ${JSON.stringify(text)}`);
+  }
+
+  const conn = await Deno.connect({ transport: "unix", path: ready.socket });
+  const writer = conn.writable.getWriter();
+  const frames = new FrameReader(conn.readable);
+  const hello = new Uint8Array(10);
+  new DataView(hello.buffer).setInt32(0, Deno.pid, true);
+  hello[5] = HelloMode.CONTROL;
+  await writer.write(encodeFrame(Frame.HELLO, hello));
+  let chain: Promise<unknown> = Promise.resolve();
+  const call = (request: ControlRequest): Promise<unknown> => {
+    const result = chain.then(async () => {
+      await writer.write(
+        encodeFrame(Frame.CONTROL, new TextEncoder().encode(JSON.stringify(request))),
+      );
+      const frame = await frames.next();
+      if (!frame) throw new Error("simulator closed the control connection");
+      const answer = JSON.parse(new TextDecoder().decode(frame.payload)) as
+        | { ok: true; value: unknown }
+        | { ok: false; error: string };
+      if (!answer.ok) throw new Error(`simulator: ${answer.error}`);
+      return answer.value;
+    });
+    chain = result.catch(() => {});
+    return result;
+  };
+
+  const env = {
+    DEFROUTE_PLATFORM: "darwin",
+    DEFROUTE_LIBSYSTEM: library,
+    DEFROUTE_SIM_SOCKET: ready.socket,
+    DEFROUTE_SCUTIL: SCUTIL_STANDIN,
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await call({ op: "stop" });
+    } catch {
+      child.kill("SIGTERM");
+    }
+    try {
+      writer.releaseLock();
+      frames.release();
+      conn.close();
+    } catch {
+      // already closed
+    }
+    await child.status;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  return {
+    ...controlApi(call),
+    socketPath: ready.socket,
+    dir,
+    pid: ready.pid,
+    env,
+    applyEnv() {
+      for (const [key, value] of Object.entries(env)) Deno.env.set(key, value);
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** A simulated Mac in this process: the kernel object and a RouteSystem over it (no FFI). */
+export interface InProcessSimulator extends SimControl {
+  kernel: XnuKernel;
+  /** A privileged (root) RouteSystem for lib/darwin/route_table.ts. */
+  system: InProcessRouteSystem;
+  /** A RouteSystem whose sockets are unprivileged (EPERM for changes). */
+  unprivilegedSystem(): RouteSystem;
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export function startInProcessSimulator(options: SimOptions = {}): InProcessSimulator {
+  const kernel = new XnuKernel(options.setup ?? defaultSetup());
+  const system = new InProcessRouteSystem(kernel);
+  const extra: InProcessRouteSystem[] = [];
+  // JSON round trip, as over the wire, so callers never share the kernel's objects.
+  const call = (request: ControlRequest) =>
+    Promise.resolve().then(() => structuredClone(control(kernel, request) ?? null));
+  const stop = () => {
+    system.close();
+    for (const s of extra) s.close();
+    return Promise.resolve();
+  };
+  return {
+    ...controlApi(call),
+    kernel,
+    system,
+    unprivilegedSystem() {
+      const s = new InProcessRouteSystem(kernel, { unprivileged: true });
+      extra.push(s);
+      return s;
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

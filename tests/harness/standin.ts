@@ -1,0 +1,78 @@
+/**
+ * Builds the stand-in libSystem (libsystem_standin.c) with the machine's `cc` into .build/
+ * (gitignored), rebuilding when the source is newer than the library.
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
+export const REPO_DIR = join(HARNESS_DIR, "..", "..");
+export const STANDIN_SOURCE = join(HARNESS_DIR, "libsystem_standin.c");
+export const STANDIN_LIBRARY = join(REPO_DIR, ".build", "libsystem_standin.so");
+export const SCUTIL_STANDIN = join(HARNESS_DIR, "scutil");
+
+/** The C compiler to use, or null (tests then skip with this reason). */
+export function findCompiler(): string | null {
+  for (const cc of [Deno.env.get("CC"), "/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"]) {
+    if (!cc) continue;
+    try {
+      if (Deno.statSync(cc).isFile) return cc;
+    } catch {
+      // try the next one
+    }
+  }
+  return null;
+}
+
+/** Why the FFI harness cannot run here, or null when it can (Linux with a C compiler). */
+export function standinUnavailableReason(): string | null {
+  if (Deno.build.os !== "linux") {
+    return `the stand-in libSystem is built for Linux, not ${Deno.build.os}`;
+  }
+  if (!findCompiler()) return "no C compiler (cc) to build tests/harness/libsystem_standin.c";
+  return null;
+}
+
+function mtime(path: string): number | null {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The path of an up-to-date stand-in library, compiling it if needed. */
+export async function buildStandin(): Promise<string> {
+  const built = mtime(STANDIN_LIBRARY);
+  const source = mtime(STANDIN_SOURCE);
+  if (built !== null && source !== null && built >= source) return STANDIN_LIBRARY;
+  const cc = findCompiler();
+  if (!cc) throw new Error("no C compiler to build the stand-in libSystem");
+  await Deno.mkdir(dirname(STANDIN_LIBRARY), { recursive: true });
+  // Build to a private name and rename, so parallel test processes never load a half-written file.
+  const temporary = `${STANDIN_LIBRARY}.${Deno.pid}.tmp`;
+  const { code, stderr } = await new Deno.Command(cc, {
+    args: [
+      "-shared",
+      "-fPIC",
+      "-O2",
+      "-Wall",
+      "-Wextra",
+      "-fvisibility=hidden",
+      "-o",
+      temporary,
+      STANDIN_SOURCE,
+      "-ldl",
+      "-lpthread",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(
+      `cc failed building the stand-in libSystem:\n${new TextDecoder().decode(stderr)}`,
+    );
+  }
+  await Deno.rename(temporary, STANDIN_LIBRARY);
+  return STANDIN_LIBRARY;
+}
