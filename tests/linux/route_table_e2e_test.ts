@@ -210,3 +210,46 @@ Deno.test({
       assertEquals(await lab.routes(4), before);
     }, "perm"),
 });
+
+e2e("events: interfaces appearing, coming up and going away", async (lab) => {
+  const watcher = spawnInLab(lab, DENO, ["run", "--allow-all", "--quiet", PROBE, "events", "8000"]);
+  try {
+    await watcher.next((v) => v.ready === true);
+    // A veth pair with both ends in the namespace: it has carrier once both are up (this
+    // kernel may have no dummy driver).
+    await lab.ip("link", "add", "extra0", "type", "veth", "peer", "name", "extra1");
+    await lab.ip("link", "set", "extra1", "up");
+    await lab.ip("link", "set", "extra0", "up");
+    await lab.ip("link", "del", TUN_DEV);
+    const name = (v: Record<string, unknown>) => (v.interface as NetInterface | undefined)?.name;
+    const added = await watcher.next((v) => v.kind === "link" && name(v) === "extra0");
+    assertEquals([added.action, (added.interface as NetInterface).up], ["new", false]);
+    await watcher.next((v) => v.kind === "link" && v.action === "up" && name(v) === "extra0");
+    const gone = await watcher.next((v) => v.kind === "link" && v.action === "gone");
+    assertEquals([name(gone), (gone.interface as NetInterface).tunnel], [TUN_DEV, true]);
+  } finally {
+    watcher.kill();
+    await watcher.status;
+  }
+});
+
+e2e("the fake tunnel on SIGTERM removes only its own routes, leaving no default", async (lab) => {
+  const tunnel = spawnInLab(lab, DENO, ["run", "--allow-all", "--quiet", FAKE_TUNNEL]);
+  try {
+    await tunnel.next((v) => v.ready === true);
+    for (const family of [4, 6] as const) {
+      assertEquals((await lab.defaults(family)).map((r) => r.dev), [TUN_DEV]);
+    }
+    tunnel.kill("SIGTERM");
+    assertEquals((await tunnel.status).code, 0);
+    assertEquals((await tunnel.next((v) => v.stopped === true)).reason, "SIGTERM");
+  } finally {
+    tunnel.kill();
+    await tunnel.status;
+  }
+  assertEquals([await lab.defaults(4), await lab.defaults(6)], [[], []]);
+  // Its other routes are gone too, the host's on-link routes are not.
+  const routes = await lab.routes(4);
+  assertEquals(routes.filter((r) => r.dev === TUN_DEV), []);
+  assert(routes.some((r) => r.dev === CLIENT_DEV));
+});
