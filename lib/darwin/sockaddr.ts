@@ -129,7 +129,7 @@ export function isMaskSlot(slot: SockaddrSlot): boolean {
  * IN6_IS_SCOPE_EMBED (xnu in6.h line 456): link-local unicast fe80::/10 and link-local or
  * interface-local multicast (scope nibble 2 or 1, which covers ff02::/16 and ff01::/16).
  */
-export function isEmbedScope(bytes: Uint8Array): boolean {
+export function isEmbedScope(bytes: ArrayLike<number>): boolean {
   const b0 = bytes[0] ?? 0;
   const b1 = bytes[1] ?? 0;
   if (b0 === 0xfe && (b1 & 0xc0) === 0x80) return true;
@@ -156,25 +156,33 @@ function fromLatin1(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
 }
 
-/** Bytes [from, to) of a sockaddr record, zero-extended past its end (trimmed masks). */
-function field(record: Uint8Array, from: number, to: number): Uint8Array {
-  const out = new Uint8Array(to - from);
-  if (from < record.length) out.set(record.subarray(from, Math.min(to, record.length)));
+/**
+ * Bytes [from, to) of a sockaddr record as numbers, zero-extended past its end (trimmed masks).
+ * Plain arrays, not Uint8Arrays: small typed-array allocations dominated decoding a dump.
+ */
+function field(record: Uint8Array, from: number, to: number): number[] {
+  const out: number[] = new Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = record[i] ?? 0;
   return out;
 }
 
-function u16be(bytes: Uint8Array): number {
-  return ((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0);
+function u16be(record: Uint8Array, at: number): number {
+  return ((record[at] ?? 0) << 8) | (record[at + 1] ?? 0);
 }
 
-function u32be(bytes: Uint8Array): number {
-  return (((bytes[0] ?? 0) << 24) | ((bytes[1] ?? 0) << 16) | ((bytes[2] ?? 0) << 8) |
-    (bytes[3] ?? 0)) >>> 0;
+function u32be(record: Uint8Array, at: number): number {
+  return (((record[at] ?? 0) << 24) | ((record[at + 1] ?? 0) << 16) |
+    ((record[at + 2] ?? 0) << 8) | (record[at + 3] ?? 0)) >>> 0;
 }
 
-function u32le(bytes: Uint8Array): number {
-  return (((bytes[3] ?? 0) << 24) | ((bytes[2] ?? 0) << 16) | ((bytes[1] ?? 0) << 8) |
-    (bytes[0] ?? 0)) >>> 0;
+function u32le(record: Uint8Array, at: number): number {
+  return (((record[at + 3] ?? 0) << 24) | ((record[at + 2] ?? 0) << 16) |
+    ((record[at + 1] ?? 0) << 8) | (record[at] ?? 0)) >>> 0;
+}
+
+function allZero(record: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (record[i]) return false;
+  return true;
 }
 
 /**
@@ -215,7 +223,7 @@ export function decodeSockaddr(
         family: "other",
         familyNumber: familyByte,
         length: saLen,
-        data: hex(field(record, 2, Math.max(2, saLen)), ""),
+        data: hex(record.subarray(2, Math.max(2, saLen)), ""),
       };
   }
 }
@@ -226,10 +234,9 @@ function decodeInet4(
   record: Uint8Array,
   mask: boolean,
 ): Inet4Sockaddr {
-  const addressBytes = field(record, 4, 8);
-  const address = new ipaddr.IPv4(Array.from(addressBytes));
+  const address = new ipaddr.IPv4(field(record, 4, 8));
   const out: Inet4Sockaddr = { family: "inet4", address: address.toString() };
-  const port = u16be(field(record, 2, 4));
+  const port = u16be(record, 2);
   if (port !== 0) out.port = port;
   if (mask) {
     const prefix = address.prefixLengthFromSubnetMask();
@@ -237,8 +244,7 @@ function decodeInet4(
   }
   if (saLen !== 16) out.length = saLen;
   if (familyByte !== AF_INET) out.familyByte = familyByte;
-  const tail = record.subarray(8, saLen);
-  if (tail.some((b) => b !== 0)) out.tail = hex(tail, "");
+  if (!allZero(record, 8, saLen)) out.tail = hex(record.subarray(8, saLen), "");
   return out;
 }
 
@@ -249,12 +255,12 @@ function decodeInet6(
   mask: boolean,
 ): Inet6Sockaddr {
   const addressBytes = field(record, 8, 24);
-  const scopeId = u32le(field(record, 24, 28));
+  const scopeId = u32le(record, 24);
   let zone = 0;
   let embedScope: boolean | undefined;
   if (!mask && isEmbedScope(addressBytes)) {
     // KAME: the kernel keeps the interface index big-endian in s6_addr[2..3] (reference §3.6).
-    const embedded = u16be(addressBytes.subarray(2, 4));
+    const embedded = (addressBytes[2]! << 8) | addressBytes[3]!;
     addressBytes[2] = 0;
     addressBytes[3] = 0;
     if (embedded !== 0) zone = embedded;
@@ -265,14 +271,14 @@ function decodeInet6(
   } else if (!mask && scopeId !== 0) {
     zone = scopeId;
   }
-  const address = new ipaddr.IPv6(Array.from(addressBytes));
+  const address = new ipaddr.IPv6(addressBytes);
   const out: Inet6Sockaddr = { family: "inet6", address: address.toString() };
   if (zone !== 0) out.zone = zone;
   if (scopeId !== 0 && (zone !== scopeId || embedScope === false || mask)) out.scopeId = scopeId;
   if (embedScope === false) out.embedScope = false;
-  const port = u16be(field(record, 2, 4));
+  const port = u16be(record, 2);
   if (port !== 0) out.port = port;
-  const flowinfo = u32be(field(record, 4, 8));
+  const flowinfo = u32be(record, 4);
   if (flowinfo !== 0) out.flowinfo = flowinfo;
   if (mask) {
     const prefix = address.prefixLengthFromSubnetMask();
@@ -280,8 +286,7 @@ function decodeInet6(
   }
   if (saLen !== 28) out.length = saLen;
   if (familyByte !== AF_INET6) out.familyByte = familyByte;
-  const tail = record.subarray(28, saLen);
-  if (tail.some((b) => b !== 0)) out.tail = hex(tail, "");
+  if (!allZero(record, 28, saLen)) out.tail = hex(record.subarray(28, saLen), "");
   return out;
 }
 
