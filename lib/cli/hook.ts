@@ -257,6 +257,19 @@ async function checkBinary(binary: string): Promise<void> {
   }
 }
 
+async function checkDirectory(path: string, what: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new CliError(ExitCode.FAILURE, `${what} ${path} does not exist`);
+    }
+    throw error;
+  }
+  if (!info.isDirectory) throw new CliError(ExitCode.FAILURE, `${what} ${path} is not a directory`);
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
@@ -275,6 +288,13 @@ async function install(out: Output, settings: HookSettings, env: HookEnvironment
   const programArguments = settings.programArguments ?? [];
   const binary = programArguments[0] ?? "";
   await checkBinary(binary);
+  // launchd creates the log file but not its directory; without it the job cannot start.
+  if (!settings.staged) {
+    await checkDirectory(
+      settings.logPath.slice(0, settings.logPath.lastIndexOf("/")) || "/",
+      "log directory",
+    );
+  }
   const plist = plistOf(settings);
   const reinstall = await exists(settings.path);
   const calls: string[][] = [];

@@ -348,3 +348,21 @@ Deno.test("install as a normal user without --root or --dry-run is exit 3", asyn
   await assertRejects(() => runHook(ctx, env), (e) => e instanceof CliError && e.exitCode === 3);
   assertEquals(launchctlCalls, 0);
 });
+
+hookTest("install refuses a log file whose directory does not exist (exit 1)", async (box) => {
+  // --dry-run without --root: validated against the real filesystem, nothing can be written.
+  const r = await defroute(
+    box,
+    "hook",
+    "install",
+    "--dry-run",
+    "--binary",
+    box.binary,
+    "--log",
+    `${box.dir}/no-such-dir/defroute.log`,
+  );
+  assertEquals(r.code, 1);
+  assertEquals(r.stderr.length, 1, r.stderr.join("\n"));
+  assertMatch(r.stderr[0] ?? "", /log directory .*no-such-dir does not exist/);
+  assertEquals(await box.calls(), []);
+});
