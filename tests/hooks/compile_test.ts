@@ -22,7 +22,9 @@ const COMPILE = `${ROOT}/scripts/compile.ts`;
 function cachedDenort(): string | null {
   const home = Deno.env.get("HOME") ?? "";
   const denoDir = Deno.env.get("DENO_DIR") ||
-    (Deno.build.os === "darwin" ? `${home}/Library/Caches/deno` : `${home}/.cache/deno`);
+    (Deno.build.os === "darwin"
+      ? `${home}/Library/Caches/deno`
+      : `${Deno.env.get("XDG_CACHE_HOME") || `${home}/.cache`}/deno`);
   const walk = (dir: string): string | null => {
     try {
       for (const entry of Deno.readDirSync(dir)) {
