@@ -74,6 +74,8 @@ export interface SimControl {
   log(): Promise<KernelLogEntry[]>;
   /** Replaces the table, without messages. */
   setRoutes(routes: SimRoute[]): Promise<void>;
+  /** How many routing sockets are connected (to know a monitor is listening). */
+  sockets(): Promise<number>;
 }
 
 /** Options for starting a simulated Mac. */
@@ -100,6 +102,7 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
       call({ op: "requestAs", pid, hex: hex(message) }) as Promise<number>,
     log: () => call({ op: "log" }) as Promise<KernelLogEntry[]>,
     setRoutes: async (routes) => void await call({ op: "setRoutes", routes }),
+    sockets: () => call({ op: "sockets" }) as Promise<number>,
   };
 }
 

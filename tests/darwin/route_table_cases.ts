@@ -1,0 +1,441 @@
+/**
+ * One test body for the darwin RouteTable, run over two transports:
+ * - route_table_ffi_test.ts: the real FFI code (libsystem.ts) through the stand-in libSystem
+ *   (C, built with cc) to the simulator process;
+ * - route_table_inprocess_test.ts: the in-process transport to the same XnuKernel, no FFI.
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { RouteTableError } from "../../lib/core/errors.ts";
+import type { DefaultRoute, RouteEvent } from "../../lib/core/types.ts";
+import type { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
+import {
+  defaultRouteRequest,
+  encodeRouteMessage,
+  RTF_PROXY,
+  RTM_ADD,
+  RTM_DELETE,
+  RTM_GET,
+} from "../../lib/darwin/route_message.ts";
+import { type SimControl, utun } from "../harness/sim.ts";
+
+/** A fresh simulated Mac and a darwin RouteTable on it. */
+export interface TableFixture {
+  sim: SimControl;
+  table: DarwinRouteTable;
+  /** A second table whose sockets are unprivileged (SS_PRIV clear). */
+  unprivileged(): DarwinRouteTable;
+  close(): Promise<void>;
+}
+
+export interface TableHarness {
+  name: string;
+  /** Why this harness cannot run here, or null. */
+  skip: string | null;
+  open(options?: { timeoutMs?: number }): Promise<TableFixture>;
+}
+
+const EN0 = 4;
+const UTUN = 10;
+
+function globalDefault(routes: DefaultRoute[]): DefaultRoute | undefined {
+  return routes.find((r) => !r.scoped);
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<RouteTableError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RouteTableError) return error;
+    throw error;
+  }
+  throw new Error("expected a RouteTableError, got success");
+}
+
+/** Collects events in the background; `waitFor` resolves when one matches. */
+function collect(table: DarwinRouteTable) {
+  const controller = new AbortController();
+  const events: RouteEvent[] = [];
+  const waiters: { test: (e: RouteEvent) => boolean; resolve: (e: RouteEvent) => void }[] = [];
+  const done = (async () => {
+    for await (const event of table.events(controller.signal)) {
+      events.push(event);
+      for (const w of [...waiters]) {
+        if (w.test(event)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(event);
+        }
+      }
+    }
+  })();
+  return {
+    events,
+    waitFor(test: (e: RouteEvent) => boolean, timeoutMs = 5000): Promise<RouteEvent> {
+      const seen = events.find(test);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new Error(`no matching event within ${timeoutMs} ms; saw ${JSON.stringify(events)}`),
+          );
+        }, timeoutMs);
+        waiters.push({
+          test,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
+      });
+    },
+    async stop() {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+export function routeTableCases(harness: TableHarness): void {
+  const test = (name: string, fn: (f: TableFixture) => Promise<void>, timeoutMs?: number) =>
+    Deno.test({
+      name: `darwin RouteTable (${harness.name}): ${name}`,
+      ignore: harness.skip !== null,
+      async fn() {
+        const fixture = await harness.open({ timeoutMs });
+        try {
+          await fn(fixture);
+        } finally {
+          await fixture.close();
+        }
+      },
+    });
+
+  test("reads the global and the scoped IPv4 defaults (GET answers scoped: dontcare)", async ({ table }) => {
+    const routes = await table.defaults(4);
+    assertEquals(
+      routes.map(({ gateway, interface: i, index, scoped }) => ({ gateway, i, index, scoped })),
+      [
+        { gateway: "192.168.1.1", i: "en0", index: EN0, scoped: false },
+        { gateway: "192.168.1.1", i: "en0", index: EN0, scoped: true },
+      ],
+    );
+    assertEquals(routes[0]!.flags & 0x40, 0, "RTF_DONE is a message flag, not kept");
+  });
+
+  test("reads the global default from the GET reply when no scoped one shadows it", async ({ sim, table }) => {
+    const routes = await sim.routes(4);
+    await sim.setRoutes(routes.filter((r) => !r.scoped));
+    const found = await table.defaults(4);
+    assertEquals(found.length, 1);
+    assertEquals(found[0]!.gateway, "192.168.1.1");
+    assertEquals(found[0]!.scoped, false);
+    assert(found[0]!.flags & 0x2, "RTF_GATEWAY");
+  });
+
+  test("reads the IPv6 global default with its link-local gateway de-embedded", async ({ table }) => {
+    const routes = await table.defaults(6);
+    assertEquals(routes.length, 1);
+    assertEquals(routes[0]!.gateway, "fe80::1");
+    assertEquals(routes[0]!.interface, "en0");
+    assertEquals(routes[0]!.index, EN0);
+  });
+
+  test("no defaults at all is an empty list, not an error", async ({ sim, table }) => {
+    await sim.setRoutes([]);
+    assertEquals(await table.defaults(4), []);
+    assertEquals(await table.defaults(6), []);
+  });
+
+  test("deletes exactly: unscoped removes only the global, scoped only its own", async ({ sim, table }) => {
+    await table.delete({
+      family: 4,
+      gateway: null,
+      interface: null,
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    let left = await sim.defaults(4);
+    assertEquals(left.map((r) => [r.interface, r.scoped]), [["en0", true]]);
+    await table.add({
+      family: 4,
+      gateway: "192.168.1.1",
+      interface: "en0",
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    await table.delete({
+      family: 4,
+      gateway: null,
+      interface: "en0",
+      index: 0,
+      scoped: true,
+      flags: 0,
+    });
+    left = await sim.defaults(4);
+    assertEquals(left.map((r) => [r.interface, r.scoped, r.gateway]), [[
+      "en0",
+      false,
+      "192.168.1.1",
+    ]]);
+  });
+
+  test("adds global and scoped IPv4 defaults; the kernel holds them side by side", async ({ sim, table }) => {
+    await sim.addInterface(utun("utun4", UTUN));
+    await table.add({
+      family: 4,
+      gateway: "198.18.0.1",
+      interface: "utun4",
+      index: 0,
+      scoped: true,
+      flags: 0,
+    });
+    const defaults = await sim.defaults(4);
+    assertEquals(
+      defaults.map((r) => [r.interface, r.scope, r.gateway]).sort(),
+      [["en0", 0, "192.168.1.1"], ["en0", EN0, "192.168.1.1"], ["utun4", UTUN, "198.18.0.1"]],
+    );
+    const read = await table.defaults(4);
+    assertEquals(read.filter((r) => r.scoped).map((r) => r.interface), ["en0", "utun4"]);
+  });
+
+  test("adds an IPv6 default with a link-local gateway (KAME scope embedded)", async ({ sim, table }) => {
+    await table.delete({
+      family: 6,
+      gateway: null,
+      interface: null,
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    assertEquals(await sim.defaults(6), []);
+    await table.add({
+      family: 6,
+      gateway: "fe80::1",
+      interface: "en0",
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    await table.add({
+      family: 6,
+      gateway: "fe80::1",
+      interface: "en0",
+      index: 0,
+      scoped: true,
+      flags: 0,
+    });
+    const kernel = await sim.defaults(6);
+    assertEquals(kernel.map((r) => [r.gateway, r.ifIndex, r.scope]).sort(), [
+      ["fe80::1", EN0, 0],
+      ["fe80::1", EN0, EN0],
+    ]);
+    const read = await table.defaults(6);
+    assertEquals(read.map((r) => [r.gateway, r.interface, r.scoped]), [
+      ["fe80::1", "en0", false],
+      ["fe80::1", "en0", true],
+    ]);
+  });
+
+  test("EEXIST: adding a default that exists is kind 'exists'", async ({ table }) => {
+    const error = await errorOf(
+      table.add({
+        family: 4,
+        gateway: "192.168.1.1",
+        interface: "en0",
+        index: 0,
+        scoped: false,
+        flags: 0,
+      }),
+    );
+    assertEquals([error.kind, error.errno], ["exists", "EEXIST"]);
+  });
+
+  test("ESRCH: deleting a default that is not there is kind 'not-found'", async ({ sim, table }) => {
+    await sim.addInterface(utun("utun4", UTUN));
+    const error = await errorOf(
+      table.delete({
+        family: 4,
+        gateway: null,
+        interface: "utun4",
+        index: 0,
+        scoped: true,
+        flags: 0,
+      }),
+    );
+    assertEquals([error.kind, error.errno], ["not-found", "ESRCH"]);
+  });
+
+  test("ENETUNREACH: a gateway on no interface's subnet is kind 'unreachable'", async ({ sim, table }) => {
+    await table.delete({
+      family: 4,
+      gateway: null,
+      interface: null,
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    const error = await errorOf(
+      table.add({
+        family: 4,
+        gateway: "10.99.0.1",
+        interface: null,
+        index: 0,
+        scoped: false,
+        flags: 0,
+      }),
+    );
+    assertEquals([error.kind, error.errno], ["unreachable", "ENETUNREACH"]);
+    assertEquals((await sim.defaults(4)).filter((r) => !r.scoped), []);
+  });
+
+  test("EPERM: an unprivileged socket may GET but not change routes", async ({ sim, unprivileged }) => {
+    const table = unprivileged();
+    try {
+      assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+      const error = await errorOf(
+        table.delete({
+          family: 4,
+          gateway: null,
+          interface: null,
+          index: 0,
+          scoped: false,
+          flags: 0,
+        }),
+      );
+      assertEquals([error.kind, error.errno], ["needs-root", "EPERM"]);
+      assertEquals((await sim.defaults(4)).length, 2, "nothing changed");
+    } finally {
+      table.close();
+    }
+  });
+
+  test("EINVAL: from rtm_errno in the echo (RTF_PROXY) and from write alone (bad msglen)", async ({ table }) => {
+    const proxy = encodeRouteMessage(
+      defaultRouteRequest({
+        type: RTM_ADD,
+        family: 4,
+        gateway: "192.168.1.1",
+        seq: 0,
+        form: "route8",
+        flags: 0x803 | RTF_PROXY,
+      }),
+    );
+    const echoed = await errorOf(table.requester.request(proxy));
+    assertEquals([echoed.kind, echoed.errno], ["invalid", "EINVAL"]);
+    // msglen says 200 but 112 bytes are written: the one error the kernel does not echo (§5.1).
+    const short = new Uint8Array(
+      encodeRouteMessage(
+        defaultRouteRequest({ type: RTM_DELETE, family: 4, seq: 0, form: "route8" }),
+      ),
+    );
+    new DataView(short.buffer).setUint16(0, 200, true);
+    const written = await errorOf(table.requester.request(short));
+    assertEquals([written.kind, written.errno, written.syscall], ["invalid", "EINVAL", "write"]);
+  });
+
+  test("finds its reply among other processes' traffic and garbage", async ({ sim, table }) => {
+    const get = (pid: number, seq: number, type = RTM_GET) => {
+      const bytes = new Uint8Array(
+        encodeRouteMessage(defaultRouteRequest({ type, family: 4, seq, form: "route8" })),
+      );
+      new DataView(bytes.buffer).setInt32(16, pid, true);
+      return bytes;
+    };
+    const pid = table.requester.pid;
+    const before = table.requester.stats.skipped;
+    await sim.noiseBeforeReply([
+      get(4711, 1), // another process, same seq
+      get(pid, 999), // us, another seq
+      get(pid, 1, RTM_ADD), // us, same seq, another type
+      new Uint8Array([0xff, 0x00, 0x05]), // garbage
+      get(4711, 2),
+    ]);
+    const routes = await table.defaults(4);
+    assertEquals(globalDefault(routes)?.gateway, "192.168.1.1");
+    assertEquals(table.requester.stats.skipped - before, 5);
+  });
+
+  test(
+    "a reply that never comes times out with kind 'timeout', and the next request works",
+    async ({ sim, table }) => {
+      await sim.swallowReplies(1);
+      const error = await errorOf(table.defaults(4));
+      assertEquals(error.kind, "timeout");
+      assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+    },
+    300,
+  );
+
+  test("lists interfaces with up and tunnel", async ({ sim, table }) => {
+    await sim.addInterface(utun("utun4", UTUN));
+    await sim.setInterfaceUp("en0", false);
+    const list = await table.interfaces();
+    assertEquals(list, [
+      { name: "lo0", index: 1, up: true, tunnel: false },
+      { name: "en0", index: EN0, up: false, tunnel: false },
+      { name: "utun4", index: UTUN, up: true, tunnel: true },
+    ]);
+  });
+
+  test("events: another process's default delete with its pid, interfaces, and garbage survived", async ({ sim, table }) => {
+    await table.defaults(4); // opens the request socket
+    const monitor = collect(table);
+    try {
+      await waitForSockets(sim, 2);
+      await sim.inject(new Uint8Array([0x08, 0x00, 0x07, 0x01, 0, 0, 0, 0])); // bad version
+      await sim.inject(new Uint8Array(3)); // too short
+      const del = encodeRouteMessage(
+        defaultRouteRequest({ type: RTM_DELETE, family: 4, seq: 1, form: "route8" }),
+      );
+      assertEquals(await sim.requestAs(4711, del), 0);
+      const deleted = await monitor.waitFor((e) => e.kind === "route" && e.action === "delete");
+      assertEquals(
+        deleted.kind === "route" &&
+          [deleted.pid, deleted.error, deleted.route.scoped, deleted.route.gateway],
+        [
+          4711,
+          null,
+          false,
+          "192.168.1.1",
+        ],
+      );
+      // A failed request from another process is echoed too, with rtm_errno (§5.1).
+      assertEquals(await sim.requestAs(4712, del), 3);
+      const failed = await monitor.waitFor((e) => e.kind === "route" && e.error !== null);
+      assertEquals(failed.kind === "route" && [failed.pid, failed.error], [4712, "ESRCH"]);
+
+      await sim.addInterface(utun("utun7", 11));
+      const added = await monitor.waitFor((e) => e.kind === "link" && e.action === "new");
+      assertEquals(added.kind === "link" && added.interface, {
+        name: "utun7",
+        index: 11,
+        up: true,
+        tunnel: true,
+      });
+      await sim.setInterfaceUp("utun7", false);
+      await monitor.waitFor((e) =>
+        e.kind === "link" && e.action === "down" && e.interface.name === "utun7"
+      );
+      await sim.removeInterface("utun7");
+      await monitor.waitFor((e) =>
+        e.kind === "link" && e.action === "gone" && e.interface.name === "utun7"
+      );
+      assert(
+        table.monitorStats.garbage >= 2,
+        `garbage counted: ${JSON.stringify(table.monitorStats)}`,
+      );
+    } finally {
+      await monitor.stop();
+    }
+  });
+}
+
+/** Waits until the kernel has `count` routing sockets (so a monitor is listening). */
+async function waitForSockets(sim: SimControl, count: number): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (await sim.sockets() >= count) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`the kernel never had ${count} routing sockets`);
+}
