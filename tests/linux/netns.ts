@@ -168,7 +168,9 @@ export async function deleteLeftovers(): Promise<string[]> {
 export async function createLab(tag = "lab"): Promise<Lab> {
   await deleteLeftovers();
   counter++;
-  const ns = `${NS_PREFIX}${Deno.pid}-${counter}${tag.slice(0, 4)}`;
+  // pid + counter + tag, plus a random part: test files run as workers of one process share a pid.
+  const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, "0");
+  const ns = `${NS_PREFIX}${Deno.pid}-${counter}${tag.slice(0, 4)}${random}`;
   const router = `${ns}r`;
   const lab: Lab = {
     ns,
