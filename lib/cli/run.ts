@@ -1,13 +1,327 @@
-import type { Command } from "./command.ts";
-import { COMMON_OPTIONS } from "./command.ts";
-import { CliError, ExitCode } from "../core/errors.ts";
+/**
+ * `defroute run [options] -- CMD [ARGS...]`: save the default routes, run CMD, and put them back
+ * the moment CMD exits, however it exits; then exit with CMD's status.
+ *
+ * The process part (signals, child, order) is lib/core/run_wrapper.ts; this file wires it to
+ * save, the route monitor (lib/core/heal_loop.ts) and restore.
+ */
+import type { Command, CommandContext } from "./command.ts";
+import { CHANGE_OPTIONS, COMMON_OPTIONS } from "./command.ts";
+import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
+import {
+  HEAL_OPTIONS,
+  HEAL_OPTIONS_HELP,
+  healConfigOf,
+  healHooks,
+  recordGoodDefault,
+} from "./watch.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
+import { runMonitor } from "../core/heal_loop.ts";
+import {
+  type ChildExit,
+  type RunOutcome,
+  runWrapped,
+  type SignalSource,
+} from "../core/run_wrapper.ts";
+import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
+import type { DefaultRoute, Family } from "../core/types.ts";
+import { isTunnelName } from "../core/types.ts";
+import type { System } from "../system.ts";
+import { saveDefaults } from "../core/save.ts";
+import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
+import { restoreSucceeded } from "./watch.ts";
+import { type DefrouteState, emptyState } from "../core/state.ts";
+
+export interface RunDeps {
+  signals?: SignalSource;
+  /** "null" silences CMD in tests. */
+  stdio?: "inherit" | "null";
+}
+
+/** --kill-after SECONDS as milliseconds, null when not given. */
+export function killAfterOf(value: unknown): number | null {
+  if (typeof value !== "string") return null;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
+    throw new UsageError(`--kill-after takes seconds greater than 0, not "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Tunnel interfaces (by type or name) that are up, as a set of names. A tunnel that is not
+ * up carries no usable route; Linux keeps persistent TUN devices around while down. */
+async function tunnelsUp(system: System): Promise<Set<string>> {
+  const all = await system.table.interfaces();
+  return new Set(
+    all.filter((i) => i.up && (i.tunnel || isTunnelName(i.name))).map((i) => i.name),
+  );
+}
+
+function describeExit(command: string, exit: ChildExit): string {
+  if (exit.signal !== null) {
+    return `${command} (pid ${exit.pid}) ${
+      exit.killedByWrapper ? "was killed with SIGKILL" : `died of ${exit.signal}`
+    } (status ${exit.exitStatus})`;
+  }
+  return `${command} (pid ${exit.pid}) exited with status ${exit.code}`;
+}
+
+/** Save before CMD starts; returns the state as saved (for a dry run's restore plan). */
+async function saveBeforeRun(
+  system: System,
+  ctx: CommandContext,
+  dryRun: boolean,
+): Promise<DefrouteState> {
+  const report = await saveDefaults(system, ctx.statePath, {
+    families: ctx.families,
+    force: ctx.values.force === true,
+    dryRun,
+    savedBy: "run",
+    log: ctx.out,
+  });
+  const state = emptyState();
+  for (const f of report.families) state.families[f.family] = f.entry;
+  return state;
+}
+
+/**
+ * Restore after CMD exits, fast: first from the state file (re-read: the monitor may have
+ * recorded a newer good default while CMD ran) and a fresh kernel read, without running scutil
+ * and without backoff, so the internet is back before the shell prompt. Only a family that
+ * could not be restored that way gets the full restore: scutil's router first, with retries
+ * while an interface settles.
+ */
+async function restoreAfterRun(
+  system: System,
+  ctx: CommandContext,
+  leftovers: readonly string[],
+  dryRunState: DefrouteState | null,
+): Promise<RestoreReport> {
+  const dryRun = dryRunState !== null;
+  const replaceTunnelDefaults = new Set(leftovers);
+  if (leftovers.length > 0) {
+    ctx.out.debug(`tunnel interfaces ${leftovers.join(", ")} came up while CMD ran`);
+  }
+  const base = {
+    statePath: ctx.statePath,
+    ...(dryRun ? { state: dryRunState } : {}),
+    dryRun,
+    replaceTunnelDefaults,
+    log: ctx.out,
+  };
+  const noScutil: System = { ...system, primary: { primary: () => Promise.resolve(null) } };
+  const fast = await restoreDefaults(noScutil, {
+    ...base,
+    families: ctx.families,
+    retryDelaysMs: [],
+  });
+  const retry = fast.families.filter((f) => !restoreSucceeded(f)).map((f) => f.family);
+  if (retry.length === 0) return fast;
+  ctx.out.debug(`IPv${retry.join(", IPv")}: the saved route did not do; asking scutil`);
+  const full = await restoreDefaults(system, { ...base, families: retry });
+  return {
+    families: fast.families.map((f) => full.families.find((g) => g.family === f.family) ?? f),
+    stateError: full.stateError ?? fast.stateError,
+  };
+}
+
+/** The first family whose restore failed, as an error with restore's exit code. */
+function restoreFailure(report: RestoreReport): CliError | null {
+  const failed = report.families.find((f) => !restoreSucceeded(f));
+  if (!failed) return null;
+  return new CliError(
+    failed.outcome === "no-gateway" ? ExitCode.NO_GATEWAY : ExitCode.FAILURE,
+    failed.message,
+  );
+}
+
+export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<number> {
+  const [command, ...args] = ctx.rest;
+  if (command === undefined) {
+    throw new UsageError("'run' needs a command after '--': defroute run -- CMD [ARGS...]");
+  }
+  const heal = ctx.values.heal === true;
+  const config = healConfigOf(ctx.values);
+  if (!heal && (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)) {
+    throw new UsageError("--grace and --max-repairs only make sense with --heal");
+  }
+  const killAfterMs = killAfterOf(ctx.values["kill-after"]);
+  const dryRun = ctx.values["dry-run"] === true;
+  const { out } = ctx;
+  const name = command.split("/").at(-1) ?? command;
+
+  let system: System | null = null;
+  let tunnelsUpAtStart = new Set<string>();
+  let restoreError: unknown = null;
+  let restoreReport: RestoreReport | null = null;
+  let dryRunState: DefrouteState | null = null;
+  let repairs = 0;
+  // The route monitor is subscribed before CMD starts, so no change CMD makes is missed; it
+  // learns CMD's pid (for the log's process names) once CMD is spawned.
+  const names = new Map<number, string>();
+  const namer = processNamer(names);
+  const monitorStop = new AbortController();
+  let monitor: Promise<void> = Promise.resolve();
+
+  const startMonitor = (sys: System): Promise<void> =>
+    new Promise((ready) => {
+      monitor = runMonitor({
+        table: sys.table,
+        families: ctx.families,
+        signal: monitorStop.signal,
+        log: out,
+        onReady: () => ready(),
+        describe: (event) => formatEventText(event, namer),
+        // CMD owns stdout: the route log goes to stderr (JSON lines there with --json).
+        onEvent: (event) => {
+          if (event.kind === "link" && !event.interface.tunnel) {
+            return out.debug(formatEventText(event, namer));
+          }
+          out.info(
+            out.json
+              ? JSON.stringify(formatEventJson(event, new Date(), namer))
+              : formatEventText(event, namer),
+          );
+        },
+        heal: heal
+          ? healHooks(sys, ctx, config, (_family: Family, _cause: string, ok: boolean) => {
+            if (ok) repairs++;
+          })
+          : undefined,
+        onGoodDefault: dryRun
+          ? undefined
+          : (route: DefaultRoute) => recordGoodDefault(ctx, route, "run"),
+      }).catch((error) => {
+        out.warn(`route monitor stopped: ${messageOf(error)}`);
+        ready();
+      });
+    });
+
+  let outcome: RunOutcome;
+  try {
+    outcome = await runWrapped({
+      command,
+      args,
+      killAfterMs,
+      log: out,
+      signals: deps.signals,
+      stdio: deps.stdio,
+      before: async () => {
+        const sys = system = await ctx.system();
+        if (!sys.isRoot && !dryRun) {
+          throw new CliError(
+            ExitCode.NEEDS_ROOT,
+            "run saves and restores routes, which needs root: run it with sudo (or add --dry-run)",
+          );
+        }
+        tunnelsUpAtStart = await tunnelsUp(sys);
+        const saved = await saveBeforeRun(sys, ctx, dryRun);
+        if (dryRun) dryRunState = saved;
+        await startMonitor(sys);
+      },
+      during: async (pid, signal) => {
+        names.set(pid, name);
+        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+        monitorStop.abort();
+        await monitor;
+      },
+      after: async (exit) => {
+        out.info(describeExit(command, exit));
+        const sys = system;
+        if (sys === null) return;
+        try {
+          // A tunnel CMD brought up (absent or down at start): a global default left on it is
+          // CMD's leftover, which run replaces (plain restore leaves tunnel defaults alone).
+          const leftovers = [...await tunnelsUp(sys)].filter((n) => !tunnelsUpAtStart.has(n));
+          const report = await restoreAfterRun(sys, ctx, leftovers, dryRunState);
+          restoreReport = report;
+          restoreError = restoreFailure(report);
+        } catch (error) {
+          restoreError = error;
+        }
+      },
+    });
+  } finally {
+    monitorStop.abort();
+  }
+
+  if (!outcome.started) {
+    out.warn(outcome.message);
+    if (out.json) {
+      out.emit({ ok: false, command: ctx.rest, started: false, exitStatus: outcome.exitStatus });
+    }
+    return outcome.exitStatus;
+  }
+  const { exit } = outcome;
+  if (out.json) {
+    out.emit({
+      ok: restoreError === null,
+      command: ctx.rest,
+      started: true,
+      pid: exit.pid,
+      code: exit.code,
+      signal: exit.signal,
+      exitStatus: exit.exitStatus,
+      killedByDefroute: exit.killedByWrapper,
+      repairs,
+      restore: (restoreReport as RestoreReport | null)?.families.map((f) => ({
+        family: f.family,
+        outcome: f.outcome,
+        message: f.message,
+        route: f.route,
+        replaced: f.replaced,
+      })) ?? null,
+      restoreError: restoreError === null ? null : messageOf(restoreError),
+    });
+  }
+  if (restoreError !== null) {
+    out.warn(`restore after ${name} failed: ${messageOf(restoreError)}`);
+    // CMD's status wins when it failed too; a clean CMD with a failed restore is a failure.
+    if (exit.exitStatus !== 0) return exit.exitStatus;
+    return restoreError instanceof CliError ? restoreError.exitCode : ExitCode.FAILURE;
+  }
+  return exit.exitStatus;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 export const runCommand: Command = {
   name: "run",
   summary: "run -- CMD: save, run CMD, restore when it exits for any reason",
-  help: "defroute run: not built yet.",
-  options: { ...COMMON_OPTIONS },
-  run() {
-    return Promise.reject(new CliError(ExitCode.FAILURE, "'run' is not built yet"));
+  takesCommand: true,
+  help: `Usage: sudo defroute run [options] -- CMD [ARGS...]
+
+Save the default routes, run CMD (no shell; stdin, stdout and stderr are CMD's), and put the
+default routes back the moment CMD exits, whether it exits cleanly, fails, crashes or is
+killed. defroute then exits with CMD's status (128+N when it died of signal N).
+
+SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to CMD. A second one is forwarded again; a
+third (or --kill-after SECONDS after the first) kills CMD with SIGKILL; the routes are restored
+either way. While CMD runs, every change to a default route is logged on stderr with the pid
+that made it. A global default left on a tunnel interface CMD brought up is replaced on exit.
+If CMD cannot be started (127: not found, 126: not executable), nothing is changed.
+
+Options:
+${HEAL_OPTIONS_HELP}
+  --kill-after SECONDS  SIGKILL CMD this long after the first forwarded signal
+  -n, --dry-run       run CMD and log, but only say what restore would do
+  -f, --force         save even when the default is already missing (replaces the state)
+
+${COMMON_OPTIONS_HELP}
+
+Examples:
+  sudo defroute run -- sing-box run -c config.json
+  sudo defroute run --heal -- wireguard-go -f utun
+  sudo defroute run --kill-after 10 -- openconnect --protocol=anyconnect vpn.example.com
+
+${EXIT_CODES_HELP}`,
+  options: {
+    ...COMMON_OPTIONS,
+    ...CHANGE_OPTIONS,
+    ...HEAL_OPTIONS,
+    "kill-after": { type: "string" },
   },
+  run: (ctx) => run(ctx),
 };

@@ -1,13 +1,264 @@
-import type { Command } from "./command.ts";
-import { COMMON_OPTIONS } from "./command.ts";
-import { CliError, ExitCode } from "../core/errors.ts";
+/**
+ * `defroute watch [--heal]`: stream default-route and interface events (text or JSON lines);
+ * with --heal, fill a missing global default after a grace period (lib/core/heal.ts), and
+ * record every good default in the state file as the last one to restore.
+ */
+import type { Command, CommandContext, OptionSpec } from "./command.ts";
+import { CHANGE_OPTIONS, COMMON_OPTIONS } from "./command.ts";
+import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
+import type { Output } from "./output.ts";
+import { CliError, ExitCode, UsageError } from "../core/errors.ts";
+import { DEFAULT_HEAL_CONFIG, type HealConfig } from "../core/heal.ts";
+import { type HealOptions, runMonitor } from "../core/heal_loop.ts";
+import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
+import type { ProcessNamer } from "../core/event_log.ts";
+import type { DefaultRoute, Family, RouteEvent } from "../core/types.ts";
+import type { System } from "../system.ts";
+import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
+import { emptyState, type SavedRoute, savedRouteOf, updateState } from "../core/state.ts";
+import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
+
+/** The heal options `watch` and `run` share. */
+export const HEAL_OPTIONS: OptionSpec = {
+  heal: { type: "boolean" },
+  grace: { type: "string" },
+  "max-repairs": { type: "string" },
+};
+
+export const HEAL_OPTIONS_HELP =
+  `  --heal              repair a missing global default: when none has existed for the grace
+                      period, add one from the restore sources (scutil's router, then the
+                      saved route). Only fills a void; never replaces a default.
+  --grace SECONDS     how long the default must be missing before a repair (default 1); a
+                      tunnel that deletes and re-adds its own default within it is left alone
+  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap`;
+
+/** --grace and --max-repairs as a HealConfig; usage errors name the flag. */
+export function healConfigOf(values: CommandContext["values"]): HealConfig {
+  const config = { ...DEFAULT_HEAL_CONFIG };
+  const grace = values.grace;
+  if (typeof grace === "string") {
+    const seconds = Number(grace);
+    if (grace.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
+      throw new UsageError(`--grace takes seconds between 0 and 3600, not "${grace}"`);
+    }
+    config.graceMs = Math.round(seconds * 1000);
+  }
+  const max = values["max-repairs"];
+  if (typeof max === "string") {
+    const n = Number(max);
+    if (!/^\d+$/.test(max) || n < 1 || n > 1000) {
+      throw new UsageError(`--max-repairs takes a whole number from 1 to 1000, not "${max}"`);
+    }
+    config.maxRepairs = n;
+  }
+  return config;
+}
+
+/** Print one event: a JSON line, or a timestamped human line. */
+export function printEvent(out: Output, event: RouteEvent, namer: ProcessNamer): void {
+  const now = new Date();
+  if (out.json) out.emit(formatEventJson(event, now, namer));
+  else out.print(`${now.toISOString()} ${formatEventText(event, namer)}`);
+}
+
+function sameRoute(a: SavedRoute, b: SavedRoute): boolean {
+  return a.gateway === b.gateway && a.interface === b.interface && a.index === b.index;
+}
+
+/**
+ * Record `route` (a global default on a live, non-tunnel interface) as the family's last good
+ * default, under the state file's lock (updateState). Nothing is written when the file already
+ * says the same, so a steady network causes no writes.
+ */
+export async function recordGoodDefault(
+  ctx: CommandContext,
+  route: DefaultRoute,
+  savedBy: string,
+): Promise<void> {
+  const saved = savedRouteOf(route);
+  if (saved === null) return;
+  const result = await updateState(ctx.statePath, (current) => {
+    const state = current ?? emptyState();
+    const previous = state.families[route.family];
+    if (previous?.route && sameRoute(previous.route, saved)) return null;
+    const now = new Date().toISOString();
+    // scutil's saved view stays only if it still describes this route.
+    const scutil = previous?.scutil && previous.scutil.interface === saved.interface &&
+        previous.scutil.router === saved.gateway
+      ? previous.scutil
+      : null;
+    return {
+      ...state,
+      updatedAt: now,
+      families: {
+        ...state.families,
+        [route.family]: { route: saved, scutil, savedAt: now, savedBy },
+      },
+    };
+  });
+  if (result.written) {
+    ctx.out.debug(
+      `recorded the last good IPv${route.family} default: ${saved.gateway} on ${saved.interface}`,
+    );
+  }
+}
+
+/** Whether a family's restore left (or, dry run, would leave) a global default in place, or
+ * found nothing was ever there to restore. */
+export function restoreSucceeded(report: FamilyRestoreReport): boolean {
+  switch (report.outcome) {
+    case "present":
+    case "restored":
+    case "already":
+    case "planned":
+      return true;
+    case "no-gateway":
+      return report.plan.action === "none" && !report.plan.expected;
+    case "failed":
+      return false;
+  }
+}
+
+/**
+ * One heal repair: restoreDefaults for one family, re-deriving the gateway now (scutil first,
+ * then the saved route). No internal retries: the heal loop retries after a fresh grace period,
+ * so one slow repair cannot stall the event loop for the restore backoff's 15 s.
+ */
+export async function repairDefault(
+  system: System,
+  ctx: CommandContext,
+  family: Family,
+  cause: string,
+): Promise<boolean> {
+  const dryRun = ctx.values["dry-run"] === true;
+  const report = await restoreDefaults(system, {
+    families: [family],
+    statePath: ctx.statePath,
+    dryRun,
+    retryDelaysMs: [],
+    log: ctx.out,
+  });
+  const result = report.families[0];
+  if (!result) return false;
+  const ok = result.outcome === "restored" || result.outcome === "already" ||
+    result.outcome === "present";
+  if (result.outcome === "restored") ctx.out.info(`${result.message}; cause: ${cause}`);
+  else if (!ok) ctx.out.warn(`${dryRun ? "dry run: " : ""}${result.message}`);
+  // A dry run changes nothing: report it as not repaired, so the void keeps its grace rhythm.
+  return ok && !dryRun;
+}
+
+export interface WatchDeps {
+  signals?: SignalSource;
+}
+
+/** The heal hooks for a System: repair through restore, counted in `repairs`. */
+export function healHooks(
+  system: System,
+  ctx: CommandContext,
+  config: HealConfig,
+  onRepair: (family: Family, cause: string, ok: boolean) => void,
+): HealOptions {
+  return {
+    config,
+    repair: async (family, cause) => {
+      const ok = await repairDefault(system, ctx, family, cause);
+      onRepair(family, cause, ok);
+      return ok;
+    },
+  };
+}
+
+export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<number> {
+  const heal = ctx.values.heal === true;
+  const config = healConfigOf(ctx.values);
+  if (!heal && (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)) {
+    throw new UsageError("--grace and --max-repairs only make sense with --heal");
+  }
+  const dryRun = ctx.values["dry-run"] === true;
+  const system = await ctx.system();
+  if (heal && !dryRun && !system.isRoot) {
+    throw new CliError(
+      ExitCode.NEEDS_ROOT,
+      "watch --heal adds routes, which needs root: run it with sudo (or add --dry-run)",
+    );
+  }
+  const { out } = ctx;
+  const namer = processNamer();
+  const controller = new AbortController();
+  const signals = deps.signals ?? processSignals;
+  const stop = () => controller.abort();
+  const stopSignals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of stopSignals) signals.listen(s, stop);
+  out.info(
+    `watching IPv${ctx.families.join(" and IPv")} default routes${
+      heal
+        ? `; healing after ${config.graceMs / 1000} s, at most ${config.maxRepairs} repairs/minute${
+          dryRun ? " (dry run)" : ""
+        }`
+        : ""
+    }; Ctrl-C to stop`,
+  );
+  try {
+    await runMonitor({
+      table: system.table,
+      families: ctx.families,
+      signal: controller.signal,
+      log: out,
+      onEvent: (event) => printEvent(out, event, namer),
+      describe: (event) => formatEventText(event, namer),
+      heal: heal
+        ? healHooks(system, ctx, config, (family, cause, ok) => {
+          if (out.json) {
+            out.emit({
+              time: new Date().toISOString(),
+              event: "repair",
+              family,
+              cause,
+              ok,
+              dryRun,
+            });
+          }
+        })
+        : undefined,
+      onGoodDefault: dryRun
+        ? undefined
+        : (route: DefaultRoute) => recordGoodDefault(ctx, route, "watch"),
+    });
+  } finally {
+    for (const s of stopSignals) signals.unlisten(s, stop);
+  }
+  out.info("stopped");
+  return ExitCode.OK;
+}
 
 export const watchCommand: Command = {
   name: "watch",
   summary: "stream default-route events; --heal repairs a lost default",
-  help: "defroute watch: not built yet.",
-  options: { ...COMMON_OPTIONS },
-  run() {
-    return Promise.reject(new CliError(ExitCode.FAILURE, "'watch' is not built yet"));
-  },
+  help: `Usage: defroute watch [--heal [--grace SECONDS] [--max-repairs N]] [options]
+
+Stream every change to a default route (with the pid that made it) and every interface
+change, one line each (JSON lines with --json), until SIGINT or SIGTERM.
+
+Every global default on a live, non-tunnel interface that appears is recorded in the state
+file as the last good default, so a later 'restore' (or this daemon) knows where to go back to.
+
+With --heal (needs root), a missing global default is put back after the grace period, from
+the same sources 'restore' uses, re-derived at repair time (the network may have changed).
+This is what 'defroute hook install' runs under launchd.
+
+Options:
+${HEAL_OPTIONS_HELP}
+  -n, --dry-run       with --heal: say what would be repaired, change nothing
+
+${COMMON_OPTIONS_HELP}
+
+Examples:
+  defroute watch --json
+  sudo defroute watch --heal --grace 2
+
+${EXIT_CODES_HELP}`,
+  options: { ...COMMON_OPTIONS, ...CHANGE_OPTIONS, ...HEAL_OPTIONS },
+  run: (ctx) => watch(ctx),
 };

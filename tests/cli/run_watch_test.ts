@@ -1,0 +1,237 @@
+/**
+ * `run` and `watch` in-process, on an in-memory RouteTable (tests/core/heal_fake_table.ts) with
+ * the real save, restore, state file and heal loop, and real child processes. The kernel-backed
+ * versions of these are tests/e2e/run_watch_*_test.ts.
+ */
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { run } from "../../lib/cli/run.ts";
+import { watch } from "../../lib/cli/watch.ts";
+import { main } from "../../lib/cli/main.ts";
+import type { CommandContext, OptionValues } from "../../lib/cli/command.ts";
+import { memoryOutput } from "../../lib/cli/output.ts";
+import type { SignalSource } from "../../lib/core/run_wrapper.ts";
+import type { System } from "../../lib/system.ts";
+import { FakeRouteTable, link, route, until } from "../core/heal_fake_table.ts";
+
+const EN0 = route(4, "192.168.1.1", "en0", 4);
+
+class FakeSignals implements SignalSource {
+  readonly handlers = new Map<Deno.Signal, Set<() => void>>();
+  listen(signal: Deno.Signal, handler: () => void): void {
+    const set = this.handlers.get(signal) ?? new Set();
+    set.add(handler);
+    this.handlers.set(signal, set);
+  }
+  unlisten(signal: Deno.Signal, handler: () => void): void {
+    this.handlers.get(signal)?.delete(handler);
+  }
+  send(signal: Deno.Signal): void {
+    for (const h of this.handlers.get(signal) ?? []) h();
+  }
+}
+
+async function setup(values: OptionValues = {}, rest: string[] = [], json = false) {
+  const dir = await Deno.makeTempDir();
+  const table = new FakeRouteTable([EN0], [
+    link("lo0", 1),
+    link("en0", 4),
+    link("utun3", 9, false, true),
+  ]);
+  const system: System = {
+    platform: "linux",
+    table,
+    primary: { primary: () => Promise.resolve(null) },
+    isRoot: true,
+    close: () => {},
+  };
+  const out = memoryOutput(json, 2);
+  const ctx: CommandContext = {
+    values,
+    positionals: [],
+    rest,
+    out,
+    families: [4],
+    statePath: `${dir}/state.json`,
+    system: () => Promise.resolve(system),
+  };
+  const cleanup = () => Deno.remove(dir, { recursive: true });
+  return { dir, table, system, out, ctx, cleanup, signals: new FakeSignals() };
+}
+
+/** A CMD that waits for `${dir}/go`, then runs `then` (sh). */
+function waitingCommand(dir: string, then: string): string[] {
+  return ["/bin/sh", "-c", `while [ ! -e ${dir}/go ]; do sleep 0.01; done; ${then}`];
+}
+
+Deno.test("run: CMD exits 3 after a tunnel deleted the default: restored, pid logged, exit 3", async () => {
+  const t = await setup();
+  t.ctx.rest = waitingCommand(t.dir, "exit 3");
+  const running = run(t.ctx, { stdio: "null", signals: t.signals });
+  await until(() => t.table.listeners === 1); // the monitor is subscribed before CMD runs
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.out.stderr.some((l) => /deleted by pid 4711/.test(l)));
+  await Deno.writeTextFile(`${t.dir}/go`, "");
+  assertEquals(await running, 3);
+  assertEquals([...t.table.routes.values()].map((r) => [r.gateway, r.interface, r.scoped]), [
+    ["192.168.1.1", "en0", false],
+  ]);
+  const err = t.out.stderr.join("\n");
+  assertMatch(err, /global default deleted by pid 4711: via 192.168.1.1 on en0/);
+  assertMatch(err, /\[#\] route add default 192.168.1.1 \(en0\)/);
+  assertMatch(err, /exited with status 3/);
+  const state = JSON.parse(await Deno.readTextFile(t.ctx.statePath));
+  assertEquals(state.families["4"].route.gateway, "192.168.1.1");
+  assertEquals(state.families["4"].savedBy, "run");
+  await t.cleanup();
+});
+
+Deno.test("run: a leftover default on a tunnel that came up while CMD ran is replaced", async () => {
+  const t = await setup();
+  t.ctx.rest = waitingCommand(t.dir, "exit 0");
+  const running = run(t.ctx, { stdio: "null", signals: t.signals });
+  await until(() => t.table.listeners === 1);
+  // CMD's tunnel comes up, takes the default, and CMD dies without cleaning up.
+  t.table.links = t.table.links.map((l) => l.name === "utun3" ? { ...l, up: true } : l);
+  await t.table.deleteAs(EN0, 4711);
+  await t.table.addAs(route(4, null, "utun3", 9), 4711);
+  await Deno.writeTextFile(`${t.dir}/go`, "");
+  assertEquals(await running, 0);
+  const globals = [...t.table.routes.values()].filter((r) => !r.scoped);
+  assertEquals(globals.map((r) => r.interface), ["en0"]);
+  assertMatch(t.out.stderr.join("\n"), /\[#\] route delete default -interface utun3/);
+  await t.cleanup();
+});
+
+Deno.test("run: SIGTERM to defroute is forwarded, the route restored, CMD's status returned", async () => {
+  const t = await setup();
+  t.ctx.rest = [
+    "/bin/sh",
+    "-c",
+    `trap 'exit 42' TERM; : > ${t.dir}/ready; while :; do sleep 0.01; done`,
+  ];
+  const running = run(t.ctx, { stdio: "null", signals: t.signals });
+  await until(() => {
+    try {
+      return Deno.statSync(`${t.dir}/ready`).isFile;
+    } catch {
+      return false;
+    }
+  });
+  await t.table.deleteAs(EN0, 4711);
+  t.signals.send("SIGTERM");
+  assertEquals(await running, 42);
+  assertEquals(t.table.routes.size, 1);
+  assertMatch(t.out.stderr.join("\n"), /forwarding SIGTERM to pid \d+/);
+  await t.cleanup();
+});
+
+Deno.test("run: a CMD that cannot start exits 127 and changes nothing, not even the state file", async () => {
+  const t = await setup({}, ["defroute-test-no-such-command"]);
+  assertEquals(await run(t.ctx, { stdio: "null", signals: t.signals }), 127);
+  assertEquals(t.table.calls, []);
+  let stateExists = true;
+  try {
+    await Deno.stat(t.ctx.statePath);
+  } catch {
+    stateExists = false;
+  }
+  assertEquals(stateExists, false);
+  assertMatch(t.out.stderr.join("\n"), /command not found/);
+  await t.cleanup();
+});
+
+Deno.test("run --json: one result object with CMD's status and the restore outcome", async () => {
+  const t = await setup({ json: true }, ["/bin/sh", "-c", "kill -KILL $$"], true);
+  assertEquals(await run(t.ctx, { stdio: "null", signals: t.signals }), 137);
+  assertEquals(t.out.stdout.length, 1);
+  const result = JSON.parse(t.out.stdout[0] ?? "{}");
+  assertEquals(
+    [result.ok, result.exitStatus, result.signal, result.restore[0].outcome],
+    [true, 137, "SIGKILL", "present"],
+  );
+  await t.cleanup();
+});
+
+Deno.test("run --heal: a deleted default is repaired while CMD still runs", async () => {
+  const t = await setup({ heal: true, grace: "0.05" });
+  t.ctx.rest = waitingCommand(t.dir, "exit 0");
+  const running = run(t.ctx, { stdio: "null", signals: t.signals });
+  await until(() => t.table.listeners === 1);
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.table.routes.size === 1); // repaired before CMD is told to exit
+  await Deno.writeTextFile(`${t.dir}/go`, "");
+  assertEquals(await running, 0);
+  assertMatch(
+    t.out.stderr.join("\n"),
+    /no global IPv4 default for .* s \(global default deleted by pid 4711/,
+  );
+  await t.cleanup();
+});
+
+Deno.test("run: usage errors (no command, bad --kill-after, --grace without --heal)", async () => {
+  const out = memoryOutput();
+  const make = () => out;
+  assertEquals(await main(["run"], make), 2);
+  assertMatch(out.stderr.join("\n"), /needs a command after '--'/);
+  assertEquals(await main(["run", "--kill-after", "soon", "--", "true"], make), 2);
+  assertMatch(out.stderr.join("\n"), /--kill-after takes seconds/);
+  assertEquals(await main(["run", "--grace", "2", "--", "true"], make), 2);
+  assertMatch(out.stderr.join("\n"), /only make sense with --heal/);
+  assertEquals(await main(["run", "sing-box"], make), 2);
+  assertMatch(out.stderr.join("\n"), /needs '--' before the command/);
+});
+
+Deno.test("watch: usage errors for --grace and --max-repairs", async () => {
+  const out = memoryOutput();
+  const make = () => out;
+  assertEquals(await main(["watch", "--heal", "--grace=-1"], make), 2);
+  assertMatch(out.stderr.join("\n"), /--grace takes seconds/);
+  assertEquals(await main(["watch", "--heal", "--max-repairs", "0"], make), 2);
+  assertMatch(out.stderr.join("\n"), /--max-repairs takes a whole number/);
+});
+
+Deno.test("watch --json: streams events as JSON lines, stops cleanly on SIGINT", async () => {
+  const t = await setup({ json: true }, [], true);
+  const running = watch(t.ctx, { signals: t.signals });
+  await until(() => t.table.listeners === 1);
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.out.stdout.length >= 1);
+  t.signals.send("SIGINT");
+  assertEquals(await running, 0);
+  assertEquals(t.table.listeners, 0, "the event stream was closed");
+  const first = JSON.parse(t.out.stdout[0] ?? "{}");
+  assertEquals(
+    [first.event, first.action, first.scope, first.gateway, first.pid],
+    ["route", "delete", "global", "192.168.1.1", 4711],
+  );
+  assertEquals(t.table.calls, [], "watch without --heal changes nothing");
+  await t.cleanup();
+});
+
+Deno.test("watch --heal: repairs after the grace period and records the good default", async () => {
+  const t = await setup({ heal: true, grace: "0.05", json: true }, [], true);
+  const running = watch(t.ctx, { signals: t.signals });
+  await until(() => t.table.listeners === 1);
+  await until(() => {
+    try {
+      return Deno.statSync(t.ctx.statePath).isFile; // the good default at start was recorded
+    } catch {
+      return false;
+    }
+  });
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.out.stdout.some((l) => JSON.parse(l).event === "repair"));
+  t.signals.send("SIGTERM");
+  assertEquals(await running, 0);
+  const repair = t.out.stdout.map((l) => JSON.parse(l)).find((e) => e.event === "repair");
+  assert(repair);
+  assertEquals([repair.family, repair.ok], [4, true]);
+  assertMatch(repair.cause, /deleted by pid 4711/);
+  assertEquals([...t.table.routes.values()].map((r) => r.gateway), ["192.168.1.1"]);
+  const state = JSON.parse(await Deno.readTextFile(t.ctx.statePath));
+  assertEquals([state.families["4"].route.gateway, state.families["4"].savedBy], [
+    "192.168.1.1",
+    "watch",
+  ]);
+  await t.cleanup();
+});
