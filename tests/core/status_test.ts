@@ -1,0 +1,151 @@
+/**
+ * status's diagnosis as a table: the condition named, the words, and what restore would do.
+ */
+import { assertEquals, assertMatch } from "../assert.ts";
+import { planRestore } from "../../lib/core/restore_plan.ts";
+import type { SavedFamily } from "../../lib/core/state.ts";
+import { type Condition, diagnose } from "../../lib/core/status.ts";
+import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../../lib/core/types.ts";
+import { iface, primary, route } from "./fake_route_table.ts";
+
+const en0 = iface("en0", 4, ["192.168.1.0/24", "fe80::/64"]);
+const utun4 = iface("utun4", 20, ["10.8.0.0/24"]);
+const SAVED: SavedFamily = {
+  route: { gateway: "192.168.1.1", interface: "en0", index: 4, flags: 0x803 },
+  scutil: null,
+  savedAt: "2026-11-25T21:00:00.000Z",
+  savedBy: "save",
+};
+
+interface Row {
+  name: string;
+  family?: Family;
+  defaults: DefaultRoute[];
+  interfaces: NetInterface[];
+  scutil?: PrimaryInfo | null;
+  scutilError?: string;
+  saved?: SavedFamily | null;
+  condition: Condition;
+  summary: RegExp;
+  wouldDo: RegExp;
+  notes?: RegExp;
+}
+
+const ROWS: Row[] = [
+  {
+    name: "healthy",
+    defaults: [route("192.168.1.1", "en0", 4), route("192.168.1.1", "en0", 4, true)],
+    interfaces: [en0],
+    scutil: primary(4, "192.168.1.1", "en0"),
+    condition: "healthy",
+    summary: /^IPv4 is fine: the global default is 192\.168\.1\.1 via en0$/,
+    wouldDo: /^nothing \(a global default is present\)$/,
+  },
+  {
+    name: "the sing-tun #80 condition: scoped default only",
+    defaults: [route("10.8.0.1", "utun4", 20, true), route("192.168.1.1", "en0", 4, true)],
+    interfaces: [en0, utun4],
+    scutil: primary(4, "192.168.1.1", "en0"),
+    saved: SAVED,
+    condition: "scoped-only",
+    summary:
+      /no global IPv4 default, only scoped ones \(10\.8\.0\.1 via utun4 \(scoped to utun4\).*sing-tun #80/,
+    wouldDo: /^route add default 192\.168\.1\.1 \(en0\) \(from scutil\)$/,
+  },
+  {
+    name: "the default goes through a VPN",
+    defaults: [route("10.8.0.1", "utun4", 20)],
+    interfaces: [en0, utun4],
+    scutil: primary(4, "10.8.0.1", "utun4"),
+    condition: "tunnel-default",
+    summary: /through tunnel utun4.*restore leaves it alone/,
+    wouldDo: /^nothing/,
+  },
+  {
+    name: "a default on a vanished interface",
+    defaults: [route("172.20.0.1", "en9", 30)],
+    interfaces: [en0],
+    saved: SAVED,
+    condition: "broken-default",
+    summary: /172\.20\.0\.1 via en9 points at an interface that is gone or down/,
+    wouldDo:
+      /^route delete default 172\.20\.0\.1 \(en9\), then route add default 192\.168\.1\.1 \(en0\) \(from saved\)$/,
+  },
+  {
+    name: "no default at all, saved route known",
+    defaults: [],
+    interfaces: [en0],
+    saved: SAVED,
+    condition: "missing",
+    summary: /no IPv4 default route/,
+    wouldDo: /route add default 192\.168\.1\.1 \(en0\) \(from saved\)/,
+  },
+  {
+    name: "no default and nothing known whatsoever",
+    family: 6,
+    defaults: [],
+    interfaces: [en0],
+    condition: "no-network",
+    summary: /no IPv6 default and no IPv6 gateway known/,
+    wouldDo: /nothing: no gateway known \(it would exit 4 if asked\)/,
+  },
+  {
+    name: "saved interface gone and nothing else: missing, exit 4",
+    defaults: [],
+    interfaces: [],
+    saved: SAVED,
+    condition: "missing",
+    summary: /no IPv4 default route/,
+    wouldDo: /^nothing: no gateway known \(it would exit 4\)$/,
+    notes: /saved route's interface en0 no longer exists/,
+  },
+  {
+    name: "scutil disagrees with the kernel",
+    defaults: [route("192.168.1.1", "en0", 4)],
+    interfaces: [en0],
+    scutil: primary(4, "192.168.1.254", "en0"),
+    condition: "healthy",
+    summary: /fine/,
+    wouldDo: /^nothing/,
+    notes: /scutil's Router is 192\.168\.1\.254 on en0, not the kernel's gateway/,
+  },
+  {
+    name: "IPv6 link-local default",
+    family: 6,
+    defaults: [route("fe80::1", "en0", 4)],
+    interfaces: [en0],
+    condition: "healthy",
+    summary: /^IPv6 is fine: the global default is fe80::1%en0$/,
+    wouldDo: /^nothing/,
+  },
+];
+
+for (const row of ROWS) {
+  Deno.test(`diagnosis: ${row.name}`, () => {
+    const family = row.family ?? 4;
+    const plan = planRestore({
+      family,
+      saved: row.saved ?? null,
+      stateError: null,
+      scutil: row.scutil ?? null,
+      scutilError: row.scutilError ?? null,
+      defaults: row.defaults,
+      interfaces: row.interfaces,
+      options: { force: false, replaceTunnelDefaults: new Set() },
+    });
+    const diagnosis = diagnose({
+      family,
+      defaults: row.defaults,
+      interfaces: row.interfaces,
+      scutil: row.scutil ?? null,
+      scutilError: row.scutilError ?? null,
+      saved: row.saved ?? null,
+      plan,
+    });
+    assertEquals(diagnosis.condition, row.condition, diagnosis.summary);
+    assertMatch(diagnosis.summary, row.summary);
+    assertMatch(diagnosis.restoreWouldDo, row.wouldDo);
+    if (row.notes) assertMatch(diagnosis.notes.join("\n"), row.notes);
+    else assertEquals(diagnosis.notes, []);
+  });
+}
