@@ -191,15 +191,13 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
   const stop = () => controller.abort();
   const stopSignals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const s of stopSignals) signals.listen(s, stop);
-  out.info(
-    `watching IPv${ctx.families.join(" and IPv")} default routes${
-      heal
-        ? `; healing after ${config.graceMs / 1000} s, at most ${config.maxRepairs} repairs/minute${
-          dryRun ? " (dry run)" : ""
-        }`
-        : ""
-    }; Ctrl-C to stop`,
-  );
+  const watching = `watching IPv${ctx.families.join(" and IPv")} default routes${
+    heal
+      ? `; healing after ${config.graceMs / 1000} s, at most ${config.maxRepairs} repairs/minute${
+        dryRun ? " (dry run)" : ""
+      }`
+      : ""
+  }; Ctrl-C to stop`;
   try {
     await runMonitor({
       table: system.table,
@@ -207,6 +205,30 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
       signal: controller.signal,
       log: out,
       onEvent: (event) => printEvent(out, event, namer),
+      // Once subscribed: from here on no change is missed (scripts and tests wait for this).
+      onReady: (present) => {
+        out.info(watching);
+        if (out.json) {
+          out.emit({
+            time: new Date().toISOString(),
+            event: "ready",
+            heal,
+            families: Object.fromEntries([...present].map(([f, p]) => [f, { present: p }])),
+          });
+        }
+      },
+      onDecision: (decision) => {
+        if (out.json && decision.kind === "rate-limited") {
+          out.emit({
+            time: new Date().toISOString(),
+            event: "rate-limited",
+            family: decision.family,
+            attempts: decision.attempts,
+            retryAt: new Date(decision.retryAt).toISOString(),
+            cause: decision.cause,
+          });
+        }
+      },
       describe: (event) => formatEventText(event, namer),
       heal: heal
         ? healHooks(system, ctx, config, (family, cause, ok) => {

@@ -195,11 +195,15 @@ Deno.test("watch --json: streams events as JSON lines, stops cleanly on SIGINT",
   const running = watch(t.ctx, { signals: t.signals });
   await until(() => t.table.listeners === 1);
   await t.table.deleteAs(EN0, 4711);
-  await until(() => t.out.stdout.length >= 1);
+  await until(() => t.out.stdout.length >= 2);
   t.signals.send("SIGINT");
   assertEquals(await running, 0);
   assertEquals(t.table.listeners, 0, "the event stream was closed");
-  const first = JSON.parse(t.out.stdout[0] ?? "{}");
+  const ready = JSON.parse(t.out.stdout[0] ?? "{}");
+  assertEquals([ready.event, ready.heal, ready.families], ["ready", false, {
+    4: { present: true },
+  }]);
+  const first = JSON.parse(t.out.stdout[1] ?? "{}");
   assertEquals(
     [first.event, first.action, first.scope, first.gateway, first.pid],
     ["route", "delete", "global", "192.168.1.1", 4711],
