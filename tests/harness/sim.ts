@@ -116,7 +116,11 @@ export interface Simulator extends SimControl {
   pid: number;
   /** Environment for a child process running defroute on the simulated Mac. */
   env: Record<string, string>;
-  /** Sets `env` in this process (for tests that use lib/darwin through FFI directly). */
+  /**
+   * For tests that use lib/darwin through FFI in this process: sets DEFROUTE_LIBSYSTEM and
+   * DEFROUTE_SIM_SOCKET here (not DEFROUTE_PLATFORM, which would redirect other test files that
+   * share this process). stop() puts the previous values back.
+   */
   applyEnv(): void;
   /** Stops the simulator and removes its directory. */
   stop(): Promise<void>;
@@ -195,10 +199,19 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     DEFROUTE_SIM_SOCKET: ready.socket,
     DEFROUTE_SCUTIL: SCUTIL_STANDIN,
   };
+  const saved = new Map<string, string | undefined>();
+  const restoreEnv = () => {
+    for (const [key, value] of saved) {
+      if (value === undefined) Deno.env.delete(key);
+      else Deno.env.set(key, value);
+    }
+    saved.clear();
+  };
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    restoreEnv();
     try {
       await call({ op: "stop" });
     } catch {
@@ -221,7 +234,10 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     pid: ready.pid,
     env,
     applyEnv() {
-      for (const [key, value] of Object.entries(env)) Deno.env.set(key, value);
+      for (const key of ["DEFROUTE_LIBSYSTEM", "DEFROUTE_SIM_SOCKET"] as const) {
+        if (!saved.has(key)) saved.set(key, Deno.env.get(key));
+        Deno.env.set(key, env[key]);
+      }
     },
     stop,
     [Symbol.asyncDispose]: stop,
