@@ -274,6 +274,10 @@ export class LibSystemRouteSocket implements RouteTransport {
     this.lib.setsockoptInt(this.#fd, SOL_SOCKET, SO_RCVBUF, bytes);
   }
 
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
   /** Resolves once the descriptor is really closed (after a pending poll() returned). */
   readonly closed: Promise<void>;
   #markClosed!: () => void;

@@ -26,6 +26,8 @@ export interface RouteTransport {
   receive(timeoutMs: number): Promise<Uint8Array | null>;
   /** SO_RCVBUF: the kernel drops messages silently when the buffer is full (§4.6). */
   setReceiveBuffer(bytes: number): void;
+  /** True once close() was called: receive() then returns null at once. */
+  readonly isClosed: boolean;
   close(): void;
 }
 
@@ -228,7 +230,8 @@ export async function* monitorMessages<T>(
     // Best effort: a smaller buffer only means overflow comes sooner.
   }
   const pollMs = options.pollMs ?? 200;
-  while (!signal.aborted) {
+  // A closed socket (the table was closed under us) ends the stream instead of spinning.
+  while (!signal.aborted && !transport.isClosed) {
     const bytes = await transport.receive(pollMs);
     if (!bytes || signal.aborted) continue;
     stats.received++;

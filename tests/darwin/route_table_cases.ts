@@ -87,6 +87,7 @@ function collect(table: DarwinRouteTable) {
         });
       });
     },
+    done,
     async stop() {
       controller.abort();
       await done;
@@ -429,13 +430,40 @@ export function routeTableCases(harness: TableHarness): void {
       await monitor.stop();
     }
   });
+
+  test("close() ends a running events() stream", async ({ sim, table }) => {
+    await table.defaults(4);
+    const monitor = collect(table);
+    await waitForSockets(sim, 2);
+    table.close();
+    await within(monitor.done, 2000, "events() ending after close()");
+    await waitForSockets(sim, 0, "at most");
+  });
+}
+
+/** Resolves with `promise`, or rejects after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits until the kernel has `count` routing sockets (so a monitor is listening). */
-async function waitForSockets(sim: SimControl, count: number): Promise<void> {
+async function waitForSockets(
+  sim: SimControl,
+  count: number,
+  how: "at least" | "at most" = "at least",
+): Promise<void> {
   for (let i = 0; i < 250; i++) {
-    if (await sim.sockets() >= count) return;
+    const n = await sim.sockets();
+    if (how === "at least" ? n >= count : n <= count) return;
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error(`the kernel never had ${count} routing sockets`);
+  throw new Error(`the kernel never had ${how} ${count} routing sockets`);
 }

@@ -81,6 +81,10 @@ export class InProcessRouteSocket implements RouteTransport {
     this.#capacity = bytes;
   }
 
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
