@@ -199,9 +199,7 @@ export async function saveDefaults(
       scutilError: seen?.scutilError ?? null,
     };
   });
-  for (const f of families) {
-    if (f.outcome === "kept") log.warn(f.message);
-    else log.info(dryRun ? `would have ${f.message}` : f.message);
-  }
+  // The caller shows the results (report.families[].message); only detail goes to the log.
+  for (const f of families) log.debug(dryRun ? `would have ${f.message}` : f.message);
   return { statePath, dryRun, written, replaced, families };
 }
