@@ -136,8 +136,19 @@ export function isEmbedScope(bytes: ArrayLike<number>): boolean {
   return b0 === 0xff && ((b1 & 0x0f) === 0x01 || (b1 & 0x0f) === 0x02);
 }
 
+/** "00".."ff", so formatting a byte is a table lookup (the decoder's hot path). */
+const HEX_BYTE: readonly string[] = Array.from(
+  { length: 256 },
+  (_, b) => b.toString(16).padStart(2, "0"),
+);
+
 function hex(bytes: Uint8Array, separator: string): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(separator);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    if (i > 0) out += separator;
+    out += HEX_BYTE[bytes[i]!];
+  }
+  return out;
 }
 
 function unhex(text: string): Uint8Array {
@@ -149,7 +160,33 @@ function unhex(text: string): Uint8Array {
 }
 
 function latin1(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+/**
+ * A sockaddr's bytes inside a larger message buffer, read without copying or a typed-array view
+ * per sockaddr (those allocations dominated decoding a 10,000-route dump). Bytes past `length`
+ * (a message that ends early, a trimmed mask) read as zero.
+ */
+export class SockaddrBytes {
+  constructor(
+    private readonly buffer: Uint8Array,
+    private readonly start: number,
+    readonly length: number,
+  ) {}
+
+  /** Byte `i` of the sockaddr; 0 past its end. */
+  at(i: number): number {
+    return i < this.length ? this.buffer[this.start + i]! : 0;
+  }
+
+  /** Bytes [from, to) clamped to the sockaddr, as a view (only for names and hex tails). */
+  bytes(from: number, to: number): Uint8Array {
+    const end = Math.min(to, this.length);
+    return this.buffer.subarray(this.start + from, this.start + Math.max(from, end));
+  }
 }
 
 function fromLatin1(text: string): Uint8Array {
@@ -160,28 +197,28 @@ function fromLatin1(text: string): Uint8Array {
  * Bytes [from, to) of a sockaddr record as numbers, zero-extended past its end (trimmed masks).
  * Plain arrays, not Uint8Arrays: small typed-array allocations dominated decoding a dump.
  */
-function field(record: Uint8Array, from: number, to: number): number[] {
+function field(record: SockaddrBytes, from: number, to: number): number[] {
   const out: number[] = new Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = record[i] ?? 0;
+  for (let i = from; i < to; i++) out[i - from] = record.at(i);
   return out;
 }
 
-function u16be(record: Uint8Array, at: number): number {
-  return ((record[at] ?? 0) << 8) | (record[at + 1] ?? 0);
+function u16be(record: SockaddrBytes, at: number): number {
+  return ((record.at(at)) << 8) | (record.at(at + 1));
 }
 
-function u32be(record: Uint8Array, at: number): number {
-  return (((record[at] ?? 0) << 24) | ((record[at + 1] ?? 0) << 16) |
-    ((record[at + 2] ?? 0) << 8) | (record[at + 3] ?? 0)) >>> 0;
+function u32be(record: SockaddrBytes, at: number): number {
+  return (((record.at(at)) << 24) | ((record.at(at + 1)) << 16) |
+    ((record.at(at + 2)) << 8) | (record.at(at + 3))) >>> 0;
 }
 
-function u32le(record: Uint8Array, at: number): number {
-  return (((record[at + 3] ?? 0) << 24) | ((record[at + 2] ?? 0) << 16) |
-    ((record[at + 1] ?? 0) << 8) | (record[at] ?? 0)) >>> 0;
+function u32le(record: SockaddrBytes, at: number): number {
+  return (((record.at(at + 3)) << 24) | ((record.at(at + 2)) << 16) |
+    ((record.at(at + 1)) << 8) | (record.at(at))) >>> 0;
 }
 
-function allZero(record: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (record[i]) return false;
+function allZero(record: SockaddrBytes, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (record.at(i) !== 0) return false;
   return true;
 }
 
@@ -196,7 +233,7 @@ function allZero(record: Uint8Array, from: number, to: number): boolean {
 export function decodeSockaddr(
   saLen: number,
   familyByte: number,
-  record: Uint8Array,
+  record: SockaddrBytes,
   slot: SockaddrSlot,
   maskFamily: MaskFamily,
 ): Sockaddr {
@@ -223,7 +260,7 @@ export function decodeSockaddr(
         family: "other",
         familyNumber: familyByte,
         length: saLen,
-        data: hex(record.subarray(2, Math.max(2, saLen)), ""),
+        data: hex(record.bytes(2, Math.max(2, saLen)), ""),
       };
   }
 }
@@ -231,27 +268,37 @@ export function decodeSockaddr(
 function decodeInet4(
   saLen: number,
   familyByte: number,
-  record: Uint8Array,
+  record: SockaddrBytes,
   mask: boolean,
 ): Inet4Sockaddr {
-  const address = new ipaddr.IPv4(field(record, 4, 8));
-  const out: Inet4Sockaddr = { family: "inet4", address: address.toString() };
+  // Dotted quad straight from the bytes: the one format ipaddr.js would also print, without
+  // allocating an IPv4 object per sockaddr (a 10,000-route dump decodes 20,000 of them).
+  const a = record.at(4), b = record.at(5), c = record.at(6), d = record.at(7);
+  const out: Inet4Sockaddr = { family: "inet4", address: `${a}.${b}.${c}.${d}` };
   const port = u16be(record, 2);
   if (port !== 0) out.port = port;
   if (mask) {
-    const prefix = address.prefixLengthFromSubnetMask();
+    const prefix = contiguousPrefix((a << 24 | b << 16 | c << 8 | d) >>> 0);
     if (prefix !== null) out.prefixLength = prefix;
   }
   if (saLen !== 16) out.length = saLen;
   if (familyByte !== AF_INET) out.familyByte = familyByte;
-  if (!allZero(record, 8, saLen)) out.tail = hex(record.subarray(8, saLen), "");
+  if (!allZero(record, 8, saLen)) out.tail = hex(record.bytes(8, saLen), "");
   return out;
+}
+
+/** The prefix length of a contiguous 32-bit mask (0xffffff00 -> 24); null when not contiguous. */
+function contiguousPrefix(mask: number): number | null {
+  const inverted = ~mask >>> 0;
+  // A contiguous mask's complement is 2^k - 1: adding one leaves a single bit (or zero).
+  if ((inverted & (inverted + 1)) !== 0) return null;
+  return 32 - (inverted === 0 ? 0 : Math.log2(inverted + 1));
 }
 
 function decodeInet6(
   saLen: number,
   familyByte: number,
-  record: Uint8Array,
+  record: SockaddrBytes,
   mask: boolean,
 ): Inet6Sockaddr {
   const addressBytes = field(record, 8, 24);
@@ -271,8 +318,10 @@ function decodeInet6(
   } else if (!mask && scopeId !== 0) {
     zone = scopeId;
   }
-  const address = new ipaddr.IPv6(addressBytes);
-  const out: Inet6Sockaddr = { family: "inet6", address: address.toString() };
+  const zero = addressBytes.every((byte) => byte === 0);
+  const address = zero ? null : new ipaddr.IPv6(addressBytes);
+  // "::" is most of what a default-route message holds; skip the object for it.
+  const out: Inet6Sockaddr = { family: "inet6", address: address ? address.toString() : "::" };
   if (zone !== 0) out.zone = zone;
   if (scopeId !== 0 && (zone !== scopeId || embedScope === false || mask)) out.scopeId = scopeId;
   if (embedScope === false) out.embedScope = false;
@@ -281,12 +330,12 @@ function decodeInet6(
   const flowinfo = u32be(record, 4);
   if (flowinfo !== 0) out.flowinfo = flowinfo;
   if (mask) {
-    const prefix = address.prefixLengthFromSubnetMask();
+    const prefix = address ? address.prefixLengthFromSubnetMask() : 0;
     if (prefix !== null) out.prefixLength = prefix;
   }
   if (saLen !== 28) out.length = saLen;
   if (familyByte !== AF_INET6) out.familyByte = familyByte;
-  if (!allZero(record, 28, saLen)) out.tail = hex(record.subarray(28, saLen), "");
+  if (!allZero(record, 28, saLen)) out.tail = hex(record.bytes(28, saLen), "");
   return out;
 }
 
@@ -295,12 +344,12 @@ export function linkSockaddrLength(nlen: number, alen: number, slen: number): nu
   return roundup32(Math.max(SIZEOF_SOCKADDR_DL, 8 + nlen + alen + slen));
 }
 
-function decodeLink(saLen: number, record: Uint8Array): LinkSockaddr {
-  const index = (record[2] ?? 0) | ((record[3] ?? 0) << 8);
-  const type = record[4] ?? 0;
-  const nlen = record[5] ?? 0;
-  const alen = record[6] ?? 0;
-  const slen = record[7] ?? 0;
+function decodeLink(saLen: number, record: SockaddrBytes): LinkSockaddr {
+  const index = (record.at(2)) | ((record.at(3)) << 8);
+  const type = record.at(4);
+  const nlen = record.at(5);
+  const alen = record.at(6);
+  const slen = record.at(7);
   // Clamp every part to the record so a lying nlen/alen never reads past sa_len.
   const end = Math.max(8, Math.min(saLen, record.length));
   const nameEnd = Math.min(8 + nlen, end);
@@ -310,10 +359,10 @@ function decodeLink(saLen: number, record: Uint8Array): LinkSockaddr {
     family: "link",
     index,
     type,
-    name: latin1(record.subarray(8, nameEnd)),
-    linkAddress: hex(record.subarray(nameEnd, addressEnd), ":"),
+    name: latin1(record.bytes(8, nameEnd)),
+    linkAddress: hex(record.bytes(nameEnd, addressEnd), ":"),
   };
-  if (slen !== 0) out.selector = hex(record.subarray(addressEnd, selectorEnd), ":");
+  if (slen !== 0) out.selector = hex(record.bytes(addressEnd, selectorEnd), ":");
   if (saLen !== linkSockaddrLength(nlen, alen, slen)) out.length = saLen;
   return out;
 }
