@@ -14,6 +14,7 @@
  * No process-level concerns: nothing printed except through the Log, no exit.
  */
 import { ExitCode, RouteTableError } from "./errors.ts";
+import { isLinkLocalGateway, sameGateway } from "./gateway_address.ts";
 import { type Log, SILENT_LOG } from "./log.ts";
 import {
   type FamilyObservation,
@@ -324,7 +325,7 @@ async function carryOut(
       continue;
     }
     const now = await liveGlobal(system, family);
-    if (now && sameDefault(now, route)) {
+    if (now && isWhatWasAdded(now, route)) {
       return {
         outcome: "restored",
         message: `IPv${family} default restored: ${describeRoute(now)} (from ${candidate.source})`,
@@ -351,6 +352,14 @@ async function carryOut(
     replaced = null;
   }
   return { ...none, replaced };
+}
+
+/** The re-read shows our route: the same gateway (the kernel picks the interface for an
+ * on-link IPv4/global IPv6 gateway; only a link-local one must be on the interface we named). */
+function isWhatWasAdded(now: DefaultRoute, added: DefaultRoute): boolean {
+  if (!sameGateway(now.family, now.gateway, added.gateway)) return false;
+  return added.gateway === null || !isLinkLocalGateway(added.family, added.gateway) ||
+    sameDefault(now, added);
 }
 
 /** Whether the plan's `replace` was a broken default (interface gone or down). */
