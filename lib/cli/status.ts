@@ -52,6 +52,7 @@ export interface FamilyStatus {
 }
 
 export interface StatusReport {
+  platform: string;
   statePath: string;
   stateError: string | null;
   interfaces: NetInterface[];
@@ -95,7 +96,13 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
       restorePlan: { action: plan.action, reason: plan.reason, looked: plan.looked },
     };
   });
-  return { statePath: ctx.statePath, stateError, interfaces: observation.interfaces, families };
+  return {
+    platform: system.platform,
+    statePath: ctx.statePath,
+    stateError,
+    interfaces: observation.interfaces,
+    families,
+  };
 }
 
 function flagsText(route: DefaultRoute): string {
@@ -119,7 +126,9 @@ export function formatStatus(report: StatusReport): string {
     const s = f.scutil;
     row(
       "scutil",
-      f.scutilError
+      report.platform !== "darwin"
+        ? `none on ${report.platform} (macOS only)`
+        : f.scutilError
         ? `unavailable: ${f.scutilError}`
         : s === null
         ? `no State:/Network/Global/IPv${f.family}`

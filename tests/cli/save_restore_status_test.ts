@@ -167,6 +167,18 @@ Deno.test("save and status work without root (state path the user can write)", a
   });
 });
 
+Deno.test("status on Linux says there is no scutil instead of blaming it", async () => {
+  await withState(async (path) => {
+    const { system } = fakeMac();
+    const linux: System = { ...system, platform: "linux" };
+    const status = await runCommand(statusCommand, ["--family", "4"], linux, path);
+    assertMatch(status.stdout, /scutil:\s+none on linux \(macOS only\)/);
+    const json = JSON.parse((await runCommand(statusCommand, ["--json"], linux, path)).stdout);
+    assertEquals(json.platform, "linux");
+    assertEquals(json.families.length, 2);
+  });
+});
+
 Deno.test("restore exits 4 with what was looked at when no gateway is known", async () => {
   await withState(async (path) => {
     const { table, scutil, system } = fakeMac();
