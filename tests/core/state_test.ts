@@ -313,6 +313,27 @@ for (let i = 0; i < Number(rounds); i++) {
   }
 });
 
+Deno.test("concurrent updates within one process are serialised too", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/state.json`;
+    await writeState(path, SAMPLE);
+    const bump = () =>
+      updateState(path, async (s) => {
+        const route = s?.families[4]?.route;
+        if (!s || !route) throw new Error("state lost");
+        const flags = route.flags;
+        await new Promise((r) => setTimeout(r, 1)); // let the others run in between
+        route.flags = flags + 1;
+        return s;
+      });
+    await Promise.all(Array.from({ length: 20 }, bump));
+    assertEquals((await readState(path))?.families[4]?.route?.flags, 0x803 + 20);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the error message of an unreadable file names the path", async () => {
   const dir = await tempDir();
   try {
