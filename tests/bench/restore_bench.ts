@@ -1,0 +1,215 @@
+/**
+ * Restore latency under `defroute run`, and the wrapper's memory footprint, on the real kernel
+ * in a throwaway namespace (tests/linux/netns.ts):
+ *
+ *   deno task bench            (all benches)   or
+ *   deno run --allow-all tests/bench/restore_bench.ts [--quick] [--runs N]
+ *
+ * One run: `defroute run --family 4 -- <sing-tun-like tunnel>` (tests/linux/fake_tunnel.ts under
+ * `sh -c '...; exec date'`). The tunnel deletes the host's IPv4 default (sing-tun #80), adds its
+ * own on tun0, and when its stdin closes removes only its own default and exits, printing the
+ * moment it exits (see TUNNEL_ARGV). The latency is from that moment to the kernel event of the restored
+ * default (via 10.77.0.1 dev veth0) as seen by an independent `ip -timestamp monitor route`.
+ *
+ * Baseline, interleaved run by run in the same namespace: the shell workaround people write
+ * today, `sh -c 'TUNNEL; ip route add default via 10.77.0.1 dev veth0'`, measured the same way.
+ *
+ * Footprint: VmRSS/VmHWM of the `defroute run` process (/proc/PID/status; `ip netns exec`
+ * execs, so the pid is deno's) while the tunnel runs, next to an idle `deno run` with the same
+ * permissions.
+ *
+ * Needs root, iproute2 and /dev/net/tun; prints why and exits 0 elsewhere.
+ */
+import {
+  benchArgs,
+  epochMicros,
+  figure,
+  heading,
+  median,
+  percentile,
+  processMemory,
+  RouteListener,
+  type RouteListener as Listener,
+  sleep,
+  verdict,
+} from "./bench_lib.ts";
+import {
+  CLIENT_DEV,
+  DENO,
+  IP,
+  type Lab,
+  namespaceSupport,
+  ROOT,
+  ROUTER_ADDRESS,
+  spawnInLab,
+  TUN_DEV,
+  withLab,
+} from "../linux/netns.ts";
+import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+
+const MAIN = `${ROOT}main.ts`;
+const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
+const IDLE = `${ROOT}tests/bench/idle.ts`;
+/**
+ * The wrapped "tunnel": fake_tunnel.ts, then `exec date`, so the very process defroute waits for
+ * prints the time and exits at once (a C program's exit takes microseconds; a Deno process
+ * takes about 5 ms to tear down after its last JavaScript, which would count against defroute
+ * and the baseline alike and is not what a Go or C VPN costs).
+ */
+const TUNNEL_SCRIPT =
+  `'${DENO}' run --allow-all --quiet '${FAKE_TUNNEL}' --family 4 && exec date '+{"exitAt":%s%6N}'`;
+const TUNNEL_ARGV = ["/bin/sh", "-c", TUNNEL_SCRIPT];
+const RESTORED = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
+
+interface RunFigures {
+  latencyUs: number;
+  memory: { rssMB: number; hwmMB: number } | null;
+}
+
+/** Start `argv` in the lab with a tunnel inside, stop the tunnel, time the restore. */
+async function oneRun(
+  lab: Lab,
+  listener: Listener,
+  argv: string[],
+  sampleMemory: boolean,
+): Promise<RunFigures> {
+  const present = await lab.defaults(4);
+  if (!present.some((r) => r.gateway === ROUTER_ADDRESS && r.dev === CLIENT_DEV)) {
+    throw new Error(`the lab's default is not in place before the run: ${JSON.stringify(present)}`);
+  }
+  const from = listener.lines.length;
+  const [program, ...args] = argv;
+  const proc = spawnInLab(lab, program!, args);
+  try {
+    const ready = await proc.next((v) => v.ready === true || typeof v.error === "string", 30_000);
+    if (ready.ready !== true) throw new Error(`tunnel failed: ${JSON.stringify(ready)}`);
+    let memory = null;
+    if (sampleMemory) {
+      await sleep(50); // the wrapper's monitor is up before CMD starts; let the heap settle
+      memory = processMemory(proc.pid);
+    }
+    const code = await proc.stop();
+    if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}; saw ${proc.seen}`);
+    const exit = await proc.next((v) => typeof v.exitAt === "number", 2000);
+    const own = await listener.find(
+      from,
+      (l) => l.deleted && l.route.startsWith("default") && l.route.includes(`dev ${TUN_DEV}`),
+    );
+    const back = await listener.find(
+      own.index + 1,
+      (l) => !l.deleted && l.route.startsWith(RESTORED),
+    );
+    return { latencyUs: back.line.at - (exit.exitAt as number), memory };
+  } finally {
+    proc.kill();
+    await proc.status;
+  }
+}
+
+/** Resident memory of an idle `deno run` with defroute's permissions: the runtime's floor. */
+async function idleFloor(lab: Lab): Promise<{ rssMB: number; hwmMB: number } | null> {
+  const proc = spawnInLab(lab, DENO, ["run", ...RUN_PERMISSIONS, IDLE]);
+  try {
+    await sleep(500);
+    return processMemory(proc.pid);
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { runs, quick } = benchArgs(Deno.args, 60);
+  heading(`restore latency under \`defroute run\` (tunnel exit -> restored default, ${runs} runs)`);
+  const support = namespaceSupport();
+  if (!support.ok) {
+    console.log(`  skipped: ${support.reason}`);
+    return;
+  }
+  await withLab(async (lab) => {
+    const dir = await Deno.makeTempDir({ prefix: "drt-bench-" });
+    const listener = new RouteListener(lab.ns);
+    try {
+      let probe = 0;
+      await listener.ready(async () => {
+        const net = `198.51.100.${probe++ % 250}/32`;
+        await lab.ip("route", "add", net, "dev", CLIENT_DEV);
+        await lab.ip("route", "del", net, "dev", CLIENT_DEV);
+      });
+      const defrouteArgv = [
+        DENO,
+        "run",
+        ...RUN_PERMISSIONS,
+        MAIN,
+        "run",
+        "-q",
+        "--family",
+        "4",
+        "--state",
+        `${dir}/state.json`,
+        "--",
+        ...TUNNEL_ARGV,
+      ];
+      // The same tunnel in a subshell (its `exec date` ends the subshell, not the script).
+      const shellArgv = [
+        "/bin/sh",
+        "-c",
+        `(${TUNNEL_SCRIPT}); '${IP}' route add default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`,
+      ];
+      // Warm-up: Deno's module cache and the page cache, not counted.
+      await oneRun(lab, listener, defrouteArgv, false);
+      await oneRun(lab, listener, shellArgv, false);
+
+      const ours: number[] = [];
+      const shell: number[] = [];
+      const rss: number[] = [];
+      const hwm: number[] = [];
+      const started = epochMicros();
+      for (let i = 0; i < runs; i++) {
+        // Interleaved, so machine noise falls on both alike.
+        const run = await oneRun(lab, listener, defrouteArgv, true);
+        ours.push(run.latencyUs / 1000);
+        if (run.memory) {
+          rss.push(run.memory.rssMB);
+          hwm.push(run.memory.hwmMB);
+        }
+        shell.push((await oneRun(lab, listener, shellArgv, false)).latencyUs / 1000);
+      }
+      const seconds = (epochMicros() - started) / 1e6;
+
+      const ourMedian = median(ours);
+      const shellMedian = median(shell);
+      figure("restore.run.median", ourMedian, "ms", `target <= 2 ms: ${verdict(ourMedian <= 2)}`);
+      figure("restore.run.p99", percentile(ours, 99), "ms");
+      figure("restore.run.min", Math.min(...ours), "ms");
+      figure("restore.shell.median", shellMedian, "ms", "sh -c 'TUNNEL; ip route add default ...'");
+      figure("restore.shell.p99", percentile(shell, 99), "ms");
+      figure("restore.shell.min", Math.min(...shell), "ms");
+      const speedup = shellMedian / ourMedian;
+      figure(
+        "restore.speedup",
+        speedup,
+        "x",
+        `shell/defroute; target >= 5x: ${verdict(speedup >= 5)}`,
+      );
+      console.log(`  (${runs} runs of each in ${seconds.toFixed(1)} s${quick ? ", --quick" : ""})`);
+
+      heading("wrapper footprint: `defroute run` while the tunnel runs");
+      const floor = await idleFloor(lab);
+      figure("footprint.run.vmrss.median", median(rss), "MB");
+      const peak = Math.max(...hwm);
+      figure("footprint.run.vmhwm.max", peak, "MB", `target <= 60 MB: ${verdict(peak <= 60)}`);
+      figure(
+        "footprint.idle_deno.vmrss",
+        floor?.rssMB ?? Number.NaN,
+        "MB",
+        "idle deno run, same permissions",
+      );
+      figure("footprint.idle_deno.vmhwm", floor?.hwmMB ?? Number.NaN, "MB");
+    } finally {
+      await listener.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }, "bnch");
+}
+
+if (import.meta.main) await main();
