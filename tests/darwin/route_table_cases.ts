@@ -431,6 +431,27 @@ export function routeTableCases(harness: TableHarness): void {
     }
   });
 
+  test("another process's route(8) changes, through the harness helpers", async ({ sim, table }) => {
+    assertEquals(await sim.deleteDefaultAs(501, { family: 4 }), 0);
+    assertEquals(await sim.deleteDefaultAs(501, { family: 4 }), 3);
+    assertEquals(await sim.addDefaultAs(502, { family: 6, gateway: "fe80::1", scope: EN0 }), 0);
+    assertEquals(await sim.addDefaultAs(502, { family: 4, gateway: "10.1.1.1" }), 51);
+    const v4 = await table.defaults(4);
+    assertEquals(v4.map((r) => r.scoped), [true]);
+    const v6 = await table.defaults(6);
+    assertEquals(v6.map((r) => [r.gateway, r.interface, r.scoped]), [
+      ["fe80::1", "en0", false],
+      ["fe80::1", "en0", true],
+    ]);
+    const log = await sim.log();
+    assertEquals(log.filter((e) => e.pid === 501 || e.pid === 502).map((e) => e.errno), [
+      0,
+      3,
+      0,
+      51,
+    ]);
+  });
+
   test("close() ends a running events() stream", async ({ sim, table }) => {
     await table.defaults(4);
     const monitor = collect(table);

@@ -27,6 +27,12 @@ import { encodeFrame, Frame, FrameReader, HelloMode, hex } from "./sim_protocol.
 import { buildStandin, HARNESS_DIR, SCUTIL_STANDIN } from "./standin.ts";
 import { InProcessRouteSystem } from "./inprocess_transport.ts";
 import type { RouteSystem } from "../../lib/darwin/route_socket.ts";
+import {
+  defaultRouteRequest,
+  encodeRouteMessage,
+  RTM_ADD,
+  RTM_DELETE,
+} from "../../lib/darwin/route_message.ts";
 
 export {
   defaultSetup,
@@ -76,6 +82,35 @@ export interface SimControl {
   setRoutes(routes: SimRoute[]): Promise<void>;
   /** How many routing sockets are connected (to know a monitor is listening). */
   sockets(): Promise<number>;
+  /**
+   * Process `pid` adds a default like `route add [-ifscope IF] default GW` (scope = interface
+   * index). Returns the errno (0 = added; 17 EEXIST, 51 ENETUNREACH ...).
+   */
+  addDefaultAs(
+    pid: number,
+    route: { family: 4 | 6; gateway: string; scope?: number },
+  ): Promise<number>;
+  /** Process `pid` runs `route delete [-ifscope IF] default`. Returns the errno (3 = ESRCH). */
+  deleteDefaultAs(pid: number, route: { family: 4 | 6; scope?: number }): Promise<number>;
+}
+
+/** tests/harness/singtun.ts: the sing-tun #80 sequence as a process (see its header). */
+export const SINGTUN_SCRIPT = join(HARNESS_DIR, "singtun.ts");
+
+function routeCommand(
+  type: number,
+  route: { family: 4 | 6; gateway?: string; scope?: number },
+): Uint8Array {
+  const linkLocal = route.gateway !== undefined && /^fe[89ab]/i.test(route.gateway);
+  return encodeRouteMessage(defaultRouteRequest({
+    type,
+    family: route.family,
+    gateway: route.gateway,
+    zone: linkLocal ? route.scope ?? 0 : undefined,
+    ifscope: route.scope,
+    seq: 1,
+    form: "route8",
+  }));
 }
 
 /** Options for starting a simulated Mac. */
@@ -103,6 +138,10 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
     log: () => call({ op: "log" }) as Promise<KernelLogEntry[]>,
     setRoutes: async (routes) => void await call({ op: "setRoutes", routes }),
     sockets: () => call({ op: "sockets" }) as Promise<number>,
+    addDefaultAs: (pid, route) =>
+      call({ op: "requestAs", pid, hex: hex(routeCommand(RTM_ADD, route)) }) as Promise<number>,
+    deleteDefaultAs: (pid, route) =>
+      call({ op: "requestAs", pid, hex: hex(routeCommand(RTM_DELETE, route)) }) as Promise<number>,
   };
 }
 
