@@ -92,7 +92,7 @@ function familyOfMessage(message: RouteMessage): Family | null {
 }
 
 /** A darwin RouteTable over any RouteSystem. */
-export class DarwinRouteTable implements RouteTable {
+export class DarwinRouteTable implements RouteTable, Disposable {
   readonly #system: RouteSystem;
   readonly #options: DarwinRouteTableOptions;
   #socket: RouteTransport | null = null;
@@ -333,6 +333,10 @@ export class DarwinRouteTable implements RouteTable {
     this.#closed = true;
     this.#socket?.close();
     this.#system.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }
 
