@@ -452,6 +452,29 @@ export function routeTableCases(harness: TableHarness): void {
     ]);
   });
 
+  test("a burst of 100 default-route changes reaches the monitor whole (SO_RCVBUF raised)", async ({ sim, table }) => {
+    await table.defaults(4);
+    const monitor = collect(table);
+    try {
+      await waitForSockets(sim, 2);
+      const burst = Array.from({ length: 100 }, (_, i) => {
+        const bytes = new Uint8Array(
+          encodeRouteMessage(
+            defaultRouteRequest({ type: RTM_DELETE, family: 4, seq: i, form: "route8" }),
+          ),
+        );
+        new DataView(bytes.buffer).setInt32(16, 1000 + i, true); // rtm_pid
+        return bytes;
+      });
+      await sim.inject(burst);
+      await monitor.waitFor((e) => e.kind === "route" && e.pid === 1099);
+      const pids = monitor.events.flatMap((e) => (e.kind === "route" ? [e.pid] : []));
+      assertEquals(pids, Array.from({ length: 100 }, (_, i) => 1000 + i));
+    } finally {
+      await monitor.stop();
+    }
+  });
+
   test("close() ends a running events() stream", async ({ sim, table }) => {
     await table.defaults(4);
     const monitor = collect(table);

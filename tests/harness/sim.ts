@@ -68,8 +68,11 @@ export interface SimControl {
   /** Sets (or with null removes) a scutil key, e.g. State:/Network/Global/IPv4. */
   setScutil(key: string, value: ScutilDict | null): Promise<void>;
   scutil(key: string): Promise<ScutilDict | null>;
-  /** Raw bytes to every routing socket: other processes' traffic, hostile messages. */
-  inject(message: Uint8Array): Promise<void>;
+  /**
+   * Raw bytes to every routing socket: other processes' traffic, hostile messages. An array is
+   * delivered as one burst (nothing reads in between, so it can overflow a small buffer).
+   */
+  inject(message: Uint8Array | Uint8Array[]): Promise<void>;
   /** The next `count` requests get no reply on the sender's socket (a reply that never comes). */
   swallowReplies(count: number): Promise<void>;
   /** Messages delivered to the next requester just before its reply. */
@@ -129,7 +132,11 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
     setInterfaceUp: async (name, up) => void await call({ op: "setInterfaceUp", name, up }),
     setScutil: async (key, value) => void await call({ op: "setScutil", key, value }),
     scutil: (key) => call({ op: "scutil", key }) as Promise<ScutilDict | null>,
-    inject: async (message) => void await call({ op: "inject", hex: hex(message) }),
+    inject: async (message) =>
+      void await call({
+        op: "inject",
+        hex: Array.isArray(message) ? message.map(hex) : hex(message),
+      }),
     swallowReplies: async (count) => void await call({ op: "swallowReplies", count }),
     noiseBeforeReply: async (messages) =>
       void await call({ op: "noiseBeforeReply", hex: messages.map(hex) }),

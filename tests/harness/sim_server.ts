@@ -23,7 +23,7 @@ export type ControlRequest =
   | { op: "setInterfaceUp"; name: string; up: boolean }
   | { op: "setScutil"; key: string; value: ScutilDict | null }
   | { op: "scutil"; key: string }
-  | { op: "inject"; hex: string }
+  | { op: "inject"; hex: string | string[] }
   | { op: "swallowReplies"; count: number }
   | { op: "noiseBeforeReply"; hex: string[] }
   | { op: "requestAs"; pid: number; hex: string }
@@ -56,7 +56,10 @@ export function control(kernel: XnuKernel, request: ControlRequest): unknown {
     case "scutil":
       return kernel.scutil(request.key);
     case "inject":
-      kernel.inject(unhex(request.hex));
+      // Several messages are delivered in one go, as a burst the reader cannot interleave with.
+      for (const one of Array.isArray(request.hex) ? request.hex : [request.hex]) {
+        kernel.inject(unhex(one));
+      }
       return null;
     case "swallowReplies":
       kernel.faults.swallowReplies = request.count;

@@ -379,7 +379,11 @@ export class XnuKernel {
         this.#routes = this.#routes.filter((r) => r !== route);
         this.log.push({ pid: socket.pid, type, errno: 0 });
         const flags = (route.flags & ~RTF_UP) | RTF_CONDEMNED | RTF_DONE;
-        this.#broadcast(this.#report(RTM_DELETE, route, request, socket.pid, flags), 0, socket);
+        this.#broadcast(
+          this.#report(RTM_DELETE, route, request, socket.pid, flags),
+          this.#protocolOf(request),
+          socket,
+        );
         return 0;
       }
       case RTM_GET: {
