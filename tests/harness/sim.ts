@@ -190,8 +190,10 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
       "--setup",
       setupFile,
       "--json",
+      "--exit-on-eof",
     ],
-    stdin: "null",
+    // Held open for the simulator's life: if this process dies, EOF stops the simulator.
+    stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -210,6 +212,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     ready = JSON.parse(text.split("\n")[0]!);
   } catch {
     child.kill("SIGKILL");
+    await child.stdin.close().catch(() => {});
     await child.status;
     throw new Error(`simulator did not start: ${JSON.stringify(text)}`);
   }
@@ -270,6 +273,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     } catch {
       // already closed
     }
+    await child.stdin.close().catch(() => {});
     await child.status;
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };

@@ -20,6 +20,8 @@ const { values } = parseArgs({
     dir: { type: "string" },
     setup: { type: "string" },
     json: { type: "boolean", default: false },
+    /** Stop when stdin reaches EOF: a test harness that dies takes its simulator with it. */
+    "exit-on-eof": { type: "boolean", default: false },
   },
 });
 
@@ -49,6 +51,14 @@ if (values.json) {
 const signalled = new Promise<void>((resolve) => {
   Deno.addSignalListener("SIGINT", () => resolve());
   Deno.addSignalListener("SIGTERM", () => resolve());
+  if (values["exit-on-eof"]) {
+    (async () => {
+      for await (const _ of Deno.stdin.readable) {
+        // nothing is sent; only the end matters
+      }
+      resolve();
+    })();
+  }
 });
 await Promise.race([server.stopped, signalled]);
 await server.close();
