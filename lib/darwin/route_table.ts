@@ -47,6 +47,7 @@ import {
   RTF_UP,
   RTM_ADD,
   RTM_CHANGE,
+  RTM_DELADDR,
   RTM_DELETE,
   RTM_GET,
   RTM_IFINFO,
@@ -312,20 +313,29 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     if (message.kind === "interface" && message.type === RTM_IFINFO) {
       const before = known.get(message.index);
       const currentName = this.#system.interfaceName(message.index);
-      const name = currentName ?? before?.name ?? this.#names.get(message.index) ?? null;
-      if (!name) return null;
-      const iface = netInterface(name, message.index, message.flags);
       if (currentName === null) {
-        // The index no longer resolves: the interface is gone (utun closed).
-        known.delete(message.index);
-        return { kind: "link", action: "gone", interface: { ...iface, up: false } };
+        // The index no longer resolves: the interface is gone (utun closed). Reported once,
+        // whether its RTM_DELADDR or its RTM_IFINFO is read first.
+        return before ? this.#gone(before, known) : null;
       }
+      const iface = netInterface(currentName, message.index, message.flags);
       known.set(message.index, iface);
       if (!before) return { kind: "link", action: "new", interface: iface };
       if (before.up === iface.up) return null;
       return { kind: "link", action: iface.up ? "up" : "down", interface: iface };
     }
+    if (message.kind === "address" && message.type === RTM_DELADDR) {
+      const before = known.get(message.index);
+      if (before && this.#system.interfaceName(message.index) === null) {
+        return this.#gone(before, known);
+      }
+    }
     return null;
+  }
+
+  #gone(iface: NetInterface, known: Map<number, NetInterface>): RouteEvent {
+    known.delete(iface.index);
+    return { kind: "link", action: "gone", interface: { ...iface, up: false } };
   }
 
   close(): void {

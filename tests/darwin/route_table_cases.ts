@@ -422,6 +422,13 @@ export function routeTableCases(harness: TableHarness): void {
       await monitor.waitFor((e) =>
         e.kind === "link" && e.action === "gone" && e.interface.name === "utun7"
       );
+      // A marker after the removal's RTM_DELADDRs and RTM_IFINFO: "gone" was reported once.
+      assertEquals(await sim.requestAs(4713, del), 3);
+      await monitor.waitFor((e) => e.kind === "route" && e.pid === 4713);
+      const links = monitor.events.flatMap((e) =>
+        e.kind === "link" ? [`${e.action} ${e.interface.name}`] : []
+      );
+      assertEquals(links, ["new utun7", "down utun7", "gone utun7"]);
       assert(
         table.monitorStats.garbage >= 2,
         `garbage counted: ${JSON.stringify(table.monitorStats)}`,
