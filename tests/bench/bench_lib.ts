@@ -49,7 +49,7 @@ export function figure(key: string, value: number, unit: string, note = ""): voi
   const number = Number.isFinite(value)
     ? (Math.abs(value) >= 1000 ? value.toFixed(0) : value.toFixed(3))
     : "NaN";
-  console.log(`  ${key.padEnd(34)} ${number.padStart(12)} ${unit.padEnd(8)} ${note}`.trimEnd());
+  console.log(`  ${key.padEnd(40)} ${number.padStart(12)} ${unit.padEnd(8)} ${note}`.trimEnd());
 }
 
 /** "met" / "MISSED" for a target line. */

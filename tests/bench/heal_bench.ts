@@ -1,0 +1,108 @@
+/**
+ * Heal latency of `defroute watch --heal --grace 0` on the real kernel in a throwaway namespace:
+ * from the kernel event of the global default's deletion to the kernel event of its repair,
+ * both as seen by one independent `ip -tshort monitor route` (one clock, one observer).
+ *
+ *   deno run --allow-all tests/bench/heal_bench.ts [--quick] [--runs N]
+ *
+ * Needs root, iproute2 and /dev/net/tun; prints why and exits 0 elsewhere.
+ */
+import {
+  benchArgs,
+  figure,
+  heading,
+  median,
+  percentile,
+  RouteListener,
+  sleep,
+  verdict,
+} from "./bench_lib.ts";
+import {
+  CLIENT_DEV,
+  DENO,
+  namespaceSupport,
+  ROOT,
+  ROUTER_ADDRESS,
+  spawnInLab,
+  TUN_DEV,
+  withLab,
+} from "../linux/netns.ts";
+import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+
+const MAIN = `${ROOT}main.ts`;
+const DEFAULT = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
+
+async function main(): Promise<void> {
+  const { runs, quick } = benchArgs(Deno.args, 60);
+  heading(
+    `heal latency of \`watch --heal --grace 0\` (deletion -> repaired default, ${runs} runs)`,
+  );
+  const support = namespaceSupport();
+  if (!support.ok) {
+    console.log(`  skipped: ${support.reason}`);
+    return;
+  }
+  await withLab(async (lab) => {
+    const dir = await Deno.makeTempDir({ prefix: "drt-bench-" });
+    const listener = new RouteListener(lab.ns);
+    const watcher = spawnInLab(lab, DENO, [
+      "run",
+      ...RUN_PERMISSIONS,
+      MAIN,
+      "watch",
+      "--heal",
+      "--grace",
+      "0",
+      "--max-repairs",
+      "1000",
+      "--family",
+      "4",
+      "--json",
+      "-q",
+      "--state",
+      `${dir}/state.json`,
+    ]);
+    try {
+      let probe = 0;
+      await listener.ready(async () => {
+        const net = `198.51.100.${probe++ % 250}/32`;
+        await lab.ip("route", "add", net, "dev", CLIENT_DEV);
+        await lab.ip("route", "del", net, "dev", CLIENT_DEV);
+      });
+      // The watcher prints every event as a JSON line once its loop runs: toggle tun0 until a
+      // line shows up, then it is subscribed and has read the table.
+      for (let attempt = 0; watcher.seen.length === 0; attempt++) {
+        if (attempt > 100) throw new Error("the watcher never reported an event");
+        await lab.ip("link", "set", TUN_DEV, attempt % 2 === 0 ? "up" : "down");
+        await sleep(100);
+      }
+      await lab.ip("link", "set", TUN_DEV, "down");
+
+      const latencies: number[] = [];
+      // One warm-up repair, not counted.
+      for (let i = 0; i <= runs; i++) {
+        await sleep(100); // let the watcher finish recording the last repair
+        const from = listener.lines.length;
+        await lab.ip("route", "del", "default", "via", ROUTER_ADDRESS, "dev", CLIENT_DEV);
+        const gone = await listener.find(from, (l) => l.deleted && l.route.startsWith(DEFAULT));
+        const back = await listener.find(
+          gone.index + 1,
+          (l) => !l.deleted && l.route.startsWith(DEFAULT),
+        );
+        if (i > 0) latencies.push((back.line.at - gone.line.at) / 1000);
+      }
+      const middle = median(latencies);
+      figure("heal.median", middle, "ms", `target <= 2 ms: ${verdict(middle <= 2)}`);
+      figure("heal.p99", percentile(latencies, 99), "ms");
+      figure("heal.min", Math.min(...latencies), "ms");
+      console.log(`  (${runs} repairs${quick ? ", --quick" : ""})`);
+    } finally {
+      watcher.kill("SIGTERM"); // watch runs until SIGINT/SIGTERM
+      await watcher.status;
+      await listener.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }, "heal");
+}
+
+if (import.meta.main) await main();

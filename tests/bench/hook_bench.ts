@@ -1,0 +1,175 @@
+/**
+ * Hook cost: `defroute save` and `defroute restore` as whole processes (what a VPN's pre-up and
+ * post-down hooks pay), run as users get them (`deno run <RUN_PERMISSIONS> main.ts`), against
+ * - the runtime's floor: `deno run <RUN_PERMISSIONS> tests/bench/empty.ts`, and
+ * - the shell workaround: `sh -c 'ip route show default > FILE'` / `sh -c 'ip route add ...'`.
+ * Wall time is spawn-to-exit measured here (median of N); peak memory is ru_maxrss from GNU
+ * time (`/usr/bin/time -f %M`, a few extra runs). Everything runs under `ip netns exec` in a
+ * throwaway namespace, the floor too, so that wrapper's cost cancels out in the differences.
+ * `restore` is timed doing its real job: the default is deleted before each run.
+ *
+ *   deno run --allow-all tests/bench/hook_bench.ts [--quick] [--runs N]
+ *
+ * Needs root, iproute2 and /dev/net/tun; prints why and exits 0 elsewhere.
+ */
+import { benchArgs, figure, heading, median, verdict } from "./bench_lib.ts";
+import {
+  CLIENT_DEV,
+  DENO,
+  IP,
+  type Lab,
+  namespaceSupport,
+  ROOT,
+  ROUTER_ADDRESS,
+  withLab,
+} from "../linux/netns.ts";
+import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+
+const MAIN = `${ROOT}main.ts`;
+const EMPTY = `${ROOT}tests/bench/empty.ts`;
+const TIME = "/usr/bin/time";
+
+interface Subject {
+  key: string;
+  what: string;
+  argv: string[];
+  /** Runs before each timed run, not timed (e.g. delete the default so restore has work). */
+  prepare?: () => Promise<void>;
+  /** Checked after each run (e.g. the default is back). */
+  check?: () => Promise<void>;
+}
+
+/** Wall time of one run in ms; throws when it fails. */
+async function timeOnce(lab: Lab, subject: Subject): Promise<number> {
+  await subject.prepare?.();
+  const [program, args] = lab.exec(subject.argv[0]!, subject.argv.slice(1));
+  const command = new Deno.Command(program, { args, stdout: "null", stderr: "piped" });
+  const start = performance.now();
+  const output = await command.output();
+  const ms = performance.now() - start;
+  if (!output.success) {
+    const why = new TextDecoder().decode(output.stderr).trim();
+    throw new Error(`${subject.key}: exit ${output.code}: ${why}`);
+  }
+  await subject.check?.();
+  return ms;
+}
+
+/** Peak resident memory (ru_maxrss, MB) of one run, from GNU time. */
+async function peakOnce(lab: Lab, subject: Subject): Promise<number> {
+  await subject.prepare?.();
+  const [program, args] = lab.exec(subject.argv[0]!, subject.argv.slice(1));
+  const output = await new Deno.Command(TIME, {
+    args: ["-f", "maxrss_kib=%M", program, ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stderr);
+  const kib = Number(text.match(/maxrss_kib=(\d+)/)?.[1]);
+  if (!output.success || !Number.isFinite(kib)) {
+    throw new Error(`${subject.key}: exit ${output.code}: ${text.trim()}`);
+  }
+  await subject.check?.();
+  return (kib * 1024) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const { runs, quick } = benchArgs(Deno.args, 30);
+  heading(`hook cost: save and restore as whole processes (${runs} runs each)`);
+  const support = namespaceSupport();
+  if (!support.ok) {
+    console.log(`  skipped: ${support.reason}`);
+    return;
+  }
+  let haveTime = true;
+  try {
+    Deno.statSync(TIME);
+  } catch {
+    haveTime = false;
+  }
+  await withLab(async (lab) => {
+    const dir = await Deno.makeTempDir({ prefix: "drt-bench-" });
+    try {
+      const state = `${dir}/state.json`;
+      const deleteDefault = async () => {
+        await lab.ip("route", "del", "default", "via", ROUTER_ADDRESS, "dev", CLIENT_DEV);
+      };
+      const defaultIsBack = async () => {
+        const routes = await lab.defaults(4);
+        if (!routes.some((r) => r.gateway === ROUTER_ADDRESS && r.dev === CLIENT_DEV)) {
+          throw new Error(`the default is not back: ${JSON.stringify(routes)}`);
+        }
+      };
+      const defroute = (...args: string[]) => [DENO, "run", ...RUN_PERMISSIONS, MAIN, ...args];
+      const subjects: Subject[] = [
+        {
+          key: "floor",
+          what: "empty deno run, same permissions",
+          argv: [DENO, "run", ...RUN_PERMISSIONS, EMPTY],
+        },
+        { key: "save", what: "defroute save", argv: defroute("save", "-q", "--state", state) },
+        {
+          key: "restore",
+          what: "defroute restore (default missing)",
+          argv: defroute("restore", "-q", "--state", state),
+          prepare: deleteDefault,
+          check: defaultIsBack,
+        },
+        {
+          key: "shell.save",
+          what: "sh -c 'ip route show default > FILE'",
+          argv: ["/bin/sh", "-c", `'${IP}' route show default > '${dir}/saved.txt'`],
+        },
+        {
+          key: "shell.restore",
+          what: "sh -c 'ip route add default via GW dev IF'",
+          argv: [
+            "/bin/sh",
+            "-c",
+            `'${IP}' route add default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`,
+          ],
+          prepare: deleteDefault,
+          check: defaultIsBack,
+        },
+      ];
+      // Warm-up: Deno's module cache and the page cache; also makes the state `restore` reads.
+      for (const subject of subjects) await timeOnce(lab, subject);
+
+      const wall = new Map<string, number[]>(subjects.map((s) => [s.key, []]));
+      for (let i = 0; i < runs; i++) {
+        // Round-robin, so machine noise falls on all alike.
+        for (const subject of subjects) wall.get(subject.key)!.push(await timeOnce(lab, subject));
+      }
+      const floor = median(wall.get("floor")!);
+      for (const subject of subjects) {
+        const ms = median(wall.get(subject.key)!);
+        let note = subject.what;
+        if (subject.key === "save" || subject.key === "restore") {
+          const over = ms - floor;
+          note = `${subject.what}; +${over.toFixed(1)} ms over the floor, ` +
+            `target <= 15 ms: ${verdict(over <= 15)}`;
+        }
+        figure(`hook.${subject.key}.wall.median`, ms, "ms", note);
+      }
+      if (haveTime) {
+        const peakRuns = quick ? 1 : 5;
+        for (const subject of subjects) {
+          const peaks: number[] = [];
+          for (let i = 0; i < peakRuns; i++) peaks.push(await peakOnce(lab, subject));
+          figure(
+            `hook.${subject.key}.maxrss`,
+            Math.max(...peaks),
+            "MB",
+            `ru_maxrss, ${peakRuns} runs`,
+          );
+        }
+      } else {
+        console.log(`  peak memory skipped: ${TIME} (GNU time) is not installed`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }, "hook");
+}
+
+if (import.meta.main) await main();
