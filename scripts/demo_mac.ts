@@ -1,0 +1,140 @@
+/**
+ * The simulated-Mac story (`deno task demo:mac`, and `deno task demo` where namespaces are not
+ * available): the real darwin code path of defroute (lib/darwin: the PF_ROUTE codec, the FFI
+ * socket, scutil) against the simulated XNU routing kernel of tests/harness, through the C
+ * stand-in for libSystem. Needs `cc`; no root, and nothing of this machine's routing table is
+ * touched: the "kernel" is a process holding a table in memory.
+ *
+ * The story is sing-tun #80's: the Mac has a global default; a tunnel adds 0/0, gets EEXIST,
+ * deletes the global default and adds a scoped one; when it stops only its own route goes. Then
+ * `defroute status` diagnoses it and `defroute restore` puts the default back.
+ */
+import { join } from "node:path";
+import { RUN_PERMISSIONS } from "../lib/permissions.ts";
+import { HARNESS_DIR } from "../tests/harness/standin.ts";
+import { standinUnavailableReason, startSimulator, utun } from "../tests/harness/sim.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const MAIN = join(ROOT, "main.ts");
+
+const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+const bold = (text: string) => useColor ? `\x1b[1m${text}\x1b[0m` : text;
+const dim = (text: string) => useColor ? `\x1b[2m${text}\x1b[0m` : text;
+
+function say(text: string): void {
+  console.log(`\n${bold("==> " + text)}`);
+}
+
+function show(command: string, output: string): void {
+  console.log(dim(`    $ ${command}`));
+  const text = output.trimEnd();
+  console.log(text ? text.split("\n").map((line) => `    ${line}`).join("\n") : "    (nothing)");
+}
+
+async function capture(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; text: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, text: decode(output.stderr) + decode(output.stdout) };
+}
+
+/** The simulated Mac's netstat -rn, default routes only. */
+async function table(sim: Awaited<ReturnType<typeof startSimulator>>): Promise<string> {
+  const lines: string[] = [];
+  for (const family of [4, 6] as const) {
+    for (const route of await sim.defaults(family)) {
+      const scope = route.scoped ? `  (ifscope ${route.interface})` : "  (global)";
+      lines.push(
+        `${
+          family === 4 ? "inet " : "inet6"
+        }  default  ${route.gateway}  ${route.interface}${scope}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+export async function simulatedMacStory(): Promise<number> {
+  const missing = standinUnavailableReason();
+  if (missing) {
+    console.log(
+      `demo: the simulated Mac needs a C compiler for its stand-in libSystem: ${missing}`,
+    );
+    return 1;
+  }
+  const stateDir = await Deno.makeTempDir({ prefix: "defroute-demo-" });
+  const state = join(stateDir, "state.json");
+  await using sim = await startSimulator();
+  const defroute = async (...args: string[]) => {
+    const result = await capture(["run", ...RUN_PERMISSIONS, MAIN, ...args], sim.env);
+    show(`defroute ${args.join(" ")}`, `${result.text}[exit ${result.code}]`);
+    return result.code;
+  };
+  try {
+    say("A simulated Mac: an XNU routing table in a process, reached through PF_ROUTE messages.");
+    console.log(
+      "    defroute runs its real macOS code here: the routing-socket codec, the FFI calls\n" +
+        "    (DEFROUTE_LIBSYSTEM points them at a stand-in libSystem) and scutil (a stand-in).",
+    );
+    show("netstat -rn (default routes)", await table(sim));
+
+    say("Before starting a VPN, a pre-up hook saves the default route:");
+    await defroute("save", "--state", state);
+
+    say("A sing-box WireGuard endpoint with allowed_ips 0.0.0.0/0 starts (sing-tun #80):");
+    await sim.addInterface(utun("utun4", 10));
+    const tunnel = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", join(HARNESS_DIR, "singtun.ts"), "--interface", "utun4"],
+      env: sim.env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = tunnel.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let steps = "";
+    while (!steps.includes('"ready":true')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the tunnel process ended early: ${steps}`);
+      steps += value;
+    }
+    show("sing-tun setRoutes()", steps);
+    console.log(
+      "    RTM_ADD 0/0 got EEXIST, so it deleted 0/0 without a scope: that was the Mac's own\n" +
+        "    global default. Its replacement is scoped to utun4.",
+    );
+    show("netstat -rn (default routes)", await table(sim));
+
+    say("The tunnel stops. unsetRoutes() removes only its own route:");
+    await tunnel.stdin.close();
+    while (!(await reader.read()).done) { /* drain */ }
+    await tunnel.status;
+    await sim.removeInterface("utun4");
+    show("netstat -rn (default routes)", await table(sim));
+    console.log("    No global default: this Mac has no internet until Wi-Fi is toggled.");
+
+    say("defroute status sees it:");
+    await defroute("status", "--family", "4", "--state", state);
+
+    say("A post-down hook (or `defroute run`, or the watch daemon) restores it:");
+    await defroute("restore", "--state", state);
+    show("netstat -rn (default routes)", await table(sim));
+
+    say("Done. The simulated Mac has its global default back.");
+    console.log("    Try it on Linux as root for the real-kernel version: deno task demo");
+    return 0;
+  } finally {
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await simulatedMacStory());
+}
