@@ -134,6 +134,18 @@ export type RunOutcome =
   | { started: false; exitStatus: number; message: string };
 
 /** Run CMD around `before`/`after`. Rejects only when `before` or `after` reject. */
+/**
+ * Dispatch one throwaway abort event to a listener. The first abort-with-listener in a Deno
+ * process pays 1-3 ms of lazy compilation of the runtime's event-dispatch code; run calls this
+ * while CMD runs so that cost is not paid between CMD's exit and the restore (measured by
+ * tests/bench/restore_bench.ts).
+ */
+function warmAbortDispatch(): void {
+  const warm = new AbortController();
+  warm.signal.addEventListener("abort", () => {});
+  warm.abort();
+}
+
 export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome> {
   const { log } = options;
   const signals = options.signals ?? processSignals;
@@ -219,6 +231,7 @@ export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome
       };
     }
     log.debug(`started ${options.command} as pid ${child.pid}`);
+    warmAbortDispatch();
 
     const duringController = new AbortController();
     const during = options.during
