@@ -134,13 +134,15 @@ async function linuxStory(): Promise<number> {
 }
 
 // ---- The simulated-Mac story -------------------------------------------------------------------
-// HOOK for the simulator (another issue): run the same story against the simulated XNU routing
-// kernel, where the real darwin FFI code talks to tests/harness through the stand-in libSystem.
-/** The story on the simulated macOS kernel, for machines without root or `ip netns`. */
-// deno-lint-ignore require-await
+/**
+ * The story on the simulated macOS kernel, for machines without root or `ip netns`: the real
+ * darwin FFI code against tests/harness through the stand-in libSystem. It lives in
+ * scripts/demo_mac.ts (`deno task demo:mac`), loaded only when needed so the Linux story never
+ * pulls in the harness.
+ */
 export async function simulatedMacStory(): Promise<number> {
-  console.log("demo: the simulated-Mac story is not built yet.");
-  return 0;
+  const { simulatedMacStory: story } = await import("./demo_mac.ts");
+  return await story();
 }
 
 async function macStory(): Promise<number> {
