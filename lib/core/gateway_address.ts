@@ -6,11 +6,21 @@
 import ipaddr from "ipaddr.js";
 import type { Family } from "./types.ts";
 
-/** BSD interface names: a letter, then letters and digits, at most 15 (IFNAMSIZ 16 with NUL). */
+/** BSD interface names (what configd publishes): a letter, then letters and digits, at most 15
+ * (IFNAMSIZ 16 with NUL). */
 const INTERFACE_NAME = /^[a-z][a-z0-9]{0,14}$/;
 
 export function isValidInterfaceName(name: unknown): name is string {
   return typeof name === "string" && INTERFACE_NAME.test(name);
+}
+
+/** Any OS's interface names as the state file may hold them: BSD names, and Linux ones such as
+ * "br-lan", "eth0.100" or "veth_a" (at most 15 characters, IFNAMSIZ 16 with NUL; no "/", ":",
+ * spaces or anything a shell or path would read specially). */
+const PORTABLE_INTERFACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+
+export function isPortableInterfaceName(name: unknown): name is string {
+  return typeof name === "string" && PORTABLE_INTERFACE_NAME.test(name);
 }
 
 /** Ranges that can never be a next hop. */

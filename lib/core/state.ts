@@ -14,7 +14,7 @@
  */
 import { basename, dirname } from "node:path";
 import { CliError, ExitCode } from "./errors.ts";
-import { isValidInterfaceName, normalizeGateway } from "./gateway_address.ts";
+import { isPortableInterfaceName, normalizeGateway } from "./gateway_address.ts";
 import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";
 
 export const STATE_VERSION = 1;
@@ -78,6 +78,13 @@ export class StateFileError extends CliError {
 /** A SavedRoute from a kernel default, or null when it cannot be one (no gateway/interface). */
 export function savedRouteOf(route: DefaultRoute): SavedRoute | null {
   if (route.gateway === null || route.interface === null) return null;
+  // Never write what parseState would refuse to read back.
+  if (
+    !isPortableInterfaceName(route.interface) ||
+    normalizeGateway(route.family, route.gateway) === null
+  ) {
+    return null;
+  }
   return {
     gateway: route.gateway,
     interface: route.interface,
@@ -124,7 +131,7 @@ function checkRoute(family: Family, value: unknown, where: string): SavedRoute |
   if (gateway === null) {
     throw new StateFormatError("corrupt", `${where}.gateway is not an IPv${family} gateway`);
   }
-  if (!isValidInterfaceName(value.interface)) {
+  if (!isPortableInterfaceName(value.interface)) {
     throw new StateFormatError("corrupt", `${where}.interface is not an interface name`);
   }
   if (!isUint(value.index, 0xffff)) {
@@ -143,7 +150,7 @@ function checkPrimary(family: Family, value: unknown, where: string): SavedPrima
   if (value.router !== null && router === null) {
     throw new StateFormatError("corrupt", `${where}.router is not an IPv${family} gateway`);
   }
-  if (value.interface !== null && !isValidInterfaceName(value.interface)) {
+  if (value.interface !== null && !isPortableInterfaceName(value.interface)) {
     throw new StateFormatError("corrupt", `${where}.interface is not an interface name`);
   }
   const service = value.service;

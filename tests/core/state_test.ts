@@ -8,6 +8,7 @@ import {
   MAX_STATE_BYTES,
   parseState,
   readState,
+  savedRouteOf,
   StateFileError,
   StateFormatError,
   updateState,
@@ -122,6 +123,37 @@ Deno.test("parseState rejects corrupt, truncated, future and wrongly typed conte
     s.families["6"].route = { gateway: "FE80:0::1", interface: "en0", index: 4, flags: 3 };
   }));
   assertEquals(v6.families[6]?.route?.gateway, "fe80::1");
+});
+
+Deno.test("Linux interface names round-trip; a name the file could not hold is not saved", () => {
+  for (const name of ["br-lan", "eth0.100", "veth_a", "wlp0s20f3", "enp0s31f6"]) {
+    const route = {
+      family: 4 as const,
+      gateway: "10.0.0.1",
+      interface: name,
+      index: 7,
+      scoped: false,
+      flags: 3,
+    };
+    const saved = savedRouteOf(route);
+    assertEquals(saved?.interface, name);
+    const text = JSON.stringify({
+      ...SAMPLE,
+      families: { 4: { ...SAMPLE.families[4], route: saved } },
+    });
+    assertEquals(parseState(text).families[4]?.route?.interface, name);
+  }
+  for (const name of ["en0/../x", "a b", "x:1", "averyveryverylongname0", ""]) {
+    const route = {
+      family: 4 as const,
+      gateway: "10.0.0.1",
+      interface: name,
+      index: 7,
+      scoped: false,
+      flags: 3,
+    };
+    assertEquals(savedRouteOf(route), null, name);
+  }
 });
 
 Deno.test("a corrupt or future file is reported and left in place", async () => {
