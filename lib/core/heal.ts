@@ -46,7 +46,16 @@ export type HealState = ReadonlyMap<Family, FamilyHealState>;
 /** What heal_loop tells the policy. */
 export type HealInput =
   /** The kernel was (re-)read: whether a global default exists for `family`. */
-  | { kind: "observed"; family: Family; present: boolean; at: number; cause: string }
+  | {
+    kind: "observed";
+    family: Family;
+    present: boolean;
+    at: number;
+    cause: string;
+    /** The cause names the deletion itself: during a void it replaces a vaguer cause (events
+     * come in batches, so a void may first be seen while handling an unrelated event). */
+    refine?: boolean;
+  }
   /** A repair was attempted at `at`; `ok` when it left a global default in place. */
   | { kind: "attempted"; family: Family; ok: boolean; at: number };
 
@@ -99,8 +108,11 @@ export function applyHealInput(state: HealState, input: HealInput): HealState {
       next = { ...current, present: true, voidSince: null, cause: null, limitReported: false };
     } else if (current.present) {
       next = { ...current, present: false, voidSince: input.at, cause: input.cause };
+    } else if (input.refine && input.cause !== current.cause) {
+      // Still void: the clock keeps running from when it started; only the cause gets sharper.
+      next = { ...current, cause: input.cause };
     } else {
-      return state; // still void: the clock keeps running from when it started
+      return state;
     }
   } else {
     next = {

@@ -161,9 +161,9 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   let state: HealState = initialHealState(initial, now());
   options.onReady?.(initial);
 
-  const observe = async (family: Family, cause: string) => {
+  const observe = async (family: Family, cause: string, refine = false) => {
     const present = await readFamily(family);
-    state = applyHealInput(state, { kind: "observed", family, present, at: now(), cause });
+    state = applyHealInput(state, { kind: "observed", family, present, at: now(), cause, refine });
   };
 
   const carryOut = async (decision: HealDecision, heal: HealOptions) => {
@@ -240,7 +240,8 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     options.onEvent?.(event);
     if (event.kind === "route") {
       if (event.error !== null) return; // a failed request changed nothing (reference §5.1)
-      await observe(event.route.family, describe(event));
+      const deletion = event.action === "delete" && !event.route.scoped;
+      await observe(event.route.family, describe(event), deletion);
     } else {
       // Overflow: events were lost. Link changes: Linux drops an interface's IPv4 routes when it
       // goes down without sending RTM_DELROUTE, and a default on an interface that just came up

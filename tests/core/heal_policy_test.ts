@@ -16,7 +16,7 @@ import type { Family } from "../../lib/core/types.ts";
 const CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
 
 type Line =
-  | { at: number; observe: Family; present: boolean }
+  | { at: number; observe: Family; present: boolean; refine?: boolean }
   | { at: number; attempt: Family; ok: boolean }
   | { at: number; step: string[]; wakeAt: number | null };
 
@@ -117,6 +117,24 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: "a deletion seen during a void sharpens the cause but does not restart the clock",
+    start: [[4, true]],
+    script: [
+      { at: 100, observe: 4, present: false },
+      { at: 300, observe: 4, present: false, refine: true },
+      { at: 1100, step: ["repair 4 since 100 (event at 300)"], wakeAt: null },
+    ],
+  },
+  {
+    name: "an event that is not a deletion leaves the cause of a void alone",
+    start: [[4, true]],
+    script: [
+      { at: 100, observe: 4, present: false, refine: true },
+      { at: 300, observe: 4, present: false },
+      { at: 1100, step: ["repair 4 since 100 (event at 100)"], wakeAt: null },
+    ],
+  },
+  {
     name: "a zero grace repairs at once",
     start: [[4, true]],
     config: { graceMs: 0 },
@@ -146,6 +164,7 @@ function run(c: Case): void {
         present: line.present,
         at: line.at,
         cause: `event at ${line.at}`,
+        refine: line.refine,
       });
     } else if ("attempt" in line) {
       state = applyHealInput(state, {
@@ -159,7 +178,9 @@ function run(c: Case): void {
       state = result.state;
       const got = result.decisions.map((d) =>
         d.kind === "repair"
-          ? `repair ${d.family} since ${d.voidSince}`
+          ? `repair ${d.family} since ${d.voidSince}${
+            line.step.some((x) => x.includes("(")) ? ` (${d.cause})` : ""
+          }`
           : `rate-limited ${d.family} after ${d.attempts} until ${d.retryAt}`
       ).sort();
       assertEquals({ at: line.at, decisions: got, wakeAt: result.wakeAt }, {
