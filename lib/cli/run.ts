@@ -250,7 +250,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         await monitor;
       },
       after: async (exit) => {
-        out.info(describeExit(command, exit));
+        out.info(describeExit(name, exit));
         const sys = system;
         if (sys === null) return;
         try {
@@ -260,6 +260,10 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           const report = await restoreAfterRun(sys, ctx, leftovers, dryRunState);
           restoreReport = report;
           restoreError = restoreFailure(report);
+          for (const f of report.families) {
+            if (f.outcome === "restored" || f.outcome === "already") out.info(f.message);
+            else out.debug(`IPv${f.family}: ${f.message}`);
+          }
         } catch (error) {
           restoreError = error;
         }
