@@ -244,7 +244,8 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
           }
         })
         : undefined,
-      onGoodDefault: dryRun
+      // The state file is root's (state.ts trust rules): a user's plain `watch` only looks.
+      onGoodDefault: dryRun || !system.isRoot
         ? undefined
         : (route: DefaultRoute) => recordGoodDefault(ctx, route, "watch"),
     });
@@ -281,6 +282,7 @@ Examples:
   sudo defroute watch --heal --grace 2
 
 ${EXIT_CODES_HELP}`,
-  options: { ...COMMON_OPTIONS, ...CHANGE_OPTIONS, ...HEAL_OPTIONS },
+  // --dry-run only: watch never forces anything (it only fills a void).
+  options: { ...COMMON_OPTIONS, "dry-run": CHANGE_OPTIONS["dry-run"]!, ...HEAL_OPTIONS },
   run: (ctx) => watch(ctx),
 };
