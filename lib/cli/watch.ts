@@ -144,7 +144,10 @@ export async function repairDefault(
   const ok = result.outcome === "restored" || result.outcome === "already" ||
     result.outcome === "present";
   if (result.outcome === "restored") ctx.out.info(`${result.message}; cause: ${cause}`);
-  else if (!ok) ctx.out.warn(`${dryRun ? "dry run: " : ""}${result.message}`);
+  else if (restoreSucceeded(result) && !ok && !dryRun) {
+    // No network at all (at boot, Wi-Fi off): nothing to repair from; not worth a warning.
+    ctx.out.info(`IPv${family}: ${result.message}`);
+  } else if (!ok) ctx.out.warn(`${dryRun ? "dry run: " : ""}${result.message}`);
   // A dry run changes nothing: report it as not repaired, so the void keeps its grace rhythm.
   return ok && !dryRun;
 }
