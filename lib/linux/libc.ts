@@ -18,6 +18,8 @@ const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const MSG_DONTWAIT = 0x40;
 const POLLIN = 0x1;
+/** net/if.h: interface names are at most 15 bytes plus NUL. */
+const IF_NAMESIZE = 16;
 const EAGAIN = 11;
 const EINTR = 4;
 
@@ -101,6 +103,21 @@ const SYMBOLS = {
     ],
     result: "i32",
   },
+  if_nametoindex: {
+    // unsigned int if_nametoindex(const char *ifname)
+    parameters: [
+      "buffer", // const char *ifname (NUL-terminated)
+    ],
+    result: "u32",
+  },
+  if_indextoname: {
+    // char *if_indextoname(unsigned int ifindex, char *ifname)
+    parameters: [
+      "u32", // unsigned int ifindex
+      "buffer", // char *ifname (IF_NAMESIZE = 16 bytes)
+    ],
+    result: "pointer",
+  },
   __errno_location: {
     // int *__errno_location(void)
     parameters: [],
@@ -137,6 +154,27 @@ function lastErrno(): number {
 function check(syscall: string, result: number | bigint): number {
   if (Number(result) === -1) throw new LibcError(syscall, lastErrno());
   return Number(result);
+}
+
+/**
+ * The index of the interface named `name` in this network namespace; 0 when there is none.
+ * One ioctl in libc instead of a netlink link dump: restore's add needs only this.
+ */
+export function interfaceIndex(name: string): number {
+  const bytes = new TextEncoder().encode(name);
+  if (bytes.length === 0 || bytes.length >= IF_NAMESIZE || bytes.includes(0)) return 0;
+  const cString = new Uint8Array(bytes.length + 1);
+  cString.set(bytes);
+  return libc().if_nametoindex(cString);
+}
+
+/** The name of interface `index`; null when there is none. */
+export function interfaceName(index: number): string | null {
+  if (!Number.isInteger(index) || index <= 0 || index > 0xffff_ffff) return null;
+  const buffer = new Uint8Array(IF_NAMESIZE);
+  if (libc().if_indextoname(index, buffer) === null) return null;
+  const end = buffer.indexOf(0);
+  return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
 }
 
 /** struct sockaddr_nl {sa_family_t nl_family; u16 pad; u32 nl_pid; u32 nl_groups} */

@@ -16,7 +16,7 @@ import {
   type NetInterface,
   type RouteEvent,
 } from "../core/types.ts";
-import { LibcError, NetlinkSocket } from "./libc.ts";
+import { interfaceIndex, interfaceName, LibcError, NetlinkSocket } from "./libc.ts";
 import {
   addressBytes,
   addressText,
@@ -223,13 +223,7 @@ class LinuxRouteTable implements RouteTable {
     return messages.flatMap((m) => m.kind === "link" ? [m.link] : []);
   }
 
-  async #names(): Promise<Map<number, string>> {
-    const links = await this.#links();
-    return new Map(links.flatMap((l) => l.name ? [[l.index, l.name] as [number, string]] : []));
-  }
-
   async defaults(family: Family): Promise<DefaultRoute[]> {
-    const names = await this.#names();
     const messages = await this.#exchange(
       `list IPv${family} routes`,
       (seq) => encodeRouteDumpRequest(seq, familyCode(family)),
@@ -238,25 +232,31 @@ class LinuxRouteTable implements RouteTable {
       .flatMap((m) =>
         m.kind === "route" && m.header.type === RTM_NEWROUTE &&
           m.route.family === familyCode(family) && isMainDefault(m.route)
-          ? [toDefaultRoute(m.route, names)]
+          ? [toDefaultRoute(m.route, this.#namesOf(m.route))]
           : []
       )
       .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0));
   }
 
+  /** The output interface's name by libc's if_indextoname (no link dump per route read). */
+  #namesOf(route: RouteFields): ReadonlyMap<number, string> {
+    const index = route.oif ?? 0;
+    const name = interfaceName(index);
+    return name === null ? new Map() : new Map([[index, name]]);
+  }
+
   /** Resolve a route to request fields; the interface name wins over a possibly stale index. */
-  async #request(route: DefaultRoute, forDelete: boolean): Promise<DefaultRouteRequest> {
+  #request(route: DefaultRoute, forDelete: boolean): DefaultRouteRequest {
     const text = describeDefault(route);
     let oif = route.index > 0 ? route.index : 0;
     if (route.interface) {
-      const names = await this.#names();
-      const found = [...names].find(([, name]) => name === route.interface);
-      if (!found) {
+      const found = interfaceIndex(route.interface);
+      if (found === 0) {
         throw forDelete
           ? new RouteTableError("not-found", `${text}: no interface ${route.interface}`)
           : new RouteTableError("no-interface", `${text}: no interface named ${route.interface}`);
       }
-      oif = found[0];
+      oif = found;
     }
     let gateway: Uint8Array | null = null;
     if (route.gateway) {
@@ -275,7 +275,7 @@ class LinuxRouteTable implements RouteTable {
   }
 
   async add(route: DefaultRoute): Promise<void> {
-    const request = await this.#request(route, false);
+    const request = this.#request(route, false);
     await this.#exchange(
       `add ${describeDefault(route)}`,
       (seq) => encodeAddDefaultRoute(seq, request),
@@ -283,7 +283,7 @@ class LinuxRouteTable implements RouteTable {
   }
 
   async delete(route: DefaultRoute): Promise<void> {
-    const request = await this.#request(route, true);
+    const request = this.#request(route, true);
     await this.#exchange(
       `delete ${describeDefault(route)}`,
       (seq) => encodeDeleteDefaultRoute(seq, request),
