@@ -238,31 +238,3 @@ export const SIZEOF_SOCKADDR_IN6 = 28;
 export const SIZEOF_SOCKADDR_DL = 20;
 /** rt_xaddrs rejects sa_len above sizeof(struct sockaddr_storage) (reference §3.2). */
 export const SIZEOF_SOCKADDR_STORAGE = 128;
-
-/** Darwin errno values that routing-socket replies carry in rtm_errno (reference §4.4). */
-export const DARWIN_ERRNO_NAMES: Readonly<Record<number, string>> = {
-  1: "EPERM",
-  2: "ENOENT",
-  3: "ESRCH",
-  4: "EINTR",
-  12: "ENOMEM",
-  13: "EACCES",
-  17: "EEXIST",
-  22: "EINVAL",
-  33: "EDOM",
-  35: "EAGAIN",
-  40: "EMSGSIZE",
-  43: "EPROTONOSUPPORT",
-  45: "ENOTSUP",
-  47: "EAFNOSUPPORT",
-  51: "ENETUNREACH",
-  55: "ENOBUFS",
-  60: "ETIMEDOUT",
-  65: "EHOSTUNREACH",
-  102: "EOPNOTSUPP",
-};
-
-/** `3` -> `"ESRCH"`; unknown values -> `"errno 77"`. */
-export function darwinErrnoName(errno: number): string {
-  return DARWIN_ERRNO_NAMES[errno] ?? `errno ${errno}`;
-}
