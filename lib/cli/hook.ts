@@ -7,6 +7,7 @@
  * removes the file. launchctl is called by absolute path with an argument array, never through a
  * shell; `DEFROUTE_LAUNCHCTL` names another binary (tests point it at a recording fake).
  */
+import { checkOverrideTrusted } from "../core/override_path.ts";
 import { resolve } from "node:path";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS } from "./command.ts";
@@ -150,11 +151,9 @@ export function systemHookEnvironment(): HookEnvironment {
     uid: () => Deno.uid() ?? -1,
     compiledBinary: () => Deno.build.standalone ? Deno.execPath() : null,
     launchctl: async (args) => {
-      if (!launchctlPath.startsWith("/")) {
-        throw new CliError(
-          ExitCode.FAILURE,
-          `DEFROUTE_LAUNCHCTL must be an absolute path, not "${launchctlPath}"`,
-        );
+      // An override runs as root: absolute, and root's own file (lib/core/override_path.ts).
+      if (launchctlPath !== DEFAULT_LAUNCHCTL) {
+        checkOverrideTrusted("DEFROUTE_LAUNCHCTL", launchctlPath);
       }
       try {
         const result = await new Deno.Command(launchctlPath, {

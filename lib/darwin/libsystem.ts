@@ -15,6 +15,7 @@
  *   the result of a nonblocking call never relies on errno;
  * - every -1 becomes a SyscallError with the syscall and darwin's errno name.
  */
+import { overridePath } from "../core/override_path.ts";
 import { SyscallError } from "./errno.ts";
 import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 
@@ -107,7 +108,7 @@ const POLL_SLICE_MS = 200;
 
 /** The library path to load: DEFROUTE_LIBSYSTEM (harness) or the system's libSystem. */
 export function libSystemPath(): string {
-  return Deno.env.get("DEFROUTE_LIBSYSTEM") || LIBSYSTEM_PATH;
+  return overridePath("DEFROUTE_LIBSYSTEM", LIBSYSTEM_PATH);
 }
 
 /** libSystem's functions with errors turned into SyscallError. */

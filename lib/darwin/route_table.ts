@@ -61,7 +61,7 @@ import {
   type RouteSystem,
   type RouteTransport,
 } from "./route_socket.ts";
-import { LibSystemRouteSystem } from "./libsystem.ts";
+import { libSystemPath, LibSystemRouteSystem } from "./libsystem.ts";
 
 export interface DarwinRouteTableOptions {
   /** Per-request reply deadline (default 2000 ms). */
@@ -370,15 +370,14 @@ function asRouteError(error: unknown): unknown {
 
 /** The darwin RouteTable of this machine: libSystem (or DEFROUTE_LIBSYSTEM) through FFI. */
 export function openDarwinRouteTable(options: DarwinRouteTableOptions = {}): RouteTable {
+  const path = libSystemPath();
   let system: RouteSystem;
   try {
-    system = new LibSystemRouteSystem();
+    system = new LibSystemRouteSystem(path);
   } catch (error) {
     throw new RouteTableError(
       "io",
-      `cannot load libSystem (${
-        Deno.env.get("DEFROUTE_LIBSYSTEM") || "/usr/lib/libSystem.B.dylib"
-      }): ` +
+      `cannot load libSystem (${path}): ` +
         (error instanceof Error ? error.message : String(error)),
     );
   }

@@ -11,6 +11,7 @@
  * output, a non-zero exit, a missing binary and a hang each become a ScutilError with a clear
  * message; a missing key becomes "absent" (null).
  */
+import { overridePath } from "../core/override_path.ts";
 import type { Family, PrimaryInfo, PrimarySource } from "../core/types.ts";
 import { isLinkLocalGateway, isValidInterfaceName, parseGateway } from "../core/gateway_address.ts";
 
@@ -291,7 +292,7 @@ export class ScutilPrimarySource implements PrimarySource {
   #inFlight: Promise<Record<Family, GlobalState>> | null = null;
 
   constructor(options: ScutilOptions = {}) {
-    this.path = options.path ?? (Deno.env.get("DEFROUTE_SCUTIL") || SCUTIL_PATH);
+    this.path = options.path ?? overridePath("DEFROUTE_SCUTIL", SCUTIL_PATH);
     this.timeoutMs = options.timeoutMs ?? SCUTIL_TIMEOUT_MS;
   }
 

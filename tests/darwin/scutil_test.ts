@@ -236,8 +236,16 @@ Deno.test("DEFROUTE_SCUTIL overrides the path; the default is /usr/sbin/scutil",
   try {
     Deno.env.delete("DEFROUTE_SCUTIL");
     assertEquals(new ScutilPrimarySource().path, "/usr/sbin/scutil");
+    // The repository's stand-in is a file only its owner can write, so it is accepted...
+    const standin = new URL("../harness/scutil", import.meta.url).pathname;
+    Deno.env.set("DEFROUTE_SCUTIL", standin);
+    assertEquals(new ScutilPrimarySource().path, standin);
+    // ...and a path that is not there is refused before anything runs (override_path.ts).
     Deno.env.set("DEFROUTE_SCUTIL", "/opt/fake/scutil");
-    assertEquals(new ScutilPrimarySource().path, "/opt/fake/scutil");
+    assertThrows(
+      () => new ScutilPrimarySource(),
+      /DEFROUTE_SCUTIL: cannot use \/opt\/fake\/scutil/,
+    );
     assert(new ScutilPrimarySource({ path: "/x" }).path === "/x");
   } finally {
     if (before === undefined) Deno.env.delete("DEFROUTE_SCUTIL");

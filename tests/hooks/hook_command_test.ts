@@ -245,7 +245,10 @@ hookTest("a missing launchctl is one line, exit 1, and leaves no plist", async (
   await Deno.remove(`${box.dir}/launchctl`);
   const r = await defroute(box, "hook", "install", "--root", box.root, "--binary", box.binary);
   assertEquals(r.code, 1);
-  assertMatch(r.stderr.at(-1) ?? "", /launchctl not found/);
+  assertMatch(
+    r.stderr.at(-1) ?? "",
+    /DEFROUTE_LAUNCHCTL: cannot use .*launchctl: it does not exist/,
+  );
   assertEquals(box.files(), []);
 });
 
