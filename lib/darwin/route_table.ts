@@ -194,9 +194,10 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     return global ? [global, ...scoped] : scoped;
   }
 
+  /** The interface index to use: by name when there is one (an index saved earlier can be stale:
+   * a USB adapter or a utun re-created gets a new one), else the index given. */
   #indexOf(route: DefaultRoute): number {
-    if (route.index) return route.index;
-    if (!route.interface) return 0;
+    if (!route.interface) return route.index;
     const index = this.#system.interfaceIndex(route.interface);
     if (index === 0) {
       throw new RouteTableError("no-interface", `no interface named ${route.interface}`, "ENXIO");

@@ -140,6 +140,22 @@ export function routeTableCases(harness: TableHarness): void {
     assertEquals(routes[0]!.index, EN0);
   });
 
+  test("a saved index that went stale: the interface's name decides the index", async ({ sim, table }) => {
+    // A scoped default saved when en0 had another index (a re-plugged adapter): the index sent
+    // must be en0's current one, or the kernel would scope the route to the wrong interface.
+    await sim.setRoutes((await sim.routes(4)).filter((r) => !r.scoped));
+    await table.add({
+      family: 4,
+      gateway: "192.168.1.1",
+      interface: "en0",
+      index: 99,
+      scoped: true,
+      flags: 0,
+    });
+    const scoped = (await sim.defaults(4)).filter((r) => r.scoped);
+    assertEquals(scoped.map((r) => r.interface), ["en0"]);
+  });
+
   test("no defaults at all is an empty list, not an error", async ({ sim, table }) => {
     await sim.setRoutes([]);
     assertEquals(await table.defaults(4), []);
