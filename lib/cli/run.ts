@@ -24,14 +24,15 @@ import {
   type SignalSource,
 } from "../core/run_wrapper.ts";
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
-import type { DefaultRoute, Family } from "../core/types.ts";
+import type { DefaultRoute, Family, NetInterface } from "../core/types.ts";
 import { isTunnelName } from "../core/types.ts";
 import type { System } from "../system.ts";
 import { saveDefaults } from "../core/save.ts";
 import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
 import { restoreSucceeded } from "./watch.ts";
 import { SILENT_LOG } from "../core/log.ts";
-import { type DefrouteState, emptyState } from "../core/state.ts";
+import { type DefrouteState, emptyState, readState, StateFileError } from "../core/state.ts";
+import type { RouteTable } from "../core/route_table.ts";
 
 export interface RunDeps {
   signals?: SignalSource;
@@ -51,10 +52,9 @@ export function killAfterOf(value: unknown): number | null {
 
 /** Tunnel interfaces (by type or name) that are up, as a set of names. A tunnel that is not
  * up carries no usable route; Linux keeps persistent TUN devices around while down. */
-async function tunnelsUp(system: System): Promise<Set<string>> {
-  const all = await system.table.interfaces();
+function tunnelsUp(interfaces: readonly NetInterface[]): Set<string> {
   return new Set(
-    all.filter((i) => i.up && (i.tunnel || isTunnelName(i.name))).map((i) => i.name),
+    interfaces.filter((i) => i.up && (i.tunnel || isTunnelName(i.name))).map((i) => i.name),
   );
 }
 
@@ -86,26 +86,27 @@ async function saveBeforeRun(
 }
 
 /**
- * Restore after CMD exits, fast: first from the state file (re-read: the monitor may have
- * recorded a newer good default while CMD ran) and a fresh kernel read, without running scutil
- * and without backoff, so the internet is back before the shell prompt. Only a family that
- * could not be restored that way gets the full restore: scutil's router first, with retries
- * while an interface settles.
+ * Restore after CMD exits, fast: from the state file as last read or written while CMD ran
+ * (`known`, undefined = read it now) and a fresh kernel read, without running scutil and
+ * without backoff, so the internet is back before the shell prompt. Only a family that could
+ * not be restored that way gets the full restore: scutil's router first, with retries while an
+ * interface settles.
  */
 async function restoreAfterRun(
   system: System,
   ctx: CommandContext,
+  interfaces: readonly NetInterface[],
   leftovers: readonly string[],
-  dryRunState: DefrouteState | null,
+  known: DefrouteState | null | undefined,
+  dryRun: boolean,
 ): Promise<RestoreReport> {
-  const dryRun = dryRunState !== null;
   const replaceTunnelDefaults = new Set(leftovers);
   if (leftovers.length > 0) {
     ctx.out.debug(`tunnel interfaces ${leftovers.join(", ")} came up while CMD ran`);
   }
   const base = {
     statePath: ctx.statePath,
-    ...(dryRun ? { state: dryRunState } : {}),
+    ...(known !== undefined ? { state: known } : {}),
     dryRun,
     replaceTunnelDefaults,
     log: ctx.out,
@@ -114,6 +115,7 @@ async function restoreAfterRun(
   const fast = await restoreDefaults(noScutil, {
     ...base,
     families: ctx.families,
+    interfaces,
     retryDelaysMs: [],
   });
   const retry = fast.families.filter((f) => !restoreSucceeded(f)).map((f) => f.family);
@@ -126,23 +128,65 @@ async function restoreAfterRun(
   };
 }
 
-/** restoreDefaults as a dry run from the state just saved: reads the kernel, changes nothing,
- * logs nothing. Failures do not matter here; the real restore reports its own. */
-async function warmRestorePath(
+/**
+ * The route table as a rehearsal sees it: reads go to the kernel, but each family's defaults
+ * look empty until the rehearsal "adds" one, and add/delete change nothing. Restoring against
+ * it runs the whole add path (plan, announce, add, verify) without touching the table.
+ */
+function rehearsalTable(real: RouteTable): RouteTable {
+  const added = new Map<Family, DefaultRoute>();
+  return {
+    defaults: (family) => {
+      const route = added.get(family);
+      return real.defaults(family).then(() => route ? [route] : []);
+    },
+    add: (route) => {
+      added.set(route.family, route);
+      return Promise.resolve();
+    },
+    delete: () => Promise.resolve(),
+    interfaces: () => real.interfaces(),
+    events: (signal) => real.events(signal),
+    close: () => {},
+  };
+}
+
+/**
+ * A silent rehearsal of the restore while CMD runs, from the state just saved, against
+ * rehearsalTable. V8 compiles each function on its first call: without this, the first-time
+ * code on the restore path cost ~1 ms between CMD's exit and the restored default
+ * (tests/bench/restore_bench.ts). Failures do not matter here; the real restore reports its own.
+ */
+async function rehearseRestore(
   system: System,
   ctx: CommandContext,
   saved: DefrouteState,
 ): Promise<void> {
-  const noScutil: System = { ...system, primary: { primary: () => Promise.resolve(null) } };
-  await restoreDefaults(noScutil, {
+  const rehearsal = {
+    table: rehearsalTable(system.table),
+    primary: { primary: () => Promise.resolve(null) },
+  };
+  const interfaces = await system.table.interfaces().catch(() => undefined);
+  await restoreDefaults(rehearsal, {
     families: ctx.families,
     statePath: null,
     state: saved,
-    dryRun: true,
+    ...(interfaces ? { interfaces } : {}),
     retryDelaysMs: [],
     replaceTunnelDefaults: new Set(),
     log: SILENT_LOG,
   }).catch(() => undefined);
+}
+
+/** The state file as it is now; undefined when it cannot be used (the restore after CMD reads
+ * it again then, and reports why). */
+async function readKnownState(path: string): Promise<DefrouteState | null | undefined> {
+  try {
+    return await readState(path);
+  } catch (error) {
+    if (error instanceof StateFileError) return undefined;
+    throw error;
+  }
 }
 
 /** The first family whose restore failed, as an error with restore's exit code. */
@@ -175,6 +219,9 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   let restoreError: unknown = null;
   let restoreReport: RestoreReport | null = null;
   let dryRunState: DefrouteState | null = null;
+  // The state file as last read or written while CMD ran: the restore after CMD exits uses it
+  // rather than reading the file again on the way to the restored default.
+  let knownState: DefrouteState | null | undefined = undefined;
   let repairs = 0;
   // The route monitor is subscribed before CMD starts, so no change CMD makes is missed; it
   // learns CMD's pid (for the log's process names) once CMD is spawned.
@@ -208,9 +255,10 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             if (ok) repairs++;
           })
           : undefined,
-        onGoodDefault: dryRun
-          ? undefined
-          : (route: DefaultRoute) => recordGoodDefault(ctx, route, "run"),
+        onGoodDefault: dryRun ? undefined : async (route: DefaultRoute) => {
+          const state = await recordGoodDefault(ctx, route, "run");
+          if (state !== null) knownState = state;
+        },
       }).catch((error) => {
         out.warn(`route monitor stopped: ${messageOf(error)}`);
         ready();
@@ -234,19 +282,27 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             "run saves and restores routes, which needs root: run it with sudo (or add --dry-run)",
           );
         }
-        tunnelsUpAtStart = await tunnelsUp(sys);
+        tunnelsUpAtStart = tunnelsUp(await sys.table.interfaces());
         const saved = await saveBeforeRun(sys, ctx, dryRun);
         if (dryRun) dryRunState = saved;
         await startMonitor(sys);
-        // A silent dry-run restore while CMD starts: the restore path's code (observe, plan,
-        // announce) is compiled lazily on first use, which otherwise costs ~1 ms between CMD's
-        // exit and the restored default (tests/bench/restore_bench.ts).
-        if (!dryRun) await warmRestorePath(sys, ctx, saved);
+        if (!dryRun) {
+          await rehearseRestore(sys, ctx, saved);
+          // Read after the monitor is up: from here on it records every newer good default.
+          knownState = await readKnownState(ctx.statePath);
+        }
       },
       during: async (pid, signal) => {
         names.set(pid, name);
-        await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
-        monitorStop.abort();
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => {
+            // With a reason: abort() without one builds a DOMException (a stack capture), which
+            // cost ~0.5 ms between CMD's exit and the restore (tests/bench/restore_bench.ts).
+            monitorStop.abort("CMD exited");
+            resolve();
+          })
+        );
+        // A repair or a state record may be under way: restore looks once it is done.
         await monitor;
       },
       after: async (exit) => {
@@ -256,8 +312,16 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         try {
           // A tunnel CMD brought up (absent or down at start): a global default left on it is
           // CMD's leftover, which run replaces (plain restore leaves tunnel defaults alone).
-          const leftovers = [...await tunnelsUp(sys)].filter((n) => !tunnelsUpAtStart.has(n));
-          const report = await restoreAfterRun(sys, ctx, leftovers, dryRunState);
+          const interfaces = await sys.table.interfaces();
+          const leftovers = [...tunnelsUp(interfaces)].filter((n) => !tunnelsUpAtStart.has(n));
+          const report = await restoreAfterRun(
+            sys,
+            ctx,
+            interfaces,
+            leftovers,
+            dryRunState ?? knownState,
+            dryRunState !== null,
+          );
           restoreReport = report;
           restoreError = restoreFailure(report);
           for (const f of report.families) {

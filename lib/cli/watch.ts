@@ -15,7 +15,13 @@ import type { ProcessNamer } from "../core/event_log.ts";
 import type { DefaultRoute, Family, RouteEvent } from "../core/types.ts";
 import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
-import { emptyState, type SavedRoute, savedRouteOf, updateState } from "../core/state.ts";
+import {
+  type DefrouteState,
+  emptyState,
+  type SavedRoute,
+  savedRouteOf,
+  updateState,
+} from "../core/state.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
 
 /** The heal options `watch` and `run` share. */
@@ -69,15 +75,16 @@ function sameRoute(a: SavedRoute, b: SavedRoute): boolean {
 /**
  * Record `route` (a global default on a live, non-tunnel interface) as the family's last good
  * default, under the state file's lock (updateState). Nothing is written when the file already
- * says the same, so a steady network causes no writes.
+ * says the same, so a steady network causes no writes. Returns the state file as it now is
+ * (null when the route is not one a state file can hold).
  */
 export async function recordGoodDefault(
   ctx: CommandContext,
   route: DefaultRoute,
   savedBy: string,
-): Promise<void> {
+): Promise<DefrouteState | null> {
   const saved = savedRouteOf(route);
-  if (saved === null) return;
+  if (saved === null) return null;
   const result = await updateState(ctx.statePath, (current) => {
     const state = current ?? emptyState();
     const previous = state.families[route.family];
@@ -102,6 +109,7 @@ export async function recordGoodDefault(
       `recorded the last good IPv${route.family} default: ${saved.gateway} on ${saved.interface}`,
     );
   }
+  return result.state;
 }
 
 /** Whether a family's restore left (or, dry run, would leave) a global default in place, or

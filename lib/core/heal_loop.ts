@@ -53,7 +53,7 @@ export interface MonitorOptions {
   heal?: HealOptions;
   /** Called when a global default on a live, non-tunnel interface appears (watch records it
    * as the last good default in the state file). Errors are logged, not fatal. */
-  onGoodDefault?(route: DefaultRoute): Promise<void> | void;
+  onGoodDefault?(route: DefaultRoute): Promise<unknown> | void;
   /** Called after each heal decision is carried out (tests and `run` count repairs). */
   onDecision?(decision: HealDecision, outcome: "repaired" | "failed" | "skipped" | null): void;
   /** Called once the loop is subscribed and has read the table: from now on no change is

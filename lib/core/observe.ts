@@ -31,9 +31,12 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** `interfaces`: a list the caller has just read (run reads it to find tunnel leftovers); the
+ * interfaces are listed again when it is not given. */
 export async function observe(
   system: RouteSystem,
   families: readonly Family[],
+  interfaces?: readonly NetInterface[],
 ): Promise<Observation> {
   // scutil for both families is asked at once (one process, lib/darwin/scutil.ts).
   const primaries = await Promise.all(families.map(async (family) => {
@@ -43,14 +46,14 @@ export async function observe(
       return { info: null, error: messageOf(error) };
     }
   }));
-  const interfaces = await system.table.interfaces();
+  const listed = interfaces ? [...interfaces] : await system.table.interfaces();
   const observed: FamilyObservation[] = [];
   for (const [i, family] of families.entries()) {
     const defaults = (await system.table.defaults(family)).filter((r) => r.family === family);
     const primary = primaries[i] ?? { info: null, error: null };
     observed.push({ family, defaults, scutil: primary.info, scutilError: primary.error });
   }
-  return { interfaces, families: observed };
+  return { interfaces: listed, families: observed };
 }
 
 /** The global (unscoped) defaults (reference §5.2: a scoped one is never "the default"). */

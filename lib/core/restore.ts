@@ -45,6 +45,9 @@ export interface RestoreOptions {
   state?: DefrouteState | null;
   force?: boolean;
   dryRun?: boolean;
+  /** The interfaces as the caller just listed them (`run`): each family's first look uses them
+   * instead of listing again. */
+  interfaces?: readonly NetInterface[];
   /** Tunnel interfaces whose global default is a leftover to replace (`run`). */
   replaceTunnelDefaults?: ReadonlySet<string>;
   /** Waits between attempts; its length is the number of retries. */
@@ -105,6 +108,7 @@ interface Context {
   force: boolean;
   dryRun: boolean;
   replaceTunnelDefaults: ReadonlySet<string>;
+  interfaces: readonly NetInterface[] | undefined;
   delays: readonly number[];
   sleep: (ms: number) => Promise<void>;
   log: Log;
@@ -135,6 +139,7 @@ export async function restoreDefaults(
     force: options.force ?? false,
     dryRun: options.dryRun ?? false,
     replaceTunnelDefaults: options.replaceTunnelDefaults ?? new Set(),
+    interfaces: options.interfaces,
     delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     sleep: options.sleep ?? defaultSleep,
     log,
@@ -171,7 +176,12 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
   let before: DefaultRoute | null | undefined;
   let replacedRoute: DefaultRoute | null = null;
   for (let attempt = 1;; attempt++) {
-    const observation = await observe(context.system, [family]);
+    // A retry looks afresh: the interfaces are what it waits on.
+    const observation = await observe(
+      context.system,
+      [family],
+      attempt === 1 ? context.interfaces : undefined,
+    );
     const observed = observation.families[0] as FamilyObservation;
     if (before === undefined) before = globalDefaultsOf(observed.defaults)[0] ?? null;
     const plan = planFor(
