@@ -321,26 +321,80 @@ export async function readState(
 ): Promise<DefrouteState | null> {
   const policy = options.trust ?? defaultTrust();
   if (!checkDirectory(path, policy)) return null;
+  const unchanged = unchangedSinceLastRead(path, policy);
+  if (unchanged !== null) return parseStateText(path, unchanged);
   // A concurrent writer may rename a new file over the path between our open and lstat; the
   // next attempt reads that new file. Three renames in a row while we read is not plausible.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const bytes = readTrustedBytes(path, policy);
-    if (bytes === "replaced") continue;
-    if (bytes === null) return null;
+    const read = readTrustedBytes(path, policy);
+    if (read === "replaced") continue;
+    if (read === null) return null;
+    let text: string;
     try {
-      return parseState(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
     } catch (error) {
-      const kind = error instanceof StateFormatError ? error.kind : "corrupt";
-      const why = error instanceof Error ? error.message : String(error);
-      throw new StateFileError(
-        kind,
-        path,
-        `the state file ${path} cannot be used: ${why}. It was left in place: inspect it, ` +
-          `then remove it or run 'defroute save --force' to replace it`,
-      );
+      throw unusable(path, error);
     }
+    const state = parseStateText(path, text);
+    lastRead = { path, owner: policy.ownerUid, version: versionOf(read.info), text };
+    return state;
   }
   throw new StateFileError("io", path, `the state file ${path} kept changing while read`);
+}
+
+/**
+ * The file readState last parsed: its path, the trust policy it passed, what identifies that
+ * version of it, and its text. defroute replaces the file by rename (a new inode), and an edit
+ * changes its mtime, ctime or size, so a path whose lstat still matches needs no open, read and
+ * close: `watch --heal` reads the state at every repair, between the deletion and the repaired
+ * default (tests/bench/heal_bench.ts).
+ */
+let lastRead: { path: string; owner: number | null; version: string; text: string } | null = null;
+
+function versionOf(info: Deno.FileInfo): string {
+  return [
+    info.dev,
+    info.ino,
+    info.size,
+    info.mtime?.getTime(),
+    info.ctime?.getTime(),
+    info.mode,
+    info.uid,
+  ].join(":");
+}
+
+/** The text of the last file read when `path` still names that very version of it, else null
+ * (then it is read in full, and every check runs again). */
+function unchangedSinceLastRead(path: string, policy: TrustPolicy): string | null {
+  const last = lastRead;
+  if (last === null || last.path !== path || last.owner !== policy.ownerUid) return null;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+  if (!info.isFile || info.ino === null || info.ctime === null) return null;
+  return versionOf(info) === last.version ? last.text : null;
+}
+
+function unusable(path: string, error: unknown): StateFileError {
+  const kind = error instanceof StateFormatError ? error.kind : "corrupt";
+  const why = error instanceof Error ? error.message : String(error);
+  return new StateFileError(
+    kind,
+    path,
+    `the state file ${path} cannot be used: ${why}. It was left in place: inspect it, ` +
+      `then remove it or run 'defroute save --force' to replace it`,
+  );
+}
+
+function parseStateText(path: string, text: string): DefrouteState {
+  try {
+    return parseState(text);
+  } catch (error) {
+    throw unusable(path, error);
+  }
 }
 
 /**
@@ -350,7 +404,7 @@ export async function readState(
 function readTrustedBytes(
   path: string,
   policy: TrustPolicy,
-): Uint8Array | null | "replaced" {
+): { bytes: Uint8Array; info: Deno.FileInfo } | null | "replaced" {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { read: true });
@@ -403,7 +457,7 @@ function readTrustedBytes(
     if (length > MAX_STATE_BYTES) {
       throw new StateFileError("too-large", path, `the state file ${path} grew while read`);
     }
-    return bytes.subarray(0, length);
+    return { bytes: bytes.subarray(0, length), info };
   } catch (error) {
     if (error instanceof StateFileError) throw error;
     throw ioError(path, "read", error);
