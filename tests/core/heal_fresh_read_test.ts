@@ -1,0 +1,69 @@
+/**
+ * The heal loop's look right before a repair (lib/core/heal_loop.ts): a read of the family moments
+ * ago with no event since is that look (grace 0: no second read between the void and the
+ * repair); an older read is not, so a default put back without an event is still found.
+ */
+import { assertEquals } from "../assert.ts";
+import { runMonitor } from "../../lib/core/heal_loop.ts";
+import type { HealDecision } from "../../lib/core/heal.ts";
+import type { DefaultRoute, Family } from "../../lib/core/types.ts";
+import { FakeRouteTable, link, route, until } from "./heal_fake_table.ts";
+
+const EN0 = route(4, "192.168.1.1", "en0", 4);
+
+/** A FakeRouteTable that counts defaults() reads. */
+class CountingTable extends FakeRouteTable {
+  reads = 0;
+  override defaults(family: Family): Promise<DefaultRoute[]> {
+    this.reads++;
+    return super.defaults(family);
+  }
+}
+
+function setup(graceMs: number) {
+  const table = new CountingTable([EN0], [link("en0", 4)]);
+  const controller = new AbortController();
+  const decisions: [HealDecision, string | null][] = [];
+  const readsAtRepair: number[] = [];
+  const done = runMonitor({
+    table,
+    families: [4],
+    signal: controller.signal,
+    log: { announce: () => {}, info: () => {}, debug: () => {}, warn: () => {} },
+    onDecision: (d, outcome) => decisions.push([d, outcome]),
+    heal: {
+      config: { graceMs, maxRepairs: 10, windowMs: 60_000 },
+      repair: async () => {
+        readsAtRepair.push(table.reads);
+        await table.add(EN0);
+        return true;
+      },
+    },
+  });
+  return { table, controller, decisions, readsAtRepair, done };
+}
+
+Deno.test("heal, grace 0: the read that found the void is the look before the repair", async () => {
+  const t = setup(0);
+  await until(() => t.table.listeners === 1);
+  const before = t.table.reads;
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.decisions.length === 1);
+  t.controller.abort();
+  await t.done;
+  assertEquals(t.decisions[0]?.[1], "repaired");
+  assertEquals(t.readsAtRepair, [before + 1], "one read between the deletion and the repair");
+});
+
+Deno.test("heal: a read older than a moment is not the look: a default back without an event is found", async () => {
+  const t = setup(40);
+  await until(() => t.table.listeners === 1);
+  await t.table.deleteAs(EN0, 4711);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.table.routes.set("4|global", EN0); // back, and no event says so
+  await until(() => t.decisions.length === 1);
+  t.controller.abort();
+  await t.done;
+  assertEquals(t.decisions[0]?.[1], "skipped");
+  assertEquals(t.readsAtRepair, []);
+});
