@@ -30,7 +30,7 @@ import type { System } from "../system.ts";
 import { saveDefaults } from "../core/save.ts";
 import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
 import { restoreSucceeded } from "./watch.ts";
-import { SILENT_LOG } from "../core/log.ts";
+import { type Log, SILENT_LOG } from "../core/log.ts";
 import { type DefrouteState, emptyState, readState, StateFileError } from "../core/state.ts";
 import type { RouteTable } from "../core/route_table.ts";
 
@@ -85,42 +85,53 @@ async function saveBeforeRun(
   return state;
 }
 
+/** What the restore after CMD's exit works from. */
+interface AfterRunInputs {
+  families: readonly Family[];
+  statePath: string;
+  log: Log;
+  /** Tunnel interfaces that were up before CMD started. */
+  tunnelsAtStart: ReadonlySet<string>;
+  /** The state file as last read or written while CMD ran; undefined = read it now. */
+  known: DefrouteState | null | undefined;
+  dryRun: boolean;
+  /** Whether a family the fast path could not restore gets the full restore (scutil, retries). */
+  fallback: boolean;
+}
+
 /**
- * Restore after CMD exits, fast: from the state file as last read or written while CMD ran
- * (`known`, undefined = read it now) and a fresh kernel read, without running scutil and
- * without backoff, so the internet is back before the shell prompt. Only a family that could
- * not be restored that way gets the full restore: scutil's router first, with retries while an
+ * Restore after CMD exits, fast: one interface list (for the tunnels CMD left up, and for the
+ * restore), the known state and a fresh kernel read, without running scutil and without
+ * backoff, so the internet is back before the shell prompt. Only a family that could not be
+ * restored that way gets the full restore: scutil's router first, with retries while an
  * interface settles.
  */
-async function restoreAfterRun(
-  system: System,
-  ctx: CommandContext,
-  interfaces: readonly NetInterface[],
-  leftovers: readonly string[],
-  known: DefrouteState | null | undefined,
-  dryRun: boolean,
-): Promise<RestoreReport> {
-  const replaceTunnelDefaults = new Set(leftovers);
+async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise<RestoreReport> {
+  const { log } = inputs;
+  const interfaces = await system.table.interfaces();
+  // A tunnel CMD brought up (absent or down at start): a global default left on it is CMD's
+  // leftover, which run replaces (plain restore leaves tunnel defaults alone).
+  const leftovers = [...tunnelsUp(interfaces)].filter((n) => !inputs.tunnelsAtStart.has(n));
   if (leftovers.length > 0) {
-    ctx.out.debug(`tunnel interfaces ${leftovers.join(", ")} came up while CMD ran`);
+    log.debug(`tunnel interfaces ${leftovers.join(", ")} came up while CMD ran`);
   }
   const base = {
-    statePath: ctx.statePath,
-    ...(known !== undefined ? { state: known } : {}),
-    dryRun,
-    replaceTunnelDefaults,
-    log: ctx.out,
+    statePath: inputs.statePath,
+    ...(inputs.known !== undefined ? { state: inputs.known } : {}),
+    dryRun: inputs.dryRun,
+    replaceTunnelDefaults: new Set(leftovers),
+    log,
   };
   const noScutil: System = { ...system, primary: { primary: () => Promise.resolve(null) } };
   const fast = await restoreDefaults(noScutil, {
     ...base,
-    families: ctx.families,
+    families: inputs.families,
     interfaces,
     retryDelaysMs: [],
   });
   const retry = fast.families.filter((f) => !restoreSucceeded(f)).map((f) => f.family);
-  if (retry.length === 0) return fast;
-  ctx.out.debug(`IPv${retry.join(", IPv")}: the saved route did not do; asking scutil`);
+  if (retry.length === 0 || !inputs.fallback) return fast;
+  log.debug(`IPv${retry.join(", IPv")}: the saved route did not do; asking scutil`);
   const full = await restoreDefaults(system, { ...base, families: retry });
   return {
     families: fast.families.map((f) => full.families.find((g) => g.family === f.family) ?? f),
@@ -152,29 +163,28 @@ function rehearsalTable(real: RouteTable): RouteTable {
 }
 
 /**
- * A silent rehearsal of the restore while CMD runs, from the state just saved, against
- * rehearsalTable. V8 compiles each function on its first call: without this, the first-time
- * code on the restore path cost ~1 ms between CMD's exit and the restored default
- * (tests/bench/restore_bench.ts). Failures do not matter here; the real restore reports its own.
+ * A silent rehearsal of the restore after CMD's exit, while CMD starts, from the state just
+ * saved, against rehearsalTable. V8 compiles each function on its first call: without this,
+ * the first-time code on the restore path cost ~1 ms between CMD's exit and the restored
+ * default (tests/bench/restore_bench.ts). Failures do not matter here; the real restore reports
+ * its own.
  */
 async function rehearseRestore(
   system: System,
-  ctx: CommandContext,
+  inputs: AfterRunInputs,
   saved: DefrouteState,
 ): Promise<void> {
-  const rehearsal = {
+  const rehearsal: System = {
+    ...system,
     table: rehearsalTable(system.table),
     primary: { primary: () => Promise.resolve(null) },
   };
-  const interfaces = await system.table.interfaces().catch(() => undefined);
-  await restoreDefaults(rehearsal, {
-    families: ctx.families,
-    statePath: null,
-    state: saved,
-    ...(interfaces ? { interfaces } : {}),
-    retryDelaysMs: [],
-    replaceTunnelDefaults: new Set(),
+  await restoreAfterExit(rehearsal, {
+    ...inputs,
     log: SILENT_LOG,
+    known: saved,
+    dryRun: false,
+    fallback: false,
   }).catch(() => undefined);
 }
 
@@ -229,6 +239,16 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   const namer = processNamer(names);
   const monitorStop = new AbortController();
   let monitor: Promise<void> = Promise.resolve();
+
+  const afterRunInputs = (): AfterRunInputs => ({
+    families: ctx.families,
+    statePath: ctx.statePath,
+    log: out,
+    tunnelsAtStart: tunnelsUpAtStart,
+    known: dryRunState ?? knownState,
+    dryRun,
+    fallback: true,
+  });
 
   const startMonitor = (sys: System): Promise<void> =>
     new Promise((ready) => {
@@ -287,7 +307,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         if (dryRun) dryRunState = saved;
         await startMonitor(sys);
         if (!dryRun) {
-          await rehearseRestore(sys, ctx, saved);
+          await rehearseRestore(sys, afterRunInputs(), saved);
           // Read after the monitor is up: from here on it records every newer good default.
           knownState = await readKnownState(ctx.statePath);
         }
@@ -310,18 +330,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         const sys = system;
         if (sys === null) return;
         try {
-          // A tunnel CMD brought up (absent or down at start): a global default left on it is
-          // CMD's leftover, which run replaces (plain restore leaves tunnel defaults alone).
-          const interfaces = await sys.table.interfaces();
-          const leftovers = [...tunnelsUp(interfaces)].filter((n) => !tunnelsUpAtStart.has(n));
-          const report = await restoreAfterRun(
-            sys,
-            ctx,
-            interfaces,
-            leftovers,
-            dryRunState ?? knownState,
-            dryRunState !== null,
-          );
+          const report = await restoreAfterExit(sys, afterRunInputs());
           restoreReport = report;
           restoreError = restoreFailure(report);
           for (const f of report.families) {
