@@ -92,6 +92,9 @@ interface AfterRunInputs {
   log: Log;
   /** Tunnel interfaces that were up before CMD started. */
   tunnelsAtStart: ReadonlySet<string>;
+  /** The interfaces as the route monitor's link events kept them while CMD ran; undefined =
+   * list them after the exit (the monitor missed events or stopped). */
+  interfaces: readonly NetInterface[] | undefined;
   /** The state file as last read or written while CMD ran; undefined = read it now. */
   known: DefrouteState | null | undefined;
   dryRun: boolean;
@@ -100,15 +103,15 @@ interface AfterRunInputs {
 }
 
 /**
- * Restore after CMD exits, fast: one interface list (for the tunnels CMD left up, and for the
- * restore), the known state and a fresh kernel read, without running scutil and without
+ * Restore after CMD exits, fast: the interfaces as the monitor kept them (for the tunnels CMD
+ * left up, and for the restore), the known state and one route read, without running scutil and without
  * backoff, so the internet is back before the shell prompt. Only a family that could not be
  * restored that way gets the full restore: scutil's router first, with retries while an
  * interface settles.
  */
 async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise<RestoreReport> {
   const { log } = inputs;
-  const interfaces = await system.table.interfaces();
+  const interfaces = inputs.interfaces ?? await system.table.interfaces();
   // A tunnel CMD brought up (absent or down at start): a global default left on it is CMD's
   // leftover, which run replaces (plain restore leaves tunnel defaults alone).
   const leftovers = [...tunnelsUp(interfaces)].filter((n) => !inputs.tunnelsAtStart.has(n));
@@ -226,6 +229,11 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
 
   let system: System | null = null;
   let tunnelsUpAtStart = new Set<string>();
+  // The interfaces by index, kept by the monitor's link events from just after it subscribed;
+  // null when unknown (an overflow lost events, or the monitor stopped): then the restore lists
+  // them after CMD's exit. One link dump fewer between the exit and the restored default.
+  let interfacesKnown: Map<number, NetInterface> | null = null;
+  let monitorFailed = false;
   let restoreError: unknown = null;
   let restoreReport: RestoreReport | null = null;
   let dryRunState: DefrouteState | null = null;
@@ -245,6 +253,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     statePath: ctx.statePath,
     log: out,
     tunnelsAtStart: tunnelsUpAtStart,
+    interfaces: interfacesKnown ? [...interfacesKnown.values()] : undefined,
     known: dryRunState ?? knownState,
     dryRun,
     fallback: true,
@@ -261,6 +270,12 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         describe: (event) => formatEventText(event, namer),
         // CMD owns stdout: the route log goes to stderr (JSON lines there with --json).
         onEvent: (event) => {
+          if (event.kind === "overflow") interfacesKnown = null;
+          else if (event.kind === "link" && interfacesKnown !== null) {
+            const { interface: iface } = event;
+            if (event.action === "gone") interfacesKnown.delete(iface.index);
+            else interfacesKnown.set(iface.index, iface);
+          }
           if (event.kind === "link" && !event.interface.tunnel) {
             return out.debug(formatEventText(event, namer));
           }
@@ -281,6 +296,8 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         },
       }).catch((error) => {
         out.warn(`route monitor stopped: ${messageOf(error)}`);
+        monitorFailed = true;
+        interfacesKnown = null;
         ready();
       });
     });
@@ -306,6 +323,10 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         const saved = await saveBeforeRun(sys, ctx, dryRun);
         if (dryRun) dryRunState = saved;
         await startMonitor(sys);
+        if (!monitorFailed) {
+          const listed = await sys.table.interfaces();
+          if (!monitorFailed) interfacesKnown = new Map(listed.map((i) => [i.index, i]));
+        }
         if (!dryRun) {
           await rehearseRestore(sys, afterRunInputs(), saved);
           // Read after the monitor is up: from here on it records every newer good default.
