@@ -319,10 +319,12 @@ export async function readState(
   path: string,
   options: StateFileOptions = {},
 ): Promise<DefrouteState | null> {
-  const policy = options.trust ?? defaultTrust();
-  if (!checkDirectory(path, policy)) return null;
+  const policy = options.trust ?? (processTrust ??= defaultTrust());
+  // The very file read and trusted before, unchanged: its directory was checked then, and a
+  // file put there since would be another inode (or a later ctime).
   const unchanged = unchangedSinceLastRead(path, policy);
   if (unchanged !== null) return parseStateText(path, unchanged);
+  if (!checkDirectory(path, policy)) return null;
   // A concurrent writer may rename a new file over the path between our open and lstat; the
   // next attempt reads that new file. Three renames in a row while we read is not plausible.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -349,6 +351,9 @@ export async function readState(
  * close: `watch --heal` reads the state at every repair, between the deletion and the repaired
  * default (tests/bench/heal_bench.ts).
  */
+/** defaultTrust() of this process (its uid does not change). */
+let processTrust: TrustPolicy | null = null;
+
 let lastRead: { path: string; owner: number | null; version: string; text: string } | null = null;
 
 function versionOf(info: Deno.FileInfo): string {
