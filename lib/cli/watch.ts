@@ -9,7 +9,7 @@ import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
 import type { Output } from "./output.ts";
 import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { DEFAULT_HEAL_CONFIG, type HealConfig } from "../core/heal.ts";
-import { type HealOptions, runMonitor } from "../core/heal_loop.ts";
+import { type HealOptions, type RepairInputs, runMonitor } from "../core/heal_loop.ts";
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
 import type { ProcessNamer } from "../core/event_log.ts";
 import type { DefaultRoute, Family, RouteEvent } from "../core/types.ts";
@@ -138,10 +138,14 @@ export async function repairDefault(
   ctx: CommandContext,
   family: Family,
   cause: string,
+  seen?: RepairInputs,
 ): Promise<boolean> {
   const dryRun = ctx.values["dry-run"] === true;
   const report = await restoreDefaults(system, {
     families: [family],
+    // What the heal loop read right before deciding: no second look within microseconds.
+    ...(seen ? { defaults: new Map([[family, seen.defaults]]) } : {}),
+    ...(seen?.interfaces ? { interfaces: seen.interfaces } : {}),
     statePath: ctx.statePath,
     dryRun,
     retryDelaysMs: [],
@@ -173,8 +177,8 @@ export function healHooks(
 ): HealOptions {
   return {
     config,
-    repair: async (family, cause) => {
-      const ok = await repairDefault(system, ctx, family, cause);
+    repair: async (family, cause, seen) => {
+      const ok = await repairDefault(system, ctx, family, cause, seen);
       onRepair(family, cause, ok);
       return ok;
     },

@@ -14,7 +14,7 @@
  * the loop hanging.
  */
 import type { RouteTable } from "./route_table.ts";
-import type { DefaultRoute, Family, RouteEvent } from "./types.ts";
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
 import { isTunnelName } from "./types.ts";
 import {
   applyHealInput,
@@ -37,7 +37,16 @@ export interface HealOptions {
    * time). `cause` is the event that emptied it, for the log. Resolves true when a global
    * default is in place afterwards; throws or resolves false when it could not.
    */
-  repair(family: Family, cause: string): Promise<boolean>;
+  repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean>;
+}
+
+/** What the loop saw right before a repair, so the repair need not read it again. */
+export interface RepairInputs {
+  /** The family's defaults, read just now (the look before acting). */
+  defaults: readonly DefaultRoute[];
+  /** The interfaces as the loop's link events kept them; undefined when unknown (after an
+   * overflow lost events): the repair lists them. */
+  interfaces: readonly NetInterface[] | undefined;
 }
 
 export interface MonitorOptions {
@@ -136,13 +145,23 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   const pump = new EventPump(iterator);
   const pumping = pump.run();
 
-  /** When each family was last read, and how many events had been queued by then. */
-  const lastRead = new Map<Family, { at: number; delivered: number }>();
+  /** When each family was last read, what was read, and how many events had been queued by
+   * then. */
+  const lastRead = new Map<
+    Family,
+    { at: number; delivered: number; defaults: readonly DefaultRoute[] }
+  >();
+  /** With heal, the interfaces by index: listed at start and kept by link events; null when
+   * unknown (an overflow lost events) until the next full list. */
+  let links: Map<number, NetInterface> | null = null;
+  const listLinks = (all: readonly NetInterface[]) => {
+    links = new Map(all.map((i) => [i.index, i]));
+  };
 
   /** Read a family's defaults; returns whether a global default exists. */
   const readFamily = async (family: Family): Promise<boolean> => {
     const routes = await table.defaults(family);
-    lastRead.set(family, { at: now(), delivered: pump.delivered });
+    lastRead.set(family, { at: now(), delivered: pump.delivered, defaults: routes });
     const globals = globalDefaults(routes);
     if (globals.length > 0 && options.onGoodDefault) await noteGoodDefault(family, globals);
     return globals.length > 0;
@@ -151,9 +170,9 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   const noteGoodDefault = async (family: Family, globals: DefaultRoute[]) => {
     const names = globals.map((r) => r.interface).filter((n): n is string => n !== null);
     if (names.every(isTunnelName)) return;
-    const live = new Set(
-      (await table.interfaces()).filter((i) => i.up && !i.tunnel).map((i) => i.name),
-    );
+    const all = await table.interfaces();
+    if (options.heal) listLinks(all);
+    const live = new Set(all.filter((i) => i.up && !i.tunnel).map((i) => i.name));
     const good = globals.find((r) =>
       r.interface !== null && live.has(r.interface) && !isTunnelName(r.interface)
     );
@@ -170,6 +189,7 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
 
   const initial = new Map<Family, boolean>();
   for (const family of families) initial.set(family, await readFamily(family));
+  if (options.heal) listLinks(await table.interfaces());
   let state: HealState = initialHealState(initial, now());
   options.onReady?.(initial);
 
@@ -212,7 +232,11 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     );
     let ok = false;
     try {
-      ok = await heal.repair(decision.family, decision.cause);
+      const seen = lastRead.get(decision.family);
+      ok = await heal.repair(decision.family, decision.cause, {
+        defaults: seen?.defaults ?? [],
+        interfaces: links === null ? undefined : [...links.values()],
+      });
     } catch (error) {
       log.warn(`repair of the IPv${decision.family} default failed: ${messageOf(error)}`);
     }
@@ -255,6 +279,11 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   async function handle(event: RouteEvent): Promise<void> {
     if (event.kind === "route" && !families.includes(event.route.family)) return;
     options.onEvent?.(event);
+    if (event.kind === "overflow") links = null;
+    else if (event.kind === "link" && links !== null) {
+      if (event.action === "gone") links.delete(event.interface.index);
+      else links.set(event.interface.index, event.interface);
+    }
     if (event.kind === "route") {
       if (event.error !== null) return; // a failed request changed nothing (reference §5.1)
       const deletion = event.action === "delete" && !event.route.scoped;

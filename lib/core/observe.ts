@@ -31,12 +31,13 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `interfaces`: a list the caller has just read (run reads it to find tunnel leftovers); the
- * interfaces are listed again when it is not given. */
+/** `interfaces` and `defaults` (by family): what the caller has just read or kept up to date
+ * (run, heal); whatever is not given is read now. */
 export async function observe(
   system: RouteSystem,
   families: readonly Family[],
   interfaces?: readonly NetInterface[],
+  defaults?: ReadonlyMap<Family, readonly DefaultRoute[]>,
 ): Promise<Observation> {
   // scutil for both families is asked at once (one process, lib/darwin/scutil.ts).
   const primaries = await Promise.all(families.map(async (family) => {
@@ -49,9 +50,11 @@ export async function observe(
   const listed = interfaces ? [...interfaces] : await system.table.interfaces();
   const observed: FamilyObservation[] = [];
   for (const [i, family] of families.entries()) {
-    const defaults = (await system.table.defaults(family)).filter((r) => r.family === family);
+    const given = defaults?.get(family);
+    const routes = (given ? [...given] : await system.table.defaults(family))
+      .filter((r) => r.family === family);
     const primary = primaries[i] ?? { info: null, error: null };
-    observed.push({ family, defaults, scutil: primary.info, scutilError: primary.error });
+    observed.push({ family, defaults: routes, scutil: primary.info, scutilError: primary.error });
   }
   return { interfaces: listed, families: observed };
 }

@@ -48,6 +48,9 @@ export interface RestoreOptions {
   /** The interfaces as the caller just listed them (`run`): each family's first look uses them
    * instead of listing again. */
   interfaces?: readonly NetInterface[];
+  /** A family's defaults as the caller read them a moment ago (heal: the look that found the
+   * void): that family's first look uses them instead of reading again. */
+  defaults?: ReadonlyMap<Family, readonly DefaultRoute[]>;
   /** Tunnel interfaces whose global default is a leftover to replace (`run`). */
   replaceTunnelDefaults?: ReadonlySet<string>;
   /** Waits between attempts; its length is the number of retries. */
@@ -109,6 +112,7 @@ interface Context {
   dryRun: boolean;
   replaceTunnelDefaults: ReadonlySet<string>;
   interfaces: readonly NetInterface[] | undefined;
+  defaults: ReadonlyMap<Family, readonly DefaultRoute[]> | undefined;
   delays: readonly number[];
   sleep: (ms: number) => Promise<void>;
   log: Log;
@@ -140,6 +144,7 @@ export async function restoreDefaults(
     dryRun: options.dryRun ?? false,
     replaceTunnelDefaults: options.replaceTunnelDefaults ?? new Set(),
     interfaces: options.interfaces,
+    defaults: options.defaults,
     delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     sleep: options.sleep ?? defaultSleep,
     log,
@@ -181,6 +186,7 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
       context.system,
       [family],
       attempt === 1 ? context.interfaces : undefined,
+      attempt === 1 ? context.defaults : undefined,
     );
     const observed = observation.families[0] as FamilyObservation;
     if (before === undefined) before = globalDefaultsOf(observed.defaults)[0] ?? null;

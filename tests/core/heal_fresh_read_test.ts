@@ -1,10 +1,12 @@
 /**
  * The heal loop's look right before a repair (lib/core/heal_loop.ts): a read of the family moments
  * ago with no event since is that look (grace 0: no second read between the void and the
- * repair); an older read is not, so a default put back without an event is still found.
+ * repair); an older read is not, so a default put back without an event is still found. The
+ * repair is handed that read and the interfaces as link events kept them (unknown after an
+ * overflow), so it need not read them again.
  */
 import { assertEquals } from "../assert.ts";
-import { runMonitor } from "../../lib/core/heal_loop.ts";
+import { type RepairInputs, runMonitor } from "../../lib/core/heal_loop.ts";
 import type { HealDecision } from "../../lib/core/heal.ts";
 import type { DefaultRoute, Family } from "../../lib/core/types.ts";
 import { FakeRouteTable, link, route, until } from "./heal_fake_table.ts";
@@ -25,6 +27,7 @@ function setup(graceMs: number) {
   const controller = new AbortController();
   const decisions: [HealDecision, string | null][] = [];
   const readsAtRepair: number[] = [];
+  const seen: RepairInputs[] = [];
   const done = runMonitor({
     table,
     families: [4],
@@ -33,14 +36,15 @@ function setup(graceMs: number) {
     onDecision: (d, outcome) => decisions.push([d, outcome]),
     heal: {
       config: { graceMs, maxRepairs: 10, windowMs: 60_000 },
-      repair: async () => {
+      repair: async (_family, _cause, inputs) => {
         readsAtRepair.push(table.reads);
+        seen.push(inputs);
         await table.add(EN0);
         return true;
       },
     },
   });
-  return { table, controller, decisions, readsAtRepair, done };
+  return { table, controller, decisions, readsAtRepair, seen, done };
 }
 
 Deno.test("heal, grace 0: the read that found the void is the look before the repair", async () => {
@@ -66,4 +70,29 @@ Deno.test("heal: a read older than a moment is not the look: a default back with
   await t.done;
   assertEquals(t.decisions[0]?.[1], "skipped");
   assertEquals(t.readsAtRepair, []);
+});
+
+Deno.test("heal: the repair gets the read that found the void and the links as events left them", async () => {
+  const t = setup(0);
+  await until(() => t.table.listeners === 1);
+  const wifi = link("en1", 5);
+  t.table.links = [...t.table.links, wifi];
+  t.table.emit({ kind: "link", action: "new", interface: wifi });
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.decisions.length === 1);
+  t.controller.abort();
+  await t.done;
+  assertEquals(t.seen[0]?.defaults, [], "the void, as read");
+  assertEquals(t.seen[0]?.interfaces?.map((i) => i.name), ["en0", "en1"]);
+});
+
+Deno.test("heal: after an overflow the repair is told the links are unknown", async () => {
+  const t = setup(0);
+  await until(() => t.table.listeners === 1);
+  t.table.emit({ kind: "overflow" });
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.decisions.length === 1);
+  t.controller.abort();
+  await t.done;
+  assertEquals(t.seen[0]?.interfaces, undefined);
 });
