@@ -129,7 +129,7 @@ export async function restoreDefaults(
   if (options.state !== undefined) state = options.state;
   else if (options.statePath !== null) {
     try {
-      state = await readState(options.statePath, { trust: options.trust });
+      state = await readState(options.statePath, { trust: options.trust, readOnly: true });
     } catch (error) {
       if (!(error instanceof StateFileError)) throw error;
       stateError = error.message;

@@ -274,6 +274,12 @@ export interface StateFileOptions {
   trust?: TrustPolicy;
 }
 
+export interface ReadStateOptions extends StateFileOptions {
+  /** The caller only looks (restore): an unchanged file's state may then be handed out parsed
+   * once and frozen, instead of parsed again (~0.15 ms at each heal repair, heal_bench). */
+  readOnly?: boolean;
+}
+
 function ioError(path: string, action: string, error: unknown): StateFileError {
   const why = error instanceof Error ? error.message : String(error);
   if (error instanceof Deno.errors.PermissionDenied) {
@@ -317,13 +323,16 @@ function checkDirectory(path: string, policy: TrustPolicy): boolean {
 // deno-lint-ignore require-await -- kept a Promise API (callers await it); the reads are sync
 export async function readState(
   path: string,
-  options: StateFileOptions = {},
+  options: ReadStateOptions = {},
 ): Promise<DefrouteState | null> {
   const policy = options.trust ?? (processTrust ??= defaultTrust());
   // The very file read and trusted before, unchanged: its directory was checked then, and a
   // file put there since would be another inode (or a later ctime).
   const unchanged = unchangedSinceLastRead(path, policy);
-  if (unchanged !== null) return parseStateText(path, unchanged);
+  if (unchanged !== null) {
+    if (!options.readOnly) return parseStateText(path, unchanged.text);
+    return unchanged.frozen ??= deepFreeze(parseStateText(path, unchanged.text));
+  }
   if (!checkDirectory(path, policy)) return null;
   // A concurrent writer may rename a new file over the path between our open and lstat; the
   // next attempt reads that new file. Three renames in a row while we read is not plausible.
@@ -338,7 +347,7 @@ export async function readState(
       throw unusable(path, error);
     }
     const state = parseStateText(path, text);
-    lastRead = { path, owner: policy.ownerUid, version: versionOf(read.info), text };
+    lastRead = { path, owner: policy.ownerUid, version: versionOf(read.info), text, frozen: null };
     return state;
   }
   throw new StateFileError("io", path, `the state file ${path} kept changing while read`);
@@ -354,7 +363,22 @@ export async function readState(
 /** defaultTrust() of this process (its uid does not change). */
 let processTrust: TrustPolicy | null = null;
 
-let lastRead: { path: string; owner: number | null; version: string; text: string } | null = null;
+let lastRead: {
+  path: string;
+  owner: number | null;
+  version: string;
+  text: string;
+  /** Its state, parsed once and frozen, for readOnly readers. */
+  frozen: DefrouteState | null;
+} | null = null;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 function versionOf(info: Deno.FileInfo): string {
   return [
@@ -368,9 +392,12 @@ function versionOf(info: Deno.FileInfo): string {
   ].join(":");
 }
 
-/** The text of the last file read when `path` still names that very version of it, else null
+/** The last read when `path` still names that very version of the file, else null
  * (then it is read in full, and every check runs again). */
-function unchangedSinceLastRead(path: string, policy: TrustPolicy): string | null {
+function unchangedSinceLastRead(
+  path: string,
+  policy: TrustPolicy,
+): NonNullable<typeof lastRead> | null {
   const last = lastRead;
   if (last === null || last.path !== path || last.owner !== policy.ownerUid) return null;
   let info: Deno.FileInfo;
@@ -380,7 +407,7 @@ function unchangedSinceLastRead(path: string, policy: TrustPolicy): string | nul
     return null;
   }
   if (!info.isFile || info.ino === null || info.ctime === null) return null;
-  return versionOf(info) === last.version ? last.text : null;
+  return versionOf(info) === last.version ? last : null;
 }
 
 function unusable(path: string, error: unknown): StateFileError {

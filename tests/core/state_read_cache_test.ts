@@ -71,3 +71,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("readState: a read-only reader of an unchanged file gets its state frozen, others a copy", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/state.json`;
+    await writeState(path, stateWith("192.168.1.1"), { trust });
+    const first = await readState(path, { trust }); // a full read
+    const shared = await readState(path, { trust, readOnly: true });
+    assertEquals(shared, first);
+    assertEquals(Object.isFrozen(shared?.families[4]?.route), true);
+    const own = await readState(path, { trust });
+    assertEquals(Object.isFrozen(own), false, "a plain reader may change its copy");
+    await writeState(path, stateWith("192.168.1.2"), { trust });
+    const after = await readState(path, { trust, readOnly: true });
+    assertEquals(after?.families[4]?.route?.gateway, "192.168.1.2");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
