@@ -106,18 +106,25 @@ export function formatEventJson(
  * have exited by the time a later event is printed.
  */
 export function processNamer(known: Map<number, string> = new Map()): ProcessNamer {
-  const cache = new Map(known);
+  // `known` is read live (run adds CMD's pid after the namer exists); /proc answers are cached,
+  // failures too: a pid that is gone stays gone, and each failed read costs an exception.
+  const cache = new Map<number, string | null>();
+  const hasProc = Deno.build.os === "linux";
   return (pid) => {
     if (pid <= 0) return null;
+    const given = known.get(pid);
+    if (given !== undefined) return given;
     const hit = cache.get(pid);
     if (hit !== undefined) return hit;
     let name: string | null = null;
-    try {
-      name = Deno.readTextFileSync(`/proc/${pid}/comm`).trim() || null;
-    } catch {
-      name = null; // not Linux, or the process is gone, or no --allow-read: the pid alone will do
+    if (hasProc) {
+      try {
+        name = Deno.readTextFileSync(`/proc/${pid}/comm`).trim() || null;
+      } catch {
+        name = null; // the process is gone, or no --allow-read: the pid alone will do
+      }
     }
-    if (name !== null) cache.set(pid, name);
+    cache.set(pid, name);
     return name;
   };
 }

@@ -242,7 +242,9 @@ export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome
     const status = await child.status;
     exited = true;
     if (killTimer !== undefined) clearTimeout(killTimer);
-    duringController.abort();
+    // With a reason: abort() without one builds a DOMException with a stack (~0.3 ms, traced),
+    // paid between CMD's exit and the restore.
+    duringController.abort("CMD exited");
     await during;
 
     const exit: ChildExit = {
