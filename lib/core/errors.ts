@@ -32,6 +32,41 @@ export type RouteErrorKind =
   /** Anything else (I/O, ENOBUFS, ...). */
   | "io";
 
+/**
+ * What an errno (by name; the names are POSIX, the numbers are not) means to a routing-table
+ * caller. One table for both kernels: darwin's route_output (reference §5.2, "Error summary";
+ * EACCES comes from socket/sysctl for the same reason as EPERM) and Linux rtnetlink (ENOENT for a
+ * missing route, ENODEV for a missing interface, ERANGE for a bad table).
+ */
+export function errorKindOfErrno(name: string): RouteErrorKind {
+  switch (name) {
+    case "EEXIST":
+      return "exists";
+    case "ESRCH":
+    case "ENOENT":
+      return "not-found";
+    case "ENETUNREACH":
+    case "EHOSTUNREACH":
+      return "unreachable";
+    case "EPERM":
+    case "EACCES":
+      return "needs-root";
+    case "EINVAL":
+    case "ERANGE":
+    case "EPROTONOSUPPORT":
+    case "EAFNOSUPPORT":
+    case "EOPNOTSUPP":
+      return "invalid";
+    case "ETIMEDOUT":
+      return "timeout";
+    case "ENXIO":
+    case "ENODEV":
+      return "no-interface";
+    default:
+      return "io";
+  }
+}
+
 /** A routing-table operation failed. `errno` is the errno *name* ("EEXIST") when there is one. */
 export class RouteTableError extends Error {
   override readonly name = "RouteTableError";

@@ -3,7 +3,6 @@
  * routing-table operation. darwin numbers differ from Linux above 34 (EAGAIN is 35, not 11), so
  * never compare against Deno's or Linux's numbers: always go through these names.
  */
-import type { RouteErrorKind } from "../core/errors.ts";
 
 /** darwin errno values by name (bsd/sys/errno.h). */
 export const DARWIN_ERRNO = {
@@ -74,36 +73,6 @@ export function errnoName(errno: number): string {
 /** The darwin number for a name, or undefined. */
 export function errnoNumber(name: string): number | undefined {
   return (DARWIN_ERRNO as Record<string, number>)[name];
-}
-
-/**
- * What an errno from route_output means to a caller (reference §5.2, "Error summary"). EACCES is
- * not produced by route_output, but sysctl and socket can return it for the same reason as EPERM.
- */
-export function routeErrorKind(name: string): RouteErrorKind {
-  switch (name) {
-    case "EEXIST":
-      return "exists";
-    case "ESRCH":
-      return "not-found";
-    case "ENETUNREACH":
-    case "EHOSTUNREACH":
-      return "unreachable";
-    case "EPERM":
-    case "EACCES":
-      return "needs-root";
-    case "EINVAL":
-    case "EPROTONOSUPPORT":
-    case "EAFNOSUPPORT":
-    case "EOPNOTSUPP":
-      return "invalid";
-    case "ETIMEDOUT":
-      return "timeout";
-    case "ENXIO":
-      return "no-interface";
-    default:
-      return "io";
-  }
 }
 
 /** A failed system call: the syscall name and the darwin errno name ("write: EEXIST"). */

@@ -12,7 +12,8 @@
  * travels in the reply at offset 24 (rtm_errno), which does not depend on FFI errno (§7.4).
  */
 import { RouteTableError } from "../core/errors.ts";
-import { errnoName, routeErrorKind, SyscallError } from "./errno.ts";
+import { errnoName, SyscallError } from "./errno.ts";
+import { errorKindOfErrno } from "../core/errors.ts";
 
 /** One routing socket. */
 export interface RouteTransport {
@@ -182,7 +183,7 @@ function typeName(type: number): string {
 
 function requestError(type: number, errno: string, syscall: string): RouteTableError {
   return new RouteTableError(
-    routeErrorKind(errno),
+    errorKindOfErrno(errno),
     `${typeName(type)}: ${errno}${ERRNO_HINTS[errno] ? ` (${ERRNO_HINTS[errno]})` : ""}`,
     errno,
     syscall,

@@ -53,7 +53,8 @@ import {
   RTM_IFINFO,
   type Sockaddr,
 } from "./route_message.ts";
-import { errnoName, routeErrorKind, SyscallError } from "./errno.ts";
+import { errnoName, SyscallError } from "./errno.ts";
+import { errorKindOfErrno } from "../core/errors.ts";
 import {
   monitorMessages,
   type MonitorStats,
@@ -366,7 +367,12 @@ function isLinkLocal(address: string): boolean {
 
 function asRouteError(error: unknown): unknown {
   if (!(error instanceof SyscallError)) return error;
-  return new RouteTableError(routeErrorKind(error.code), error.message, error.code, error.syscall);
+  return new RouteTableError(
+    errorKindOfErrno(error.code),
+    error.message,
+    error.code,
+    error.syscall,
+  );
 }
 
 /** The darwin RouteTable of this machine: libSystem (or DEFROUTE_LIBSYSTEM) through FFI. */

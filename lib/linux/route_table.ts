@@ -8,7 +8,7 @@
  * different metrics, and all of them are returned, lowest metric first.
  */
 import type { RouteTable } from "../core/route_table.ts";
-import { type RouteErrorKind, RouteTableError } from "../core/errors.ts";
+import { errorKindOfErrno, type RouteErrorKind, RouteTableError } from "../core/errors.ts";
 import {
   type DefaultRoute,
   type Family,
@@ -61,31 +61,6 @@ export interface LinuxRouteTableOptions {
 /** Open the rtnetlink backend. The socket is created on first use, so `--help` needs no FFI. */
 export function openLinuxRouteTable(options: LinuxRouteTableOptions = {}): RouteTable {
   return new LinuxRouteTable(options.timeoutMs ?? 3000);
-}
-
-/** errno from NLMSG_ERROR (or a syscall) -> what it means to a caller. */
-export function errorKindOf(errno: string): RouteErrorKind {
-  switch (errno) {
-    case "EEXIST":
-      return "exists";
-    case "ESRCH":
-    case "ENOENT":
-      return "not-found";
-    case "ENETUNREACH":
-    case "EHOSTUNREACH":
-      return "unreachable";
-    case "EPERM":
-    case "EACCES":
-      return "needs-root";
-    case "EINVAL":
-    case "ERANGE":
-    case "EAFNOSUPPORT":
-      return "invalid";
-    case "ENODEV":
-      return "no-interface";
-    default:
-      return "io";
-  }
 }
 
 const MEANING: Partial<Record<RouteErrorKind, string>> = {
@@ -231,7 +206,7 @@ class LinuxRouteTable implements RouteTable {
           if (message.kind === "error") {
             if (message.errno === 0) return collected;
             const name = errnoName(message.errno);
-            const kind = errorKindOf(name);
+            const kind = errorKindOfErrno(name);
             throw new RouteTableError(
               kind,
               `${what}: ${name} (${MEANING[kind] ?? "failed"})`,
@@ -439,7 +414,7 @@ function openSocket(groups: number, receiveBuffer: number): NetlinkSocket {
 function asRouteError(what: string, error: unknown): RouteTableError {
   if (error instanceof RouteTableError) return error;
   if (error instanceof LibcError) {
-    const kind = error.errno === 0 ? "io" : errorKindOf(error.errnoName);
+    const kind = error.errno === 0 ? "io" : errorKindOfErrno(error.errnoName);
     return new RouteTableError(kind, `${what}: ${error.message}`, error.errnoName, error.syscall);
   }
   return new RouteTableError("io", `${what}: ${error instanceof Error ? error.message : error}`);

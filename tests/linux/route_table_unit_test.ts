@@ -1,9 +1,9 @@
 // The pure parts of the Linux backend: errno meanings, which routes count as defaults, and how
 // kernel multicasts become RouteEvents. The kernel itself is exercised in route_table_e2e_test.ts.
 import { assertEquals } from "../assert.ts";
+import { errorKindOfErrno } from "../../lib/core/errors.ts";
 import {
   describeDefault,
-  errorKindOf,
   isMainDefault,
   toDefaultRoute,
   toEvent,
@@ -42,7 +42,7 @@ Deno.test("errno names map to RouteTableError kinds", () => {
     ["ENODEV", "no-interface"],
     ["ENOBUFS", "io"],
   ];
-  for (const [errno, kind] of table) assertEquals(errorKindOf(errno), kind, errno);
+  for (const [errno, kind] of table) assertEquals(errorKindOfErrno(errno), kind, errno);
 });
 
 function route(overrides: Partial<RouteFields> = {}): RouteFields {
