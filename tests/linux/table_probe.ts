@@ -41,6 +41,10 @@ try {
       // The generator body runs synchronously up to its first await on the first next(), and
       // that part opens and binds the subscribed socket: from here on no event is missed.
       const first = iterator.next();
+      // It then lists the links to know which interfaces exist (what makes a later one "new").
+      // Requests run one at a time in order, so once this listing returns, that one is done too;
+      // without it, an interface added right after "ready" could be in that list already.
+      await table.interfaces();
       print({ ready: true });
       for (let step = await first; !step.done; step = await iterator.next()) print(step.value);
       break;
