@@ -16,7 +16,7 @@
  * - every -1 becomes a SyscallError with the syscall and darwin's errno name.
  */
 import { overridePath } from "../core/override_path.ts";
-import { SyscallError } from "./errno.ts";
+import { DARWIN_ERRNO, SyscallError } from "./errno.ts";
 import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 
 export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
@@ -152,7 +152,11 @@ export class LibSystem implements Disposable {
   recvNow(fd: number, buffer: Uint8Array<ArrayBuffer>): Uint8Array | null {
     for (;;) {
       const n = this.#lib.symbols.recv(fd, buffer, BigInt(buffer.byteLength), MSG_DONTWAIT);
-      if (n >= 0n) return buffer.slice(0, Number(n));
+      // A routing socket reads 0 bytes only once it is shut down for reading (route(8)'s
+      // SHUT_RD), and the harness's socketpair when the simulated kernel is gone: nothing more
+      // will ever come. An error, not an empty message, or every reader would spin on it.
+      if (n === 0n) throw new SyscallError("recv", DARWIN_ERRNO.ESHUTDOWN);
+      if (n > 0n) return buffer.slice(0, Number(n));
       const errno = this.errno();
       if (errno === EAGAIN) return null;
       if (errno === EINTR) continue;

@@ -1,0 +1,50 @@
+/**
+ * When the routing socket can deliver nothing more (the simulated kernel's process is gone, which
+ * the stand-in's socketpair reports as a 0-byte read; on a Mac, a socket shut down for reading),
+ * readers must fail, not spin: the monitor once looped at full CPU on empty reads, and a
+ * sing-tun replay left behind by a failed test ran for minutes.
+ */
+import { assert, assertRejects } from "../assert.ts";
+import { type DarwinRouteTable, openDarwinRouteTable } from "../../lib/darwin/route_table.ts";
+import { standinUnavailableReason, startSimulator } from "../harness/sim.ts";
+
+const skip = standinUnavailableReason();
+if (skip) console.log(`skipping the kernel-gone tests: ${skip}`);
+
+/** Rejects if `promise` has not settled within `ms` (a hang is the failure looked for). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+Deno.test({
+  name: "darwin FFI: the kernel going away ends events() with an error and fails requests",
+  ignore: skip !== null,
+  async fn() {
+    const sim = await startSimulator();
+    sim.applyEnv();
+    const table = openDarwinRouteTable({ timeoutMs: 1000 }) as DarwinRouteTable;
+    try {
+      assert((await table.defaults(4)).length > 0);
+      const controller = new AbortController();
+      const iterator = table.events(controller.signal)[Symbol.asyncIterator]();
+      const next = iterator.next();
+      next.catch(() => {}); // inspected below, after the kernel is gone
+      await sim.stop();
+      // The monitor's read sees end-of-file: an error, promptly, not an endless empty stream.
+      await within(assertRejects(() => next, /ESHUTDOWN|recv/), 5000, "events()");
+      assert(table.monitorStats.received < 10, `spun on ${table.monitorStats.received} reads`);
+      await within(assertRejects(() => table.defaults(4)), 5000, "defaults()");
+      controller.abort();
+    } finally {
+      table.close();
+      await sim.stop();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  },
+});
