@@ -4,7 +4,8 @@
  * readers must fail, not spin: the monitor once looped at full CPU on empty reads, and a
  * sing-tun replay left behind by a failed test ran for minutes.
  */
-import { assert, assertRejects } from "../assert.ts";
+import { assert, assertRejects, assertThrows } from "../assert.ts";
+import { RouteTableError } from "../../lib/core/errors.ts";
 import { type DarwinRouteTable, openDarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { standinUnavailableReason, startSimulator } from "../harness/sim.ts";
 
@@ -47,4 +48,25 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 0));
     }
   },
+});
+
+Deno.test("darwin FFI: a library that does not load is one RouteTableError naming the path", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "defroute-badlib-" });
+  const path = `${dir}/libSystem.B.dylib`;
+  await Deno.writeTextFile(path, "not a shared object\n", { mode: 0o644 });
+  await Deno.chmod(path, 0o644);
+  const before = Deno.env.get("DEFROUTE_LIBSYSTEM");
+  Deno.env.set("DEFROUTE_LIBSYSTEM", path);
+  try {
+    assertThrows(
+      () => openDarwinRouteTable(),
+      (e) =>
+        e instanceof RouteTableError && e.kind === "io" &&
+        e.message.startsWith(`cannot load libSystem (${path}): `),
+    );
+  } finally {
+    if (before === undefined) Deno.env.delete("DEFROUTE_LIBSYSTEM");
+    else Deno.env.set("DEFROUTE_LIBSYSTEM", before);
+    await Deno.remove(dir, { recursive: true });
+  }
 });

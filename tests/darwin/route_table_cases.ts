@@ -254,6 +254,56 @@ export function routeTableCases(harness: TableHarness): void {
     ]);
   });
 
+  test("adds an interface default (no gateway, netstat's link#N) on a utun", async ({ sim, table }) => {
+    await sim.addInterface(utun("utun4", UTUN));
+    await table.delete({
+      family: 4,
+      gateway: null,
+      interface: null,
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    await table.add({
+      family: 4,
+      gateway: null,
+      interface: "utun4",
+      index: 0,
+      scoped: false,
+      flags: 0,
+    });
+    const global = (await sim.defaults(4)).filter((r) => !r.scoped);
+    assertEquals(global.map((r) => [r.interface, r.gateway]), [["utun4", null]]);
+    const read = globalDefault(await table.defaults(4));
+    assertEquals([read?.interface, read?.gateway, (read?.flags ?? 0) & 0x2], ["utun4", null, 0]);
+  });
+
+  test("an interface that does not exist is kind 'no-interface', and nothing changes", async ({ sim, table }) => {
+    const before = await sim.routes();
+    const error = await errorOf(table.add({
+      family: 4,
+      gateway: "192.168.1.1",
+      interface: "en9",
+      index: 0,
+      scoped: true,
+      flags: 0,
+    }));
+    assertEquals(error.kind, "no-interface");
+    assertEquals(await sim.routes(), before);
+  });
+
+  test("a link-local IPv6 gateway without an interface is kind 'invalid' before anything is sent", async ({ table }) => {
+    const error = await errorOf(table.add({
+      family: 6,
+      gateway: "fe80::1",
+      interface: null,
+      index: 0,
+      scoped: false,
+      flags: 0,
+    }));
+    assertEquals(error.kind, "invalid");
+  });
+
   test("EEXIST: adding a default that exists is kind 'exists'", async ({ table }) => {
     const error = await errorOf(
       table.add({
