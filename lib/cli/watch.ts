@@ -69,7 +69,8 @@ export function printEvent(out: Output, event: RouteEvent, namer: ProcessNamer):
 }
 
 function sameRoute(a: SavedRoute, b: SavedRoute): boolean {
-  return a.gateway === b.gateway && a.interface === b.interface && a.index === b.index;
+  return a.gateway === b.gateway && a.interface === b.interface && a.index === b.index &&
+    a.metric === b.metric;
 }
 
 /**

@@ -81,7 +81,12 @@ export type RestorePlan =
     expected: boolean;
   };
 
-function routeTo(family: Family, gateway: string, iface: NetInterface): DefaultRoute {
+function routeTo(
+  family: Family,
+  gateway: string,
+  iface: NetInterface,
+  metric?: number,
+): DefaultRoute {
   return {
     family,
     gateway,
@@ -89,6 +94,7 @@ function routeTo(family: Family, gateway: string, iface: NetInterface): DefaultR
     index: iface.index,
     scoped: false,
     flags: RESTORE_FLAGS,
+    ...(metric !== undefined ? { metric } : {}),
   };
 }
 
@@ -181,7 +187,7 @@ function savedCandidate(input: PlanInput, looked: Finding[]): {
   // The kernel decides whether a down interface can take it (ENETUNREACH, then retry).
   note(true, `${shown}${iface.up ? "" : `: ${name} is down`}`);
   return {
-    candidate: { source: "saved", route: routeTo(family, gateway, iface) },
+    candidate: { source: "saved", route: routeTo(family, gateway, iface, saved.route.metric) },
     settling: !iface.up,
   };
 }

@@ -27,6 +27,9 @@ export interface SavedRoute {
   interface: string;
   index: number;
   flags: number;
+  /** Linux's route priority (metric), so a DHCP default at metric 100 comes back at 100, not 0.
+   * Absent on macOS, which has no such thing. */
+  metric?: number;
 }
 
 /** scutil's State:/Network/Global/IPvN at save time (PrimaryInfo without the family). */
@@ -90,6 +93,7 @@ export function savedRouteOf(route: DefaultRoute): SavedRoute | null {
     interface: route.interface,
     index: route.index,
     flags: route.flags,
+    ...(route.metric !== undefined ? { metric: route.metric } : {}),
   };
 }
 
@@ -140,7 +144,16 @@ function checkRoute(family: Family, value: unknown, where: string): SavedRoute |
   if (!isUint(value.flags, 0xffffffff)) {
     throw new StateFormatError("corrupt", `${where}.flags is not a 32-bit flag word`);
   }
-  return { gateway, interface: value.interface, index: value.index, flags: value.flags };
+  if (value.metric !== undefined && !isUint(value.metric, 0xffffffff)) {
+    throw new StateFormatError("corrupt", `${where}.metric is not a route metric`);
+  }
+  return {
+    gateway,
+    interface: value.interface,
+    index: value.index,
+    flags: value.flags,
+    ...(value.metric !== undefined ? { metric: value.metric } : {}),
+  };
 }
 
 function checkPrimary(family: Family, value: unknown, where: string): SavedPrimary | null {

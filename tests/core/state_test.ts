@@ -102,6 +102,8 @@ Deno.test("parseState rejects corrupt, truncated, future and wrongly typed conte
     [mutate((s: Loose) => s.families["4"].route.index = "4"), "corrupt", /index/],
     [mutate((s: Loose) => s.families["4"].route.index = 70000), "corrupt", /index/],
     [mutate((s: Loose) => s.families["4"].route.flags = -1), "corrupt", /flags/],
+    [mutate((s: Loose) => s.families["4"].route.metric = -1), "corrupt", /metric/],
+    [mutate((s: Loose) => s.families["4"].route.metric = "100"), "corrupt", /metric/],
     [mutate((s: Loose) => s.families["4"].route = "192.168.1.1"), "corrupt", /route/],
     [mutate((s: Loose) => s.families["4"].scutil.router = "nope"), "corrupt", /router/],
     [mutate((s: Loose) => s.families["4"].savedBy = "rm -rf"), "corrupt", /savedBy/],
@@ -123,6 +125,25 @@ Deno.test("parseState rejects corrupt, truncated, future and wrongly typed conte
     s.families["6"].route = { gateway: "FE80:0::1", interface: "en0", index: 4, flags: 3 };
   }));
   assertEquals(v6.families[6]?.route?.gateway, "fe80::1");
+});
+
+Deno.test("a Linux route metric is saved and read back; a route without one has none", () => {
+  const base = {
+    family: 4 as const,
+    gateway: "10.0.0.1",
+    interface: "eth0",
+    index: 2,
+    scoped: false,
+    flags: 3,
+  };
+  for (const metric of [0, 100, 1024, undefined]) {
+    const saved = savedRouteOf(metric === undefined ? base : { ...base, metric });
+    const text = JSON.stringify({
+      ...SAMPLE,
+      families: { 4: { ...SAMPLE.families[4], route: saved } },
+    });
+    assertEquals(parseState(text).families[4]?.route?.metric, metric);
+  }
 });
 
 Deno.test("Linux interface names round-trip; a name the file could not hold is not saved", () => {

@@ -185,3 +185,29 @@ cli(
     assertEquals(shape(await lab.defaults(6)), before);
   },
 );
+
+cli(
+  "a default at metric 100 (as DHCP installs it) comes back at metric 100",
+  async (lab, state) => {
+    await lab.ip("route", "del", "default");
+    await lab.ip(
+      "route",
+      "add",
+      "default",
+      "via",
+      ROUTER_ADDRESS,
+      "dev",
+      CLIENT_DEV,
+      "metric",
+      "100",
+    );
+    assertEquals(shape(await lab.defaults(4)), [[ROUTER_ADDRESS, CLIENT_DEV, 100]]);
+    const save = await defroute(lab, "save", "--family", "4", "--state", state);
+    assertEquals(save.code, 0, explain(save));
+    await lab.ip("route", "del", "default");
+    assertEquals(await lab.defaults(4), []);
+    const restore = await defroute(lab, "restore", "--family", "4", "--state", state);
+    assertEquals(restore.code, 0, explain(restore));
+    assertEquals(shape(await lab.defaults(4)), [[ROUTER_ADDRESS, CLIENT_DEV, 100]]);
+  },
+);
