@@ -11,6 +11,7 @@
  * Elsewhere (not root, no netns) it says why in one line and runs the simulated-Mac story.
  * On macOS it runs the real, read-only `defroute status` and explains how to protect a tunnel.
  */
+import { bold, say, show } from "./narrate.ts";
 import { RUN_PERMISSIONS } from "../lib/permissions.ts";
 import {
   createLab,
@@ -25,22 +26,6 @@ import {
 
 const MAIN = `${ROOT}main.ts`;
 const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
-
-const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
-const bold = (text: string) => useColor ? `\x1b[1m${text}\x1b[0m` : text;
-const dim = (text: string) => useColor ? `\x1b[2m${text}\x1b[0m` : text;
-
-/** A narrated line. */
-function say(text: string): void {
-  console.log(`\n${bold("==> " + text)}`);
-}
-
-/** Real output, indented under the command that produced it. */
-function show(command: string, output: string): void {
-  console.log(dim(`    $ ${command}`));
-  const text = output.trimEnd();
-  console.log(text ? text.split("\n").map((line) => `    ${line}`).join("\n") : "    (nothing)");
-}
 
 /** `ip route` and `ip -6 route` of the lab, as a user would type them inside it. */
 async function showRoutes(lab: Lab): Promise<void> {

@@ -9,27 +9,18 @@
  * deletes the global default and adds a scoped one; when it stops only its own route goes. Then
  * `defroute status` diagnoses it and `defroute restore` puts the default back.
  */
+import { say, show } from "./narrate.ts";
 import { join } from "node:path";
 import { RUN_PERMISSIONS } from "../lib/permissions.ts";
-import { HARNESS_DIR } from "../tests/harness/standin.ts";
-import { standinUnavailableReason, startSimulator, utun } from "../tests/harness/sim.ts";
+import {
+  standinUnavailableReason,
+  startSimulator,
+  startSingTun,
+  utun,
+} from "../tests/harness/sim.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MAIN = join(ROOT, "main.ts");
-
-const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
-const bold = (text: string) => useColor ? `\x1b[1m${text}\x1b[0m` : text;
-const dim = (text: string) => useColor ? `\x1b[2m${text}\x1b[0m` : text;
-
-function say(text: string): void {
-  console.log(`\n${bold("==> " + text)}`);
-}
-
-function show(command: string, output: string): void {
-  console.log(dim(`    $ ${command}`));
-  const text = output.trimEnd();
-  console.log(text ? text.split("\n").map((line) => `    ${line}`).join("\n") : "    (nothing)");
-}
 
 async function capture(
   args: string[],
@@ -91,21 +82,8 @@ export async function simulatedMacStory(): Promise<number> {
 
     say("A sing-box WireGuard endpoint with allowed_ips 0.0.0.0/0 starts (sing-tun #80):");
     await sim.addInterface(utun("utun4", 10));
-    const tunnel = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", join(HARNESS_DIR, "singtun.ts"), "--interface", "utun4"],
-      env: sim.env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const reader = tunnel.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let steps = "";
-    while (!steps.includes('"ready":true')) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`the tunnel process ended early: ${steps}`);
-      steps += value;
-    }
-    show("sing-tun setRoutes()", steps);
+    const tunnel = await startSingTun(sim.env);
+    show("sing-tun setRoutes()", tunnel.steps);
     console.log(
       "    RTM_ADD 0/0 got EEXIST, so it deleted 0/0 without a scope: that was the Mac's own\n" +
         "    global default. Its replacement is scoped to utun4.",
@@ -113,9 +91,7 @@ export async function simulatedMacStory(): Promise<number> {
     show("netstat -rn (default routes)", await table(sim));
 
     say("The tunnel stops. unsetRoutes() removes only its own route:");
-    await tunnel.stdin.close();
-    while (!(await reader.read()).done) { /* drain */ }
-    await tunnel.status;
+    await tunnel.stop();
     await sim.removeInterface("utun4");
     show("netstat -rn (default routes)", await table(sim));
     console.log("    No global default: this Mac has no internet until Wi-Fi is toggled.");

@@ -17,8 +17,8 @@ import { readState } from "../../lib/core/state.ts";
 import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
 import type { System } from "../../lib/system.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "../core/fake_route_table.ts";
-import { standinUnavailableReason, startSimulator, utun } from "../harness/sim.ts";
-import { HARNESS_DIR, REPO_DIR } from "../harness/standin.ts";
+import { standinUnavailableReason, startSimulator, startSingTun, utun } from "../harness/sim.ts";
+import { REPO_DIR } from "../harness/standin.ts";
 
 /** Run a command in-process on a fake System, the way lib/cli/main.ts would. */
 async function runCommand(
@@ -248,24 +248,8 @@ async function cli(env: Record<string, string>, args: string[]) {
 }
 
 async function singTun(env: Record<string, string>): Promise<void> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(HARNESS_DIR, "singtun.ts"), "--interface", "utun4"],
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  // Wait until the tunnel is "up" (setRoutes done), then stop it (unsetRoutes).
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes('"ready":true')) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`singtun ended early: ${text}`);
-    text += value;
-  }
-  await child.stdin.close();
-  while (!(await reader.read()).done) { /* drain */ }
-  assertEquals((await child.status).code, 0);
+  const tunnel = await startSingTun(env); // setRoutes() done: the global default is gone
+  assertEquals(await tunnel.stop(), 0); // unsetRoutes(): only its own route
 }
 
 for (const scutilFollows of [true, false]) {

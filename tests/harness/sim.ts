@@ -100,6 +100,50 @@ export interface SimControl {
 /** tests/harness/singtun.ts: the sing-tun #80 sequence as a process (see its header). */
 export const SINGTUN_SCRIPT = join(HARNESS_DIR, "singtun.ts");
 
+/** A running sing-tun #80 replay (singtun.ts) whose tunnel is up. */
+export interface RunningSingTun {
+  /** What it printed up to and including its {"ready":true} line. */
+  steps: string;
+  /** Close its stdin (unsetRoutes, then exit) and return its exit code. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Start singtun.ts with `env` (a simulator's) and wait until setRoutes() is done: the global
+ * default is then deleted and the scoped one added. One place for the demo and the tests.
+ */
+export async function startSingTun(
+  env: Record<string, string>,
+  args: string[] = ["--interface", "utun4"],
+): Promise<RunningSingTun> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", SINGTUN_SCRIPT, ...args],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let steps = "";
+  while (!steps.includes('"ready":true')) {
+    const { value, done } = await reader.read();
+    if (done) {
+      await child.stdin.close().catch(() => {});
+      await child.status;
+      throw new Error(`singtun ended before its tunnel was up: ${steps}`);
+    }
+    steps += value;
+  }
+  return {
+    steps,
+    stop: async () => {
+      await child.stdin.close();
+      while (!(await reader.read()).done) { /* drain */ }
+      return (await child.status).code;
+    },
+  };
+}
+
 function routeCommand(
   type: number,
   route: { family: 4 | 6; gateway?: string; scope?: number },
