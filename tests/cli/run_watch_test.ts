@@ -3,32 +3,17 @@
  * the real save, restore, state file and heal loop, and real child processes. The kernel-backed
  * versions of these are tests/e2e/run_watch_*_test.ts.
  */
+import { FakeSignals } from "../core/fake_signals.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
 import { watch } from "../../lib/cli/watch.ts";
 import { main } from "../../lib/cli/main.ts";
 import type { CommandContext, OptionValues } from "../../lib/cli/command.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
-import type { SignalSource } from "../../lib/core/run_wrapper.ts";
 import type { System } from "../../lib/system.ts";
 import { FakeRouteTable, link, route, until } from "../core/heal_fake_table.ts";
 
 const EN0 = route(4, "192.168.1.1", "en0", 4);
-
-class FakeSignals implements SignalSource {
-  readonly handlers = new Map<Deno.Signal, Set<() => void>>();
-  listen(signal: Deno.Signal, handler: () => void): void {
-    const set = this.handlers.get(signal) ?? new Set();
-    set.add(handler);
-    this.handlers.set(signal, set);
-  }
-  unlisten(signal: Deno.Signal, handler: () => void): void {
-    this.handlers.get(signal)?.delete(handler);
-  }
-  send(signal: Deno.Signal): void {
-    for (const h of this.handlers.get(signal) ?? []) h();
-  }
-}
 
 async function setup(values: OptionValues = {}, rest: string[] = [], json = false) {
   const dir = await Deno.makeTempDir();

@@ -3,6 +3,7 @@
  * exit statuses, signal forwarding, the third-signal and --kill-after SIGKILL, commands that
  * cannot start, and the before/during/after order.
  */
+import { FakeSignals } from "./fake_signals.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import {
   exitStatusOf,
@@ -10,26 +11,7 @@ import {
   type RunOutcome,
   runWrapped,
   type RunWrapperOptions,
-  type SignalSource,
 } from "../../lib/core/run_wrapper.ts";
-
-class FakeSignals implements SignalSource {
-  readonly handlers = new Map<Deno.Signal, Set<() => void>>();
-  listen(signal: Deno.Signal, handler: () => void): void {
-    const set = this.handlers.get(signal) ?? new Set();
-    set.add(handler);
-    this.handlers.set(signal, set);
-  }
-  unlisten(signal: Deno.Signal, handler: () => void): void {
-    this.handlers.get(signal)?.delete(handler);
-  }
-  send(signal: Deno.Signal): void {
-    for (const h of this.handlers.get(signal) ?? []) h();
-  }
-  get count(): number {
-    return [...this.handlers.values()].reduce((n, s) => n + s.size, 0);
-  }
-}
 
 function harness(command: string, args: string[], extra: Partial<RunWrapperOptions> = {}) {
   const order: string[] = [];
