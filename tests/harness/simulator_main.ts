@@ -32,6 +32,19 @@ const setup: SimSetup = values.setup
 const kernel = new XnuKernel(setup);
 const server = serveKernel(kernel, dir);
 
+// Listeners before "ready", so a signal sent on "ready" still closes the socket cleanly.
+const signalled = new Promise<void>((resolve) => {
+  Deno.addSignalListener("SIGINT", () => resolve());
+  Deno.addSignalListener("SIGTERM", () => resolve());
+  if (values["exit-on-eof"]) {
+    (async () => {
+      for await (const _ of Deno.stdin.readable) {
+        // nothing is sent; only the end matters
+      }
+      resolve();
+    })();
+  }
+});
 if (values.json) {
   console.log(JSON.stringify({ ready: true, socket: server.socketPath, dir, pid: Deno.pid }));
 } else {
@@ -48,18 +61,6 @@ if (values.json) {
   console.log(`deno task defroute status\n\nCtrl-C stops the simulator.`);
 }
 
-const signalled = new Promise<void>((resolve) => {
-  Deno.addSignalListener("SIGINT", () => resolve());
-  Deno.addSignalListener("SIGTERM", () => resolve());
-  if (values["exit-on-eof"]) {
-    (async () => {
-      for await (const _ of Deno.stdin.readable) {
-        // nothing is sent; only the end matters
-      }
-      resolve();
-    })();
-  }
-});
 await Promise.race([server.stopped, signalled]);
 await server.close();
 try {

@@ -80,12 +80,12 @@ if (added === "EEXIST") {
   report({ step: "delete", errno: await execRoute(RTM_DELETE, false) });
   report({ step: "add-scoped", errno: await execRoute(RTM_ADD, true, values.gateway) });
 }
-report({ ready: true, pid: Deno.pid });
-
-// Run until told to stop.
+// Run until told to stop. The listeners go in before "ready": a signal sent on "ready" must stop
+// the replay cleanly, not kill it by default (exit 130 instead of 0).
 await new Promise<void>((resolve) => {
   Deno.addSignalListener("SIGTERM", () => resolve());
   Deno.addSignalListener("SIGINT", () => resolve());
+  report({ ready: true, pid: Deno.pid });
   (async () => {
     for await (const _ of Deno.stdin.readable) {
       // ignore input; EOF means the parent is done with us

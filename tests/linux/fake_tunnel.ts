@@ -85,8 +85,6 @@ for (const family of families) {
     Deno.exit(1);
   }
 }
-report({ ready: true, pid: Deno.pid, dev, deleted });
-
 // ---- wait to be told to stop -----------------------------------------------------------------
 let stopping = false;
 const stop = async (reason: string) => {
@@ -104,6 +102,10 @@ const stop = async (reason: string) => {
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.addSignalListener(signal, () => void stop(signal));
 }
+// Ready only once the listeners are in: a signal sent on "ready" must reach stop(), not kill the
+// process by default (a CI run saw exit 130 when "ready" came before the listeners).
+report({ ready: true, pid: Deno.pid, dev, deleted });
+
 // stdin closed (EOF) is the polite way to stop.
 const buffer = new Uint8Array(256);
 while ((await Deno.stdin.read(buffer)) !== null) {
