@@ -30,9 +30,10 @@ import type { System } from "../system.ts";
 import { saveDefaults } from "../core/save.ts";
 import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
 import { restoreSucceeded } from "./watch.ts";
-import { type Log, SILENT_LOG } from "../core/log.ts";
+import { BufferedLog, type Log, SILENT_LOG } from "../core/log.ts";
 import { type DefrouteState, emptyState, readState, StateFileError } from "../core/state.ts";
 import type { RouteTable } from "../core/route_table.ts";
+import { trace } from "../core/trace.ts";
 
 export interface RunDeps {
   signals?: SignalSource;
@@ -110,6 +111,7 @@ interface AfterRunInputs {
  * interface settles.
  */
 async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise<RestoreReport> {
+  if (inputs.log !== SILENT_LOG) trace("restore");
   const { log } = inputs;
   const interfaces = inputs.interfaces ?? await system.table.interfaces();
   // A tunnel CMD brought up (absent or down at start): a global default left on it is CMD's
@@ -241,6 +243,11 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   // rather than reading the file again on the way to the restored default.
   let knownState: DefrouteState | null | undefined = undefined;
   let repairs = 0;
+  // State records of a newer good default that the monitor has under way.
+  let recordsUnderWay = 0;
+  // The restore started the moment CMD exited (onExit), with its lines held back until the exit
+  // line is printed; null when the restore waits for the monitor instead (see onExit).
+  let early: { log: BufferedLog; report: Promise<RestoreReport> } | null = null;
   // The route monitor is subscribed before CMD starts, so no change CMD makes is missed; it
   // learns CMD's pid (for the log's process names) once CMD is spawned.
   const names = new Map<number, string>();
@@ -291,8 +298,13 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           })
           : undefined,
         onGoodDefault: dryRun ? undefined : async (route: DefaultRoute) => {
-          const state = await recordGoodDefault(ctx, route, "run");
-          if (state !== null) knownState = state;
+          recordsUnderWay++;
+          try {
+            const state = await recordGoodDefault(ctx, route, "run");
+            if (state !== null) knownState = state;
+          } finally {
+            recordsUnderWay--;
+          }
         },
       }).catch((error) => {
         out.warn(`route monitor stopped: ${messageOf(error)}`);
@@ -333,6 +345,20 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           knownState = await readKnownState(ctx.statePath);
         }
       },
+      onExit: () => {
+        const sys = system;
+        // A repair (--heal) or a state record under way finishes first, and the restore then
+        // starts from what it left (after, below): the slow path, taken rarely.
+        if (sys !== null && !dryRun && !heal && recordsUnderWay === 0) {
+          const log = new BufferedLog();
+          const report = restoreAfterExit(sys, { ...afterRunInputs(), log });
+          report.catch(() => {}); // awaited in after
+          early = { log, report };
+        }
+        // Stopped right after the restore's first synchronous step (JavaScript runs one thing
+        // at a time, so the monitor cannot act in between): from here on it acts on nothing.
+        monitorStop.abort("CMD exited");
+      },
       during: async (pid, signal) => {
         names.set(pid, name);
         await new Promise<void>((resolve) =>
@@ -351,7 +377,17 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         const sys = system;
         if (sys === null) return;
         try {
-          const report = await restoreAfterExit(sys, afterRunInputs());
+          const started = early as { log: BufferedLog; report: Promise<RestoreReport> } | null;
+          let report: RestoreReport;
+          if (started) {
+            try {
+              report = await started.report;
+            } finally {
+              started.log.replayInto(out);
+            }
+          } else {
+            report = await restoreAfterExit(sys, afterRunInputs());
+          }
           restoreReport = report;
           restoreError = restoreFailure(report);
           for (const f of report.families) {

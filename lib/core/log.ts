@@ -20,3 +20,27 @@ export const SILENT_LOG: Log = {
   debug: () => {},
   warn: () => {},
 };
+
+/**
+ * A Log that keeps its lines to hand on later, in order: `run` restores the moment CMD exits,
+ * before it prints that CMD exited, and replays the restore's lines after that line.
+ */
+export class BufferedLog implements Log {
+  readonly #lines: [keyof Log, string][] = [];
+  announce(line: string): void {
+    this.#lines.push(["announce", line]);
+  }
+  info(line: string): void {
+    this.#lines.push(["info", line]);
+  }
+  debug(line: string): void {
+    this.#lines.push(["debug", line]);
+  }
+  warn(line: string): void {
+    this.#lines.push(["warn", line]);
+  }
+  /** Hand every line kept so far to `log`, in order, and forget them. */
+  replayInto(log: Log): void {
+    for (const [level, line] of this.#lines.splice(0)) log[level](line);
+  }
+}

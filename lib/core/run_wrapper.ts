@@ -14,6 +14,7 @@
  * the same request to stop.
  */
 
+import { trace } from "./trace.ts";
 import type { Log } from "./log.ts";
 
 /** Signals forwarded to CMD (DESIGN.md "run -- CMD"). */
@@ -117,6 +118,10 @@ export interface RunWrapperOptions {
   before(): Promise<void>;
   /** Runs while CMD runs (the route monitor); `signal` aborts when CMD has exited. */
   during?(pid: number, signal: AbortSignal): Promise<void>;
+  /** Called synchronously the moment CMD's exit is known, before `during` is stopped and before
+   * `after`: where `run` starts the restore, so nothing stands between the exit and the restored
+   * default. Must not throw; `after` collects what it started. */
+  onExit?(exit: ChildExit): void;
   /** Restore: runs once CMD has exited, whatever the reason. Errors propagate after cleanup. */
   after(exit: ChildExit): Promise<void>;
   signals?: SignalSource;
@@ -240,13 +245,9 @@ export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome
       )
       : Promise.resolve();
     const status = await child.status;
+    trace("exit");
     exited = true;
     if (killTimer !== undefined) clearTimeout(killTimer);
-    // With a reason: abort() without one builds a DOMException with a stack (~0.3 ms, traced),
-    // paid between CMD's exit and the restore.
-    duringController.abort("CMD exited");
-    await during;
-
     const exit: ChildExit = {
       pid: child.pid,
       code: status.code,
@@ -254,6 +255,14 @@ export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome
       exitStatus: exitStatusOf(status),
       killedByWrapper,
     };
+    // First thing after the exit: the restore starts here, before the route monitor is wound
+    // down and before anything is logged.
+    options.onExit?.(exit);
+    // With a reason: abort() without one builds a DOMException with a stack (~0.3 ms, traced),
+    // paid between CMD's exit and the restore.
+    duringController.abort("CMD exited");
+    await during;
+
     log.debug(
       status.signal
         ? `${options.command} (pid ${child.pid}) died of ${status.signal}`

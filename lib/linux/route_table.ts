@@ -7,6 +7,7 @@
  * "the default" of a family is any unicast default in the main table; several may coexist with
  * different metrics, and all of them are returned, lowest metric first.
  */
+import { trace, TRACING } from "../core/trace.ts";
 import type { RouteTable } from "../core/route_table.ts";
 import { errorKindOfErrno, type RouteErrorKind, RouteTableError } from "../core/errors.ts";
 import {
@@ -176,6 +177,7 @@ class LinuxRouteTable implements RouteTable {
     const run = async () => {
       const socket = this.#requestSocket();
       const seq = this.#seq = (this.#seq % 0x7fff_fffe) + 1;
+      if (TRACING) trace(`send: ${what}`);
       try {
         socket.send(build(seq));
       } catch (error) {
@@ -204,6 +206,7 @@ class LinuxRouteTable implements RouteTable {
         for (const message of decodeMessages(datagram).messages) {
           if (message.header.seq !== seq) continue;
           if (message.kind === "error") {
+            if (TRACING) trace(`answer: ${what}`);
             if (message.errno === 0) return collected;
             const name = errnoName(message.errno);
             const kind = errorKindOfErrno(name);
@@ -214,7 +217,10 @@ class LinuxRouteTable implements RouteTable {
               "rtnetlink",
             );
           }
-          if (message.kind === "done") return collected;
+          if (message.kind === "done") {
+            if (TRACING) trace(`answer: ${what}`);
+            return collected;
+          }
           collected.push(message);
         }
       }

@@ -14,18 +14,20 @@ export interface BenchArgs {
   quick: boolean;
   /** Iterations of each timed measurement. */
   runs: number;
+  /** --trace: also print where the time goes (DEFROUTE_TRACE marks), where a bench has them. */
+  trace: boolean;
 }
 
-/** `--quick` and `--runs N` (N defaults to `full` runs, or `quick` runs with --quick). */
+/** `--quick`, `--runs N` and `--trace` (N defaults to `full` runs, or `quick` runs with --quick). */
 export function benchArgs(args: string[], full: number, quick = 3): BenchArgs {
   const { values } = parseArgs({
     args,
-    options: { quick: { type: "boolean" }, runs: { type: "string" } },
+    options: { quick: { type: "boolean" }, runs: { type: "string" }, trace: { type: "boolean" } },
   });
   const isQuick = values.quick === true;
   const runs = values.runs === undefined ? (isQuick ? quick : full) : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a count, not ${runs}`);
-  return { quick: isQuick, runs };
+  return { quick: isQuick, runs, trace: values.trace === true };
 }
 
 /** Nearest-rank percentile (0 < p <= 100) of `values` (not mutated). With fewer than 100

@@ -64,6 +64,8 @@ const RESTORED = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
 interface RunFigures {
   latencyUs: number;
   memory: { rssMB: number; hwmMB: number } | null;
+  /** DEFROUTE_TRACE marks (µs after the tunnel's exit), with --trace. */
+  marks: Map<string, number>;
 }
 
 /** Start `argv` in the lab with a tunnel inside, stop the tunnel, time the restore. */
@@ -99,7 +101,17 @@ async function oneRun(
       own.index + 1,
       (l) => !l.deleted && l.route.startsWith(RESTORED),
     );
-    return { latencyUs: back.line.at - (exit.exitAt as number), memory };
+    const exitAt = exit.exitAt as number;
+    // The marks from "exit" on (they print in order), each name's first time.
+    const marks = new Map<string, number>();
+    const traced = proc.seen.filter((v) => typeof v.trace === "string");
+    const exitMark = traced.findIndex((v) => v.trace === "exit");
+    for (const value of exitMark < 0 ? [] : traced.slice(exitMark)) {
+      const name = value.trace as string;
+      if (!marks.has(name)) marks.set(name, (value.at as number) - exitAt);
+    }
+    marks.set("kernel event seen", back.line.at - exitAt);
+    return { latencyUs: back.line.at - exitAt, memory, marks };
   } finally {
     proc.kill();
     await proc.status;
@@ -117,8 +129,26 @@ async function idleFloor(lab: Lab): Promise<{ rssMB: number; hwmMB: number } | n
   }
 }
 
+/** Compile tests/bench/floor_wrapper.c with cc into `dir`; why not, when it cannot. */
+async function buildFloorWrapper(dir: string): Promise<string | { skipped: string }> {
+  const out = `${dir}/floor_wrapper`;
+  try {
+    const result = await new Deno.Command("cc", {
+      args: ["-O2", "-o", out, `${ROOT}tests/bench/floor_wrapper.c`],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!result.success) {
+      return { skipped: `cc failed: ${new TextDecoder().decode(result.stderr).trim()}` };
+    }
+    return out;
+  } catch (error) {
+    return { skipped: `no C compiler (cc): ${error instanceof Error ? error.message : error}` };
+  }
+}
+
 async function main(): Promise<void> {
-  const { runs, quick } = benchArgs(Deno.args, 60);
+  const { runs, quick, trace } = benchArgs(Deno.args, 60);
   heading(`restore latency under \`defroute run\` (tunnel exit -> restored default, ${runs} runs)`);
   const support = namespaceSupport();
   if (!support.ok) {
@@ -135,7 +165,7 @@ async function main(): Promise<void> {
         await lab.ip("route", "add", net, "dev", CLIENT_DEV);
         await lab.ip("route", "del", net, "dev", CLIENT_DEV);
       });
-      const defrouteArgv = [
+      const defrouteCommand = [
         DENO,
         "run",
         ...RUN_PERMISSIONS,
@@ -149,6 +179,16 @@ async function main(): Promise<void> {
         "--",
         ...TUNNEL_ARGV,
       ];
+      // --trace: DEFROUTE_TRACE marks go to stderr at exit; send them where the JSON lines are
+      // read (defroute runs with -q, so its stderr holds nothing else).
+      if (trace) Deno.env.set("DEFROUTE_TRACE", "1");
+      const defrouteArgv = trace
+        ? ["/bin/sh", "-c", 'exec "$@" 2>&1', "sh", ...defrouteCommand]
+        : defrouteCommand;
+      const floorWrapper = await buildFloorWrapper(dir);
+      const floorArgv = typeof floorWrapper === "string"
+        ? [floorWrapper, ROUTER_ADDRESS, CLIENT_DEV, "--", ...TUNNEL_ARGV]
+        : null;
       // The same tunnel in a subshell (its `exec date` ends the subshell, not the script).
       const shellArgv = [
         "/bin/sh",
@@ -158,9 +198,12 @@ async function main(): Promise<void> {
       // Warm-up: Deno's module cache and the page cache, not counted.
       await oneRun(lab, listener, defrouteArgv, false);
       await oneRun(lab, listener, shellArgv, false);
+      if (floorArgv) await oneRun(lab, listener, floorArgv, false);
 
       const ours: number[] = [];
       const shell: number[] = [];
+      const floorRuns: number[] = [];
+      const marks = new Map<string, number[]>();
       const rss: number[] = [];
       const hwm: number[] = [];
       const started = epochMicros();
@@ -168,11 +211,15 @@ async function main(): Promise<void> {
         // Interleaved, so machine noise falls on both alike.
         const run = await oneRun(lab, listener, defrouteArgv, true);
         ours.push(run.latencyUs / 1000);
+        for (const [name, us] of run.marks) marks.set(name, [...marks.get(name) ?? [], us / 1000]);
         if (run.memory) {
           rss.push(run.memory.rssMB);
           hwm.push(run.memory.hwmMB);
         }
         shell.push((await oneRun(lab, listener, shellArgv, false)).latencyUs / 1000);
+        if (floorArgv) {
+          floorRuns.push((await oneRun(lab, listener, floorArgv, false)).latencyUs / 1000);
+        }
       }
       const seconds = (epochMicros() - started) / 1e6;
 
@@ -191,6 +238,28 @@ async function main(): Promise<void> {
         "x",
         `shell/defroute; target >= 5x: ${verdict(speedup >= 5)}`,
       );
+      if (typeof floorWrapper === "string") {
+        const floorMedian = median(floorRuns);
+        figure("restore.floor.median", floorMedian, "ms", "C wrapper: waitpid, one prebuilt send");
+        figure("restore.floor.p99", percentile(floorRuns, 99), "ms");
+        figure("restore.floor.min", Math.min(...floorRuns), "ms");
+        figure(
+          "restore.speedup.ceiling",
+          shellMedian / floorMedian,
+          "x",
+          "shell/floor: the most any wrapper reaches on this machine",
+        );
+        figure("restore.run.over_floor", ourMedian - floorMedian, "ms", "defroute's own work");
+      } else {
+        console.log(`  floor wrapper skipped: ${floorWrapper.skipped}`);
+      }
+      if (trace) {
+        console.log("  where the time goes (median ms after the tunnel's exit, by trace mark):");
+        const order = [...marks].sort((a, b) => median(a[1]) - median(b[1]));
+        for (const [name, values] of order) {
+          console.log(`    ${median(values).toFixed(3).padStart(8)}  ${name} (${values.length})`);
+        }
+      }
       console.log(`  (${runs} runs of each in ${seconds.toFixed(1)} s${quick ? ", --quick" : ""})`);
 
       heading("wrapper footprint: `defroute run` while the tunnel runs");

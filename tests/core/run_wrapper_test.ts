@@ -53,6 +53,30 @@ function harness(command: string, args: string[], extra: Partial<RunWrapperOptio
   return { options, order, log, signals, pid: () => pid };
 }
 
+Deno.test("run wrapper: onExit sees the exit first, before the monitor stops and before after", async () => {
+  const seen: string[] = [];
+  const h = harness("/bin/sh", ["-c", "exit 7"], {
+    onExit: (exit) => seen.push(`onExit ${exit.exitStatus} ${exit.code} ${exit.signal}`),
+  });
+  const wrapped = h.options.during!;
+  h.options.during = (pid, signal) => {
+    signal.addEventListener("abort", () => seen.push("monitor told to stop"));
+    return wrapped(pid, signal);
+  };
+  const outcome = await runWrapped(h.options);
+  assertEquals(exitOf(outcome), 7);
+  assertEquals(seen, ["onExit 7 7 null", "monitor told to stop"]);
+  assertEquals(h.order, ["before (handlers: 4)", "during", "during ended", "after 7"]);
+});
+
+Deno.test("run wrapper: onExit is not called when CMD never starts", async () => {
+  let called = false;
+  const h = harness("/nonexistent/defroute-no-such-command", [], { onExit: () => called = true });
+  const outcome = await runWrapped(h.options);
+  assertEquals(exitOf(outcome), 127);
+  assertEquals(called, false);
+});
+
 function exitOf(outcome: RunOutcome): number {
   return outcome.started ? outcome.exit.exitStatus : outcome.exitStatus;
 }
