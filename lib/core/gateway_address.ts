@@ -3,7 +3,15 @@
  * output, the state file): a gateway address and an interface name. A wrong value here would
  * steer all of a machine's traffic, so anything doubtful is rejected rather than repaired.
  */
-import ipaddr from "ipaddr.js";
+import {
+  type AddressRange,
+  formatIPv4,
+  formatIPv6,
+  ipv4Range,
+  ipv6Range,
+  parseIPv4,
+  parseIPv6,
+} from "./ip_address.ts";
 import type { Family } from "./types.ts";
 
 /** BSD interface names (what configd publishes): a letter, then letters and digits, at most 15
@@ -24,7 +32,12 @@ export function isPortableInterfaceName(name: unknown): name is string {
 }
 
 /** Ranges that can never be a next hop. */
-const NOT_A_GATEWAY = new Set(["unspecified", "multicast", "broadcast", "loopback"]);
+const NOT_A_GATEWAY: ReadonlySet<AddressRange> = new Set<AddressRange>([
+  "unspecified",
+  "multicast",
+  "broadcast",
+  "loopback",
+]);
 
 /**
  * The canonical text of a gateway address of `family`, or null when `text` is not one.
@@ -38,20 +51,18 @@ export function parseGateway(
 ): { address: string; zone: string | null } | null {
   if (typeof text !== "string" || text.length === 0 || text.length > 64) return null;
   if (family === 4) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
-    const address = ipaddr.IPv4.parse(text);
-    if (NOT_A_GATEWAY.has(address.range())) return null;
-    return { address: address.toString(), zone: null };
+    const address = parseIPv4(text);
+    if (address === null || NOT_A_GATEWAY.has(ipv4Range(address))) return null;
+    return { address: formatIPv4(address), zone: null };
   }
   const percent = text.indexOf("%");
   const bare = percent < 0 ? text : text.slice(0, percent);
   const zone = percent < 0 ? null : text.slice(percent + 1);
   if (zone !== null && !isValidInterfaceName(zone)) return null;
-  // ipaddr.IPv6.isValid also takes forms like "::ffff:1.2.3.4"; it rejects plain IPv4 text.
-  if (!bare.includes(":") || !ipaddr.IPv6.isValid(bare)) return null;
-  const address = ipaddr.IPv6.parse(bare);
-  if (NOT_A_GATEWAY.has(address.range())) return null;
-  return { address: address.toRFC5952String(), zone };
+  // parseIPv6 also takes forms like "::ffff:1.2.3.4"; it rejects plain IPv4 text.
+  const address = parseIPv6(bare);
+  if (address === null || NOT_A_GATEWAY.has(ipv6Range(address))) return null;
+  return { address: formatIPv6(address), zone };
 }
 
 /** The canonical gateway text, or null. */
@@ -62,7 +73,8 @@ export function normalizeGateway(family: Family, text: unknown): string | null {
 /** fe80::/10: needs an interface to mean anything (reference §3.6, KAME scope embedding). */
 export function isLinkLocalGateway(family: Family, address: string): boolean {
   if (family !== 6) return false;
-  return ipaddr.IPv6.isValid(address) && ipaddr.IPv6.parse(address).range() === "linkLocal";
+  const bytes = parseIPv6(address);
+  return bytes !== null && ipv6Range(bytes) === "linkLocal";
 }
 
 /** Whether two gateway texts of one family name the same address. */

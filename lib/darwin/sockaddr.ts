@@ -7,7 +7,14 @@
  * family byte, port 0 ...), so tests and JSON stay readable, and encoding a decoded sockaddr gives
  * back the same bytes.
  */
-import ipaddr from "ipaddr.js";
+import {
+  formatIPv4,
+  formatIPv6,
+  maskPrefixLength,
+  parseIPv4 as parseIPv4Text,
+  parseIPv6 as parseIPv6Text,
+  subnetMask,
+} from "../core/ip_address.ts";
 import { AF_INET, AF_INET6, AF_LINK, SIZEOF_SOCKADDR_DL } from "./constants.ts";
 
 /** The eight rtm_addrs slots in bit order (RTAX_DST .. RTAX_BRD, reference §2.2). */
@@ -270,8 +277,8 @@ function decodeInet4(
   record: SockaddrBytes,
   mask: boolean,
 ): Inet4Sockaddr {
-  // Dotted quad straight from the bytes: the one format ipaddr.js would also print, without
-  // allocating an IPv4 object per sockaddr (a 10,000-route dump decodes 20,000 of them).
+  // Dotted quad straight from the record, without copying the four bytes out per sockaddr (a
+  // 10,000-route dump decodes 20,000 of them).
   const a = record.at(4), b = record.at(5), c = record.at(6), d = record.at(7);
   const out: Inet4Sockaddr = { family: "inet4", address: `${a}.${b}.${c}.${d}` };
   const port = u16be(record, 2);
@@ -317,10 +324,7 @@ function decodeInet6(
   } else if (!mask && scopeId !== 0) {
     zone = scopeId;
   }
-  const zero = addressBytes.every((byte) => byte === 0);
-  const address = zero ? null : new ipaddr.IPv6(addressBytes);
-  // "::" is most of what a default-route message holds; skip the object for it.
-  const out: Inet6Sockaddr = { family: "inet6", address: address ? address.toString() : "::" };
+  const out: Inet6Sockaddr = { family: "inet6", address: formatIPv6(addressBytes) };
   if (zone !== 0) out.zone = zone;
   if (scopeId !== 0 && (zone !== scopeId || embedScope === false || mask)) out.scopeId = scopeId;
   if (embedScope === false) out.embedScope = false;
@@ -329,7 +333,7 @@ function decodeInet6(
   const flowinfo = u32be(record, 4);
   if (flowinfo !== 0) out.flowinfo = flowinfo;
   if (mask) {
-    const prefix = address ? address.prefixLengthFromSubnetMask() : 0;
+    const prefix = maskPrefixLength(addressBytes);
     if (prefix !== null) out.prefixLength = prefix;
   }
   if (saLen !== 28) out.length = saLen;
@@ -386,11 +390,15 @@ function toSlot(full: Uint8Array, saLen: number, familyByte: number): EncodedSoc
 }
 
 function parseIPv4(text: string): Uint8Array {
-  return Uint8Array.from(ipaddr.IPv4.parse(text).toByteArray());
+  const bytes = parseIPv4Text(text);
+  if (bytes === null) throw new RangeError(`"${text}" is not an IPv4 address`);
+  return bytes;
 }
 
 function parseIPv6(text: string): Uint8Array {
-  return Uint8Array.from(ipaddr.IPv6.parse(text).toByteArray());
+  const bytes = parseIPv6Text(text);
+  if (bytes === null) throw new RangeError(`"${text}" is not an IPv6 address`);
+  return bytes;
 }
 
 /** Encodes one sockaddr into its 4-byte-aligned slot. Throws RangeError on unparsable input. */
@@ -463,11 +471,11 @@ export function netmaskSockaddr(
   if (family === 4) {
     return {
       family: "inet4",
-      address: ipaddr.IPv4.subnetMaskFromPrefixLength(prefixLength).toString(),
+      address: formatIPv4(subnetMask(4, prefixLength)),
     };
   }
   return {
     family: "inet6",
-    address: ipaddr.IPv6.subnetMaskFromPrefixLength(prefixLength).toString(),
+    address: formatIPv6(subnetMask(6, prefixLength)),
   };
 }

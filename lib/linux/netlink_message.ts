@@ -10,7 +10,7 @@
  * encode and decode, and decoding never throws: a bad message is a typed error result, and the
  * multi-message decoder skips and counts what it cannot parse.
  */
-import ipaddr from "ipaddr.js";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../core/ip_address.ts";
 import type { Family } from "../core/types.ts";
 
 // ---- constants (uapi/linux/netlink.h, rtnetlink.h, if_link.h, if.h, if_arp.h) ----------------
@@ -533,23 +533,22 @@ export function decodeMessages(bytes: Uint8Array): DecodedBatch {
 
 // ---- addresses and errno names -----------------------------------------------------------------
 
-/** "192.168.1.1" / "fe80::1" (a "%zone" suffix is dropped) -> network-order bytes. */
+/** "192.168.1.1" / "fe80::1" (a "%zone" suffix is dropped) -> network-order bytes. IPv4 must be a
+ * strict dotted quad (no "10.1" or "010.0.0.1"). */
 export function addressBytes(text: string, family: Family): Decoded<Uint8Array> {
   const bare = text.split("%")[0] ?? text;
-  try {
-    const parsed = ipaddr.parse(bare);
-    if (family === 4 && parsed.kind() !== "ipv4") return fail(`${text} is not an IPv4 address`);
-    if (family === 6 && parsed.kind() !== "ipv6") return fail(`${text} is not an IPv6 address`);
-    return { ok: true, value: Uint8Array.from(parsed.toByteArray()) };
-  } catch {
-    return fail(`"${text}" is not an IP address`);
-  }
+  const v4 = parseIPv4(bare);
+  const v6 = v4 === null ? parseIPv6(bare) : null;
+  if (v4 === null && v6 === null) return fail(`"${text}" is not an IP address`);
+  const value = family === 4 ? v4 : v6;
+  if (value === null) return fail(`${text} is not an IPv${family} address`);
+  return { ok: true, value };
 }
 
 /** Network-order bytes -> text ("10.0.0.1", "fe80::1"); null when the length is neither. */
 export function addressText(bytes: Uint8Array): string | null {
-  if (bytes.length !== 4 && bytes.length !== 16) return null;
-  return ipaddr.fromByteArray(Array.from(bytes)).toString();
+  if (bytes.length === 4) return formatIPv4(bytes);
+  return bytes.length === 16 ? formatIPv6(bytes) : null;
 }
 
 /** Linux errno numbers (asm-generic/errno-base.h, errno.h) defroute can meet, by name. */

@@ -9,7 +9,7 @@
  * - without root every change gives EPERM.
  * Faults and races are injected with `failNext` and `beforeAdd`.
  */
-import ipaddr from "ipaddr.js";
+import ipaddr from "npm:ipaddr.js@2.2.0";
 import { RouteTableError } from "../../lib/core/errors.ts";
 import type { RouteTable } from "../../lib/core/route_table.ts";
 import type {

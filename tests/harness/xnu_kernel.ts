@@ -19,7 +19,7 @@
  * Messages it sends are built with lib/darwin/route_message.ts's encoder (made for this);
  * requests it receives are read by ./xnu_request.ts, from the kernel's own parsing rules.
  */
-import ipaddr from "ipaddr.js";
+import ipaddr from "npm:ipaddr.js@2.2.0";
 import {
   encodeRouteMessage,
   type Inet4Sockaddr,
