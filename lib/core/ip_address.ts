@@ -106,13 +106,10 @@ export function formatIPv4(bytes: ArrayLike<number>): string {
 }
 
 /**
- * 16 bytes -> compact IPv6 text as ipaddr.js 2.2.0's toString() printed it: lowercase, no leading
- * zeros, the longest run of two or more zero groups written "::", a single zero group kept as
- * "0". Two ways it differs from RFC 5952 and is kept for byte-identical output: IPv4-mapped
- * addresses stay hex ("::ffff:102:304", not "::ffff:1.2.3.4"); and when a run at the very start
- * ties in length with a later run inside the address, the inner run is compressed
- * ("0:0:1::1:1:1"; RFC 5952 §4.2.3 would write "::1:0:0:1:1:1"). ipaddr.js picks the longest
- * regex match, and an inner run's match carries one more colon.
+ * 16 bytes -> RFC 5952 text: lowercase, no leading zeros, the first longest run of two or more
+ * zero groups written "::", a single zero group kept as "0". IPv4-mapped addresses stay hex
+ * ("::ffff:102:304", as ipaddr.js printed them; RFC 5952 §5 only recommends the dotted tail).
+ * Two spellings of one address always come out the same, which is what comparisons rely on.
  */
 export function formatIPv6(bytes: ArrayLike<number>): string {
   if (bytes.length !== 16) throw new RangeError(`an IPv6 address is 16 bytes, not ${bytes.length}`);
@@ -127,10 +124,10 @@ export function formatIPv6(bytes: ArrayLike<number>): string {
     }
     if (runStart < 0) continue;
     const runLength = group - runStart;
-    // ipaddr.js's match length: two characters per zero group, plus one for an inner run.
-    const score = runLength * 2 + (runStart > 0 && group < 8 ? 1 : 0);
-    if (runLength >= 2 && score > bestScore) {
-      bestScore = score;
+    // RFC 5952 §4.2.2-4.2.3: the longest run of two or more zero groups, the first of equal
+    // ones. (ipaddr.js 2.2.0 favours a later inner run over an equal leading or trailing one.)
+    if (runLength >= 2 && runLength > bestScore) {
+      bestScore = runLength;
       bestStart = runStart;
       bestEnd = group;
     }
