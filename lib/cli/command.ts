@@ -1,12 +1,12 @@
 /**
  * The shape of a subcommand and the options every command shares.
  */
-import type { ParseArgsConfig } from "node:util";
+import type { OptionSpec, OptionValues } from "./argv.ts";
 import type { Output } from "./output.ts";
 import type { System } from "../system.ts";
 import type { Family } from "../core/types.ts";
 
-export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+export type { OptionSpec, OptionValues };
 
 /** Options every command takes (DESIGN.md "What a user does with it"). */
 export const COMMON_OPTIONS: OptionSpec = {
@@ -23,8 +23,6 @@ export const CHANGE_OPTIONS: OptionSpec = {
   "dry-run": { type: "boolean", short: "n" },
   force: { type: "boolean", short: "f" },
 };
-
-export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface CommandContext {
   values: OptionValues;

@@ -8,7 +8,7 @@
  * shell; `DEFROUTE_LAUNCHCTL` names another binary (tests point it at a recording fake).
  */
 import { checkOverrideTrusted } from "../core/override_path.ts";
-import { resolve } from "node:path";
+import { resolve } from "../core/posix_path.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS } from "./command.ts";
 import type { Output } from "./output.ts";

@@ -1,15 +1,16 @@
 /**
- * argv -> command -> exit code. Parsing uses node:util parseArgs in strict mode, so an unknown
- * flag or a missing value is a usage error (exit 2) that names the flag.
+ * argv -> command -> exit code. Parsing is strict (lib/cli/argv.ts), so an unknown flag or a
+ * missing value is a usage error (exit 2) that names the flag. Only the command being run is
+ * imported (lib/cli/commands.ts), and no `node:*` module is: both keep hook start-up cheap.
  */
-import { parseArgs } from "node:util";
+import { parseArgv } from "./argv.ts";
 import { COMMANDS } from "./commands.ts";
-import type { Command, CommandContext, OptionValues } from "./command.ts";
+import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP, VERSION } from "./help.ts";
 import { consoleOutput, type Output, type Verbosity } from "./output.ts";
 import { CliError, ExitCode, RouteTableError, UsageError } from "../core/errors.ts";
 import type { Family } from "../core/types.ts";
-import { openSystem, type System } from "../system.ts";
+import type { System } from "../system.ts";
 import { defaultStatePath } from "../core/state_path.ts";
 
 export function topHelp(): string {
@@ -72,8 +73,8 @@ export async function main(
     makeOutput(false, 1).print(`defroute ${VERSION}`);
     return ExitCode.OK;
   }
-  const command = COMMANDS.find((c) => c.name === first);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === first);
+  if (!entry) {
     makeOutput(false, 1).warn(
       first.startsWith("-")
         ? `unknown option "${first}" before a command; try 'defroute --help'`
@@ -84,6 +85,7 @@ export async function main(
   let out: Output = makeOutput(argv.includes("--json"), 1);
   let system: System | undefined;
   try {
+    const command = await entry.load();
     const ctx = parseCommandArgs(
       command,
       argv.slice(1),
@@ -112,19 +114,7 @@ function parseCommandArgs(
   setSystem: (s: System) => void,
 ): CommandContext {
   const [own, rest] = command.takesCommand ? splitAtDoubleDash(args) : [args, []];
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: own,
-      options: command.options,
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError(usageMessage(error));
-  }
-  const values = parsed.values as OptionValues;
-  const positionals = parsed.positionals;
+  const { values, positionals } = parseArgv(own, command.options);
   if (!command.takesPositionals && positionals.length > 0 && !values.help) {
     throw new UsageError(
       command.takesCommand
@@ -149,23 +139,13 @@ function parseCommandArgs(
     system: async () => {
       const existing = getSystem();
       if (existing) return existing;
+      // Imported here: --help, usage errors and the fake systems of the tests never need it.
+      const { openSystem } = await import("../system.ts");
       const opened = await openSystem();
       setSystem(opened);
       return opened;
     },
   };
-}
-
-/** node:util parseArgs errors are long; keep the part that names the flag. */
-function usageMessage(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const unknown = text.match(/Unknown option '([^']+)'/);
-  if (unknown) return `unknown option "${unknown[1]}"`;
-  const missing = text.match(/Option '([^']+?)(?: <value>)?' argument missing/);
-  if (missing) return `option "${missing[1]}" needs a value`;
-  const notValue = text.match(/Option '([^']+?)(?: <value>)?' does not take an argument/);
-  if (notValue) return `option "${notValue[1]}" takes no value`;
-  return text.split("\n")[0] ?? text;
 }
 
 /** Map any error to its exit code and print one line (JSON with --json). */

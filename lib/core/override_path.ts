@@ -7,7 +7,7 @@
  * directory must be owned by root and writable by nobody else. `sudo` resets the environment by
  * default, so in practice only root's own environment (a test run, a launchd plist) sets them.
  */
-import { dirname, isAbsolute } from "node:path";
+import { dirname, isAbsolute } from "./posix_path.ts";
 import { CliError, ExitCode } from "./errors.ts";
 
 /** Who must own an override (root's uid when running as root; null = no check). */

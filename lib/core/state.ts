@@ -12,7 +12,7 @@
  *   root or is writable by group/others is refused, because whoever can write it chooses the
  *   gateway all traffic goes to.
  */
-import { basename, dirname } from "node:path";
+import { basename, dirname } from "./posix_path.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import { isPortableInterfaceName, normalizeGateway } from "./gateway_address.ts";
 import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";

@@ -1,5 +1,6 @@
-import { assertEquals, assertMatch } from "../assert.ts";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { main } from "../../lib/cli/main.ts";
+import { COMMANDS } from "../../lib/cli/commands.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 
 function capture() {
@@ -47,6 +48,47 @@ Deno.test("a bad --family value is a usage error", async () => {
   const c = capture();
   assertEquals(await main(["status", "--family", "5"], c.make), 2);
   assertMatch(c.text().stderr, /--family takes 4, 6 or all/);
+});
+
+Deno.test("a value given to a boolean is a usage error naming the flag", async () => {
+  const c = capture();
+  assertEquals(await main(["save", "--json=yes"], c.make), 2);
+  assertMatch(c.text().stderr, /option "--json" takes no value; try --help/);
+});
+
+Deno.test("a string option followed by an option is a usage error, not a value", async () => {
+  const c = capture();
+  assertEquals(await main(["save", "--state", "-n"], c.make), 2);
+  assertMatch(c.text().stderr, /option "--state" needs a value, not the option-like "-n"/);
+});
+
+Deno.test("grouped short flags and --name=value reach the command", async () => {
+  const c = capture();
+  assertEquals(await main(["status", "-qv"], c.make), 2);
+  assertMatch(c.text().stderr, /-q and -v cannot be used together/);
+  const d = capture();
+  assertEquals(await main(["status", "--family=5"], d.make), 2);
+  assertMatch(d.text().stderr, /--family takes 4, 6 or all, not "5"/);
+});
+
+Deno.test("each command's --help comes from its module, loaded on demand", async () => {
+  for (const entry of COMMANDS) {
+    const c = capture();
+    assertEquals(await main([entry.name, "--help"], c.make), 0, entry.name);
+    assertEquals(c.text().stdout, (await entry.load()).help, entry.name);
+  }
+});
+
+Deno.test("the --help summaries are the ones the command modules declare", async () => {
+  assertEquals(COMMANDS.map((c) => c.name), ["run", "save", "restore", "status", "watch", "hook"]);
+  for (const entry of COMMANDS) {
+    const command = await entry.load();
+    assertEquals(command.name, entry.name);
+    assertEquals(entry.summary, command.summary, entry.name);
+  }
+  const c = capture();
+  await main(["--help"], c.make);
+  for (const entry of COMMANDS) assert(c.text().stdout.includes(entry.summary), entry.name);
 });
 
 Deno.test("an unknown command is a usage error", async () => {
