@@ -245,6 +245,9 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   let repairs = 0;
   // State records of a newer good default that the monitor has under way.
   let recordsUnderWay = 0;
+  // Set the moment CMD's exit is known: from then on the monitor reports and records nothing
+  // (the restore's own add would otherwise show up as an event before CMD's exit line).
+  let cmdExited = false;
   // The restore started the moment CMD exited (onExit), with its lines held back until the exit
   // line is printed; null when the restore waits for the monitor instead (see onExit).
   let early: { log: BufferedLog; report: Promise<RestoreReport> } | null = null;
@@ -277,6 +280,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         describe: (event) => formatEventText(event, namer),
         // CMD owns stdout: the route log goes to stderr (JSON lines there with --json).
         onEvent: (event) => {
+          if (cmdExited) return;
           if (event.kind === "overflow") interfacesKnown = null;
           else if (event.kind === "link" && interfacesKnown !== null) {
             const { interface: iface } = event;
@@ -298,6 +302,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           })
           : undefined,
         onGoodDefault: dryRun ? undefined : async (route: DefaultRoute) => {
+          if (cmdExited) return;
           recordsUnderWay++;
           try {
             const state = await recordGoodDefault(ctx, route, "run");
@@ -340,24 +345,24 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           if (!monitorFailed) interfacesKnown = new Map(listed.map((i) => [i.index, i]));
         }
         if (!dryRun) {
+          sys.table.warm?.();
           await rehearseRestore(sys, afterRunInputs(), saved);
           // Read after the monitor is up: from here on it records every newer good default.
           knownState = await readKnownState(ctx.statePath);
         }
       },
-      onExit: () => {
+      onExit: async () => {
+        cmdExited = true;
         const sys = system;
         // A repair (--heal) or a state record under way finishes first, and the restore then
         // starts from what it left (after, below): the slow path, taken rarely.
-        if (sys !== null && !dryRun && !heal && recordsUnderWay === 0) {
-          const log = new BufferedLog();
-          const report = restoreAfterExit(sys, { ...afterRunInputs(), log });
-          report.catch(() => {}); // awaited in after
-          early = { log, report };
-        }
-        // Stopped right after the restore's first synchronous step (JavaScript runs one thing
-        // at a time, so the monitor cannot act in between): from here on it acts on nothing.
-        monitorStop.abort("CMD exited");
+        if (sys === null || dryRun || heal || recordsUnderWay > 0) return;
+        // The monitor is left parked until the restore is done: it wakes only when the kernel
+        // has news, and from now on it acts on nothing (cmdExited), so it cannot race the restore.
+        const log = new BufferedLog();
+        const report = restoreAfterExit(sys, { ...afterRunInputs(), log });
+        early = { log, report };
+        await report.catch(() => {}); // after reports it
       },
       during: async (pid, signal) => {
         names.set(pid, name);

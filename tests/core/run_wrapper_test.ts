@@ -56,7 +56,11 @@ function harness(command: string, args: string[], extra: Partial<RunWrapperOptio
 Deno.test("run wrapper: onExit sees the exit first, before the monitor stops and before after", async () => {
   const seen: string[] = [];
   const h = harness("/bin/sh", ["-c", "exit 7"], {
-    onExit: (exit) => seen.push(`onExit ${exit.exitStatus} ${exit.code} ${exit.signal}`),
+    onExit: async (exit) => {
+      seen.push(`onExit ${exit.exitStatus} ${exit.code} ${exit.signal}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen.push("onExit done");
+    },
   });
   const wrapped = h.options.during!;
   h.options.during = (pid, signal) => {
@@ -65,13 +69,18 @@ Deno.test("run wrapper: onExit sees the exit first, before the monitor stops and
   };
   const outcome = await runWrapped(h.options);
   assertEquals(exitOf(outcome), 7);
-  assertEquals(seen, ["onExit 7 7 null", "monitor told to stop"]);
+  // The monitor is told to stop only once onExit (the restore) is done.
+  assertEquals(seen, ["onExit 7 7 null", "onExit done", "monitor told to stop"]);
   assertEquals(h.order, ["before (handlers: 4)", "during", "during ended", "after 7"]);
 });
 
 Deno.test("run wrapper: onExit is not called when CMD never starts", async () => {
   let called = false;
-  const h = harness("/nonexistent/defroute-no-such-command", [], { onExit: () => called = true });
+  const h = harness("/nonexistent/defroute-no-such-command", [], {
+    onExit: () => {
+      called = true;
+    },
+  });
   const outcome = await runWrapped(h.options);
   assertEquals(exitOf(outcome), 127);
   assertEquals(called, false);

@@ -74,6 +74,14 @@ e2e("run: the tunnel exits 0 after breaking the default; restored, exit 0", asyn
   // The pid in the log is the one the kernel stamped: the ip(8) process the tunnel ran.
   assertMatch(p.stderr(), new RegExp(`global default deleted by pid ${deleted.pid}\\b`));
   assertMatch(p.stderr(), /\[#\] route add default 10\.77\.0\.1 \(veth0\)/);
+  // The restore runs the moment the tunnel exits, but its lines come after the exit line, and
+  // the route monitor does not report the restore's own add as an event.
+  const lines = p.stderr().split("\n");
+  const exitLine = lines.findIndex((l) => /exited with status 0/.test(l));
+  const addLine = lines.findIndex((l) => /\[#\] route add default 10\.77\.0\.1/.test(l));
+  assert(exitLine >= 0 && addLine > exitLine, `exit line before the restore:\n${p.stderr()}`);
+  const after = lines.slice(exitLine + 1).filter((l) => /default .*(added|appeared)/i.test(l));
+  assertEquals(after, [], "no route event is reported after CMD's exit");
 });
 
 e2e("run: CMD exits 3 after deleting the default; restored, exit 3", async (lab, state) => {
