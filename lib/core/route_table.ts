@@ -15,6 +15,13 @@ export interface RouteTable {
   interfaces(): Promise<NetInterface[]>;
   /** Default-route and interface events until `signal` aborts. */
   events(signal: AbortSignal): AsyncIterable<RouteEvent>;
+  /**
+   * Optional: do now, while nothing is timed, the first-call work of add and delete (compiling
+   * their code, binding their FFI symbols), so a later change pays none of it. `run` calls it
+   * before CMD starts; one-shot commands do not (they would pay it for nothing). Sends nothing
+   * and never throws.
+   */
+  warm?(): void;
   /** Release sockets and library handles. */
   close(): void;
 }

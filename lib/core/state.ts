@@ -514,13 +514,17 @@ function readTrustedBytes(
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+// Writes, like reads, use the *Sync calls: a hook is a short-lived CLI, the files are tiny and
+// local, and each async call is a round trip through Deno's blocking thread pool (~0.2 ms each,
+// ~10 of them per save). Only a lock held by another process is waited for asynchronously.
+
 /** Create the directory (0755) if missing; check it when it exists. */
-async function ensureDirectory(path: string, policy: TrustPolicy): Promise<void> {
+function ensureDirectory(path: string, policy: TrustPolicy): void {
   if (checkDirectory(path, policy)) return;
   const dir = dirname(path);
   try {
-    await Deno.mkdir(dir, { recursive: true, mode: 0o755 });
-    await Deno.chmod(dir, 0o755); // the umask may have taken bits; make it exactly 0755
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    Deno.chmodSync(dir, 0o755); // the umask may have taken bits; make it exactly 0755
   } catch (error) {
     throw ioError(path, "write", error);
   }
@@ -528,31 +532,35 @@ async function ensureDirectory(path: string, policy: TrustPolicy): Promise<void>
 }
 
 /** Write `state` atomically: temp file in the same directory, fsync, rename, fsync the dir. */
-async function writeAtomically(path: string, text: string): Promise<void> {
+function writeAtomically(path: string, text: string): void {
   const dir = dirname(path);
   const random = crypto.getRandomValues(new Uint32Array(1))[0]?.toString(16) ?? "0";
   const temp = `${dir}/.${basename(path)}.${Deno.pid}.${random}.tmp`;
   try {
-    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    const file = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
     try {
       const bytes = new TextEncoder().encode(text);
       let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.sync();
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      file.syncSync();
     } finally {
       file.close();
     }
-    await Deno.chmod(temp, 0o644); // exactly 0644 whatever the umask
-    await Deno.rename(temp, path);
+    Deno.chmodSync(temp, 0o644); // exactly 0644 whatever the umask
+    Deno.renameSync(temp, path);
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // Never created, or already renamed: nothing to clean up.
+    }
     throw ioError(path, "write", error);
   }
   // Make the rename itself durable; best effort (not every filesystem allows fsync on a dir).
   try {
-    const handle = await Deno.open(dir, { read: true });
+    const handle = Deno.openSync(dir, { read: true });
     try {
-      await handle.sync();
+      handle.syncSync();
     } finally {
       handle.close();
     }
@@ -571,15 +579,18 @@ export async function withStateLock<T>(
   options: StateFileOptions = {},
 ): Promise<T> {
   const policy = options.trust ?? defaultTrust();
-  await ensureDirectory(path, policy);
+  ensureDirectory(path, policy);
   let lock: Deno.FsFile;
   try {
-    lock = await Deno.open(`${path}.lock`, { read: true, write: true, create: true, mode: 0o600 });
+    lock = Deno.openSync(`${path}.lock`, { read: true, write: true, create: true, mode: 0o600 });
   } catch (error) {
     throw ioError(`${path}.lock`, "lock", error);
   }
   try {
-    await lock.lock(true);
+    // Uncontended (the usual case) the lock is taken at once; a holder (another hook, or an
+    // update under way in this very process, whose flock on its own descriptor conflicts too)
+    // is waited for off the main thread, so this process keeps running meanwhile.
+    if (!lock.tryLockSync(true)) await lock.lock(true);
     return await fn();
   } finally {
     lock.close(); // closing releases the flock
@@ -592,7 +603,11 @@ export async function writeState(
   state: DefrouteState,
   options: StateFileOptions = {},
 ): Promise<void> {
-  await withStateLock(path, () => writeAtomically(path, formatState(state)), options);
+  await withStateLock(
+    path,
+    () => Promise.resolve(writeAtomically(path, formatState(state))),
+    options,
+  );
 }
 
 export interface UpdateOptions extends StateFileOptions {
@@ -634,7 +649,7 @@ export async function updateState(
     }
     const next = await fn(current);
     if (next === null) return { state: current, written: false, replaced: null };
-    await writeAtomically(path, formatState(next));
+    writeAtomically(path, formatState(next));
     return { state: next, written: true, replaced };
   }, options);
 }

@@ -21,73 +21,124 @@ import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 
 export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
 
-const SYMBOLS = {
+/**
+ * The symbols in groups, each bound by its own Deno.dlopen the first time it is needed: Deno
+ * compiles a fast-call trampoline for every synchronous symbol at dlopen time (~0.2-0.5 ms each),
+ * so a `save` or `restore` no longer pays for the monitor's setsockopt, or a lookup it never makes.
+ */
+const GROUPS = {
+  /** Every command reads the table; bound when LibSystem is made, so a library that does not
+   * load fails there. __error is here because errno must be readable right after any failing
+   * call: binding it only after a failure would run a dlopen in between, which may set errno. */
+  table: {
+    sysctl: {
+      // int sysctl(int *name, u_int namelen, void *oldp, size_t *oldlenp, void *newp,
+      //            size_t newlen)
+      parameters: ["buffer", "u32", "buffer", "buffer", "buffer", "usize"],
+      result: "i32",
+    },
+    __error: {
+      // int *__error(void): darwin's thread-local errno
+      parameters: [],
+      result: "pointer",
+    },
+  },
+  /** A routing socket's life: requests (restore's add) and the monitor. */
   socket: {
-    // int socket(int domain, int type, int protocol)
-    parameters: ["i32", "i32", "i32"],
-    result: "i32",
+    socket: {
+      // int socket(int domain, int type, int protocol)
+      parameters: ["i32", "i32", "i32"],
+      result: "i32",
+    },
+    write: {
+      // ssize_t write(int fildes, const void *buf, size_t nbyte)
+      parameters: ["i32", "buffer", "usize"],
+      result: "isize",
+    },
+    recv: {
+      // ssize_t recv(int socket, void *buffer, size_t length, int flags)
+      parameters: ["i32", "buffer", "usize", "i32"],
+      result: "isize",
+    },
+    close: {
+      // int close(int fildes)
+      parameters: ["i32"],
+      result: "i32",
+    },
+    getpid: {
+      // pid_t getpid(void)
+      parameters: [],
+      result: "i32",
+    },
   },
-  write: {
-    // ssize_t write(int fildes, const void *buf, size_t nbyte)
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
+  /** Only a wait for a reply or an event that is not queued yet. */
+  wait: {
+    poll: {
+      // int poll(struct pollfd fds[] /* {int fd; short events; short revents} */,
+      //          nfds_t nfds /* unsigned int */, int timeout /* ms */)
+      // nonblocking: runs on a worker thread so waiting never stalls the event loop (§7.4).
+      parameters: ["buffer", "u32", "i32"],
+      result: "i32",
+      nonblocking: true,
+    },
   },
-  read: {
-    // ssize_t read(int fildes, void *buf, size_t nbyte)
-    parameters: ["i32", "buffer", "usize"],
-    result: "isize",
+  /** Only the monitor sizes its receive buffer. */
+  tuning: {
+    setsockopt: {
+      // int setsockopt(int socket, int level, int option_name, const void *option_value,
+      //                socklen_t option_len /* u32 */)
+      parameters: ["i32", "i32", "i32", "buffer", "u32"],
+      result: "i32",
+    },
   },
-  recv: {
-    // ssize_t recv(int socket, void *buffer, size_t length, int flags)
-    parameters: ["i32", "buffer", "usize", "i32"],
-    result: "isize",
+  /** A route change resolves an interface name. */
+  nameToIndex: {
+    if_nametoindex: {
+      // unsigned int if_nametoindex(const char *ifname /* NUL-terminated */)
+      parameters: ["buffer"],
+      result: "u32",
+    },
   },
-  close: {
-    // int close(int fildes)
-    parameters: ["i32"],
-    result: "i32",
+  /** A route read names its interface. */
+  indexToName: {
+    if_indextoname: {
+      // char *if_indextoname(unsigned int ifindex, char *ifname /* IF_NAMESIZE = 16 bytes */)
+      parameters: ["u32", "buffer"],
+      result: "pointer",
+    },
   },
-  poll: {
-    // int poll(struct pollfd fds[] /* {int fd; short events; short revents} */,
-    //          nfds_t nfds /* unsigned int */, int timeout /* ms */)
-    // nonblocking: runs on a worker thread so waiting never stalls the event loop (§7.4).
-    parameters: ["buffer", "u32", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
-  setsockopt: {
-    // int setsockopt(int socket, int level, int option_name, const void *option_value,
-    //                socklen_t option_len /* u32 */)
-    parameters: ["i32", "i32", "i32", "buffer", "u32"],
-    result: "i32",
-  },
-  if_nametoindex: {
-    // unsigned int if_nametoindex(const char *ifname /* NUL-terminated */)
-    parameters: ["buffer"],
-    result: "u32",
-  },
-  if_indextoname: {
-    // char *if_indextoname(unsigned int ifindex, char *ifname /* IF_NAMESIZE = 16 bytes */)
-    parameters: ["u32", "buffer"],
-    result: "pointer",
-  },
-  sysctl: {
-    // int sysctl(int *name, u_int namelen, void *oldp, size_t *oldlenp, void *newp,
-    //            size_t newlen)
-    parameters: ["buffer", "u32", "buffer", "buffer", "buffer", "usize"],
-    result: "i32",
-  },
-  getpid: {
-    // pid_t getpid(void)
-    parameters: [],
-    result: "i32",
-  },
-  __error: {
-    // int *__error(void): darwin's thread-local errno
-    parameters: [],
-    result: "pointer",
-  },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const satisfies Record<string, Deno.ForeignLibraryInterface>;
+
+/** One group's symbols from the library at `path`, bound by their own dlopen on first use. */
+export class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
+  #library: Deno.DynamicLibrary<S> | null = null;
+  constructor(readonly path: string, readonly definitions: S) {}
+
+  get symbols(): Deno.DynamicLibrary<S>["symbols"] {
+    this.#library ??= Deno.dlopen(this.path, this.definitions);
+    return this.#library.symbols;
+  }
+
+  get isBound(): boolean {
+    return this.#library !== null;
+  }
+
+  close(): void {
+    this.#library?.close();
+    this.#library = null;
+  }
+}
+
+function symbolGroups(path: string) {
+  return {
+    table: new SymbolGroup(path, GROUPS.table),
+    socket: new SymbolGroup(path, GROUPS.socket),
+    wait: new SymbolGroup(path, GROUPS.wait),
+    tuning: new SymbolGroup(path, GROUPS.tuning),
+    nameToIndex: new SymbolGroup(path, GROUPS.nameToIndex),
+    indexToName: new SymbolGroup(path, GROUPS.indexToName),
+  };
+}
 
 // darwin constants (reference §4.1, §4.2, §4.3).
 const PF_ROUTE = 17;
@@ -113,20 +164,28 @@ export function libSystemPath(): string {
 
 /** libSystem's functions with errors turned into SyscallError. */
 export class LibSystem implements Disposable {
-  readonly #lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  /** The symbol groups (raw calls, for tests); each is bound on its first use. */
+  readonly groups: ReturnType<typeof symbolGroups>;
   #closed = false;
 
   constructor(path: string = libSystemPath()) {
-    this.#lib = Deno.dlopen(path, SYMBOLS);
+    this.groups = symbolGroups(path);
+    this.bind("table"); // loads the library now: a bad path fails here, not mid-command
   }
 
-  get symbols(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-    return this.#lib.symbols;
+  /** Bind these groups now rather than on their first call. */
+  bind(...names: (keyof LibSystem["groups"])[]): void {
+    for (const name of names) void this.groups[name].symbols;
+  }
+
+  /** The symbol groups bound so far (for tests: a save must not pay for sockets). */
+  boundGroups(): string[] {
+    return Object.entries(this.groups).flatMap(([name, group]) => group.isBound ? [name] : []);
   }
 
   /** darwin errno of the last failing synchronous call on this thread. */
   errno(): number {
-    const pointer = this.#lib.symbols.__error();
+    const pointer = this.groups.table.symbols.__error();
     if (pointer === null) return 0;
     return new Deno.UnsafePointerView(pointer).getInt32(0);
   }
@@ -136,14 +195,14 @@ export class LibSystem implements Disposable {
   }
 
   socket(domain: number, type: number, protocol: number): number {
-    const fd = this.#lib.symbols.socket(domain, type, protocol);
+    const fd = this.groups.socket.symbols.socket(domain, type, protocol);
     if (fd < 0) this.#fail("socket");
     return fd;
   }
 
   /** write(2); returns bytes written. */
   write(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
-    const n = this.#lib.symbols.write(fd, bytes, BigInt(bytes.byteLength));
+    const n = this.groups.socket.symbols.write(fd, bytes, BigInt(bytes.byteLength));
     if (n < 0n) this.#fail("write");
     return Number(n);
   }
@@ -151,7 +210,12 @@ export class LibSystem implements Disposable {
   /** recv(MSG_DONTWAIT): the bytes of one message, or null when none is queued (EAGAIN). */
   recvNow(fd: number, buffer: Uint8Array<ArrayBuffer>): Uint8Array | null {
     for (;;) {
-      const n = this.#lib.symbols.recv(fd, buffer, BigInt(buffer.byteLength), MSG_DONTWAIT);
+      const n = this.groups.socket.symbols.recv(
+        fd,
+        buffer,
+        BigInt(buffer.byteLength),
+        MSG_DONTWAIT,
+      );
       // A routing socket reads 0 bytes only once it is shut down for reading (route(8)'s
       // SHUT_RD), and the harness's socketpair when the simulated kernel is gone: nothing more
       // will ever come. An error, not an empty message, or every reader would spin on it.
@@ -170,7 +234,7 @@ export class LibSystem implements Disposable {
     const view = new DataView(pollfd.buffer);
     view.setInt32(0, fd, true);
     view.setInt16(4, POLLIN, true);
-    const n = await this.#lib.symbols.poll(pollfd, 1, Math.max(0, Math.floor(timeoutMs)));
+    const n = await this.groups.wait.symbols.poll(pollfd, 1, Math.max(0, Math.floor(timeoutMs)));
     // errno is not readable after a nonblocking call (§7.4): a -1 (EINTR) counts as "not yet".
     return n > 0 && view.getInt16(6, true) !== 0;
   }
@@ -178,28 +242,28 @@ export class LibSystem implements Disposable {
   setsockoptInt(fd: number, level: number, option: number, value: number): void {
     const buffer = new Uint8Array(4);
     new DataView(buffer.buffer).setInt32(0, value, true);
-    if (this.#lib.symbols.setsockopt(fd, level, option, buffer, 4) < 0) {
+    if (this.groups.tuning.symbols.setsockopt(fd, level, option, buffer, 4) < 0) {
       this.#fail("setsockopt", `option 0x${option.toString(16)}`);
     }
   }
 
   close(fd: number): void {
-    if (this.#lib.symbols.close(fd) < 0) this.#fail("close");
+    if (this.groups.socket.symbols.close(fd) < 0) this.#fail("close");
   }
 
   getpid(): number {
-    return this.#lib.symbols.getpid();
+    return this.groups.socket.symbols.getpid();
   }
 
   /** if_nametoindex; 0 when there is no such interface. */
   ifNameToIndex(name: string): number {
-    return this.#lib.symbols.if_nametoindex(new TextEncoder().encode(`${name}\0`));
+    return this.groups.nameToIndex.symbols.if_nametoindex(new TextEncoder().encode(`${name}\0`));
   }
 
   /** if_indextoname; null when there is no such interface. */
   ifIndexToName(index: number): string | null {
     const buffer = new Uint8Array(IF_NAMESIZE);
-    const result = this.#lib.symbols.if_indextoname(index, buffer);
+    const result = this.groups.indexToName.symbols.if_indextoname(index, buffer);
     if (result === null) return null;
     const end = buffer.indexOf(0);
     return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
@@ -214,13 +278,13 @@ export class LibSystem implements Disposable {
     const nameBytes = new Uint8Array(name.buffer);
     for (let attempt = 0; attempt < 5; attempt++) {
       const size = new BigUint64Array(1);
-      if (this.#lib.symbols.sysctl(nameBytes, mib.length, null, size, null, 0n) < 0) {
+      if (this.groups.table.symbols.sysctl(nameBytes, mib.length, null, size, null, 0n) < 0) {
         this.#fail("sysctl", mib.join("."));
       }
       const capacity = Number(size[0]!) + Number(size[0]!) / 4 + 512;
       const data = new Uint8Array(capacity);
       size[0] = BigInt(capacity);
-      if (this.#lib.symbols.sysctl(nameBytes, mib.length, data, size, null, 0n) === 0) {
+      if (this.groups.table.symbols.sysctl(nameBytes, mib.length, data, size, null, 0n) === 0) {
         return data.slice(0, Number(size[0]!));
       }
       const errno = this.errno();
@@ -233,7 +297,7 @@ export class LibSystem implements Disposable {
   [Symbol.dispose](): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#lib.close();
+    for (const group of Object.values(this.groups)) group.close();
   }
 }
 
@@ -331,6 +395,16 @@ export class LibSystemRouteSystem implements RouteSystem {
 
   interfaceName(index: number): string | null {
     return this.#lib.ifIndexToName(index);
+  }
+
+  /** The libSystem symbol groups bound so far (for tests). */
+  boundGroups(): string[] {
+    return this.#lib.boundGroups();
+  }
+
+  /** What a request needs: the socket's symbols, the poll a reply may wait in, if_nametoindex. */
+  warm(): void {
+    this.#lib.bind("socket", "wait", "nameToIndex");
   }
 
   close(): void {

@@ -41,6 +41,9 @@ export interface RouteSystem {
   interfaceIndex(name: string): number;
   /** if_indextoname; null when absent. */
   interfaceName(index: number): string | null;
+  /** Optional: do the first-use work of sockets and interface lookups now (binding FFI
+   * symbols), for a caller about to time a change. Opens nothing. */
+  warm?(): void;
   close(): void;
 }
 

@@ -247,6 +247,31 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     }));
   }
 
+  /**
+   * The first-call work of a change, done before it is timed: binding the libSystem symbols a
+   * request uses (bound on first use) and V8's compilation of the encoder. Only `run` calls it,
+   * before CMD starts, so the restore after CMD's exit pays none of it; `save` and `restore`
+   * processes would pay it for nothing. Opens no socket (one open while CMD runs would queue
+   * every routing message of CMD's lifetime), sends nothing, never throws.
+   */
+  warm(): void {
+    const sample: DefaultRoute = {
+      family: 4,
+      gateway: "192.0.2.1", // TEST-NET-1 (RFC 5737)
+      interface: "lo0",
+      index: 1,
+      scoped: false,
+      flags: 0,
+    };
+    try {
+      this.#system.warm?.();
+      this.#message(RTM_ADD, sample);
+      this.#message(RTM_DELETE, sample);
+    } catch {
+      // Only a rehearsal: the real request reports its own errors.
+    }
+  }
+
   async add(route: DefaultRoute): Promise<void> {
     await this.#request(this.#message(RTM_ADD, route));
   }

@@ -1,6 +1,9 @@
 /**
  * The only Deno.dlopen of glibc: just enough of the socket API to speak rtnetlink.
  *
+ * Symbols are bound in small groups on first use (GROUPS below), so a process pays Deno's
+ * per-symbol dlopen cost only for what it calls.
+ *
  * Every call that returns -1 becomes a LibcError carrying the syscall and the errno *name*,
  * read through __errno_location right after the failing synchronous call (reference §7.4: errno
  * has no Deno API and is thread-local, so only synchronous calls get a trustworthy errno).
@@ -23,116 +26,164 @@ const IF_NAMESIZE = 16;
 const EAGAIN = 11;
 const EINTR = 4;
 
-const SYMBOLS = {
-  socket: {
-    // int socket(int domain, int type, int protocol)
-    parameters: [
-      "i32", // int domain
-      "i32", // int type
-      "i32", // int protocol
-    ],
-    result: "i32",
+/**
+ * The symbols in groups, each bound by its own Deno.dlopen the first time it is needed: Deno
+ * compiles a fast-call trampoline for every synchronous symbol at dlopen time (~0.2-0.5 ms each),
+ * so binding all eleven cost a short-lived `save` or `restore` ~5 ms for functions it never
+ * calls. A second dlopen of the already loaded libc costs next to nothing beyond its symbols.
+ */
+const GROUPS = {
+  /** A request socket's life; every process that talks to the kernel needs these. */
+  request: {
+    socket: {
+      // int socket(int domain, int type, int protocol)
+      parameters: [
+        "i32", // int domain
+        "i32", // int type
+        "i32", // int protocol
+      ],
+      result: "i32",
+    },
+    sendto: {
+      // ssize_t sendto(int sockfd, const void *buf, size_t len, int flags,
+      //                const struct sockaddr *dest_addr, socklen_t addrlen)
+      parameters: [
+        "i32", // int sockfd
+        "buffer", // const void *buf
+        "usize", // size_t len
+        "i32", // int flags
+        "buffer", // const struct sockaddr *dest_addr
+        "u32", // socklen_t addrlen
+      ],
+      result: "isize",
+    },
+    recv: {
+      // ssize_t recv(int sockfd, void *buf, size_t len, int flags)
+      parameters: [
+        "i32", // int sockfd
+        "buffer", // void *buf
+        "usize", // size_t len
+        "i32", // int flags
+      ],
+      result: "isize",
+    },
+    close: {
+      // int close(int fd)
+      parameters: [
+        "i32", // int fd
+      ],
+      result: "i32",
+    },
+    __errno_location: {
+      // int *__errno_location(void)
+      // Bound with the calls whose errno is read: binding it only after a failure would run a
+      // dlopen between the failing call and the read, and dlopen may set errno itself.
+      parameters: [],
+      result: "pointer",
+    },
   },
-  bind: {
-    // int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen)
-    parameters: [
-      "i32", // int sockfd
-      "buffer", // const struct sockaddr *addr (struct sockaddr_nl, 12 bytes)
-      "u32", // socklen_t addrlen
-    ],
-    result: "i32",
+  /** Only the multicast monitor binds a socket to groups and sizes its buffer. */
+  monitor: {
+    bind: {
+      // int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen)
+      parameters: [
+        "i32", // int sockfd
+        "buffer", // const struct sockaddr *addr (struct sockaddr_nl, 12 bytes)
+        "u32", // socklen_t addrlen
+      ],
+      result: "i32",
+    },
+    setsockopt: {
+      // int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen)
+      parameters: [
+        "i32", // int sockfd
+        "i32", // int level
+        "i32", // int optname
+        "buffer", // const void *optval
+        "u32", // socklen_t optlen
+      ],
+      result: "i32",
+    },
+    getsockname: {
+      // int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen)
+      parameters: [
+        "i32", // int sockfd
+        "buffer", // struct sockaddr *addr
+        "buffer", // socklen_t *addrlen
+      ],
+      result: "i32",
+    },
   },
-  sendto: {
-    // ssize_t sendto(int sockfd, const void *buf, size_t len, int flags,
-    //                const struct sockaddr *dest_addr, socklen_t addrlen)
-    parameters: [
-      "i32", // int sockfd
-      "buffer", // const void *buf
-      "usize", // size_t len
-      "i32", // int flags
-      "buffer", // const struct sockaddr *dest_addr
-      "u32", // socklen_t addrlen
-    ],
-    result: "isize",
+  /** Only a wait for a reply or an event that is not queued yet. */
+  wait: {
+    poll: {
+      // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+      parameters: [
+        "buffer", // struct pollfd *fds ({int fd; short events; short revents}, 8 bytes each)
+        "u64", // nfds_t nfds (unsigned long)
+        "i32", // int timeout (milliseconds)
+      ],
+      result: "i32",
+      // Runs on a blocking-pool thread and returns a Promise; the timeout bounds it.
+      nonblocking: true,
+    },
   },
-  recv: {
-    // ssize_t recv(int sockfd, void *buf, size_t len, int flags)
-    parameters: [
-      "i32", // int sockfd
-      "buffer", // void *buf
-      "usize", // size_t len
-      "i32", // int flags
-    ],
-    result: "isize",
+  /** A route change resolves an interface name (restore's add). */
+  nameToIndex: {
+    if_nametoindex: {
+      // unsigned int if_nametoindex(const char *ifname)
+      parameters: [
+        "buffer", // const char *ifname (NUL-terminated)
+      ],
+      result: "u32",
+    },
   },
-  poll: {
-    // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
-    parameters: [
-      "buffer", // struct pollfd *fds ({int fd; short events; short revents}, 8 bytes each)
-      "u64", // nfds_t nfds (unsigned long)
-      "i32", // int timeout (milliseconds)
-    ],
-    result: "i32",
-    // Runs on a blocking-pool thread and returns a Promise; the timeout bounds it.
-    nonblocking: true,
+  /** A route read names its output interface. */
+  indexToName: {
+    if_indextoname: {
+      // char *if_indextoname(unsigned int ifindex, char *ifname)
+      parameters: [
+        "u32", // unsigned int ifindex
+        "buffer", // char *ifname (IF_NAMESIZE = 16 bytes)
+      ],
+      result: "pointer",
+    },
   },
-  setsockopt: {
-    // int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen)
-    parameters: [
-      "i32", // int sockfd
-      "i32", // int level
-      "i32", // int optname
-      "buffer", // const void *optval
-      "u32", // socklen_t optlen
-    ],
-    result: "i32",
-  },
-  getsockname: {
-    // int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen)
-    parameters: [
-      "i32", // int sockfd
-      "buffer", // struct sockaddr *addr
-      "buffer", // socklen_t *addrlen
-    ],
-    result: "i32",
-  },
-  close: {
-    // int close(int fd)
-    parameters: [
-      "i32", // int fd
-    ],
-    result: "i32",
-  },
-  if_nametoindex: {
-    // unsigned int if_nametoindex(const char *ifname)
-    parameters: [
-      "buffer", // const char *ifname (NUL-terminated)
-    ],
-    result: "u32",
-  },
-  if_indextoname: {
-    // char *if_indextoname(unsigned int ifindex, char *ifname)
-    parameters: [
-      "u32", // unsigned int ifindex
-      "buffer", // char *ifname (IF_NAMESIZE = 16 bytes)
-    ],
-    result: "pointer",
-  },
-  __errno_location: {
-    // int *__errno_location(void)
-    parameters: [],
-    result: "pointer",
-  },
-} as const satisfies Deno.ForeignLibraryInterface;
+} as const satisfies Record<string, Deno.ForeignLibraryInterface>;
 
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** One group's symbols, bound by their own dlopen on first use. */
+class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
+  #library: Deno.DynamicLibrary<S> | null = null;
+  constructor(readonly definitions: S) {}
 
-let library: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
+  get symbols(): Deno.DynamicLibrary<S>["symbols"] {
+    this.#library ??= Deno.dlopen(LIBC_PATH, this.definitions);
+    return this.#library.symbols;
+  }
+
+  get isBound(): boolean {
+    return this.#library !== null;
+  }
+
+  close(): void {
+    this.#library?.close();
+    this.#library = null;
+  }
+}
+
+const libc = {
+  request: new SymbolGroup(GROUPS.request),
+  monitor: new SymbolGroup(GROUPS.monitor),
+  wait: new SymbolGroup(GROUPS.wait),
+  nameToIndex: new SymbolGroup(GROUPS.nameToIndex),
+  indexToName: new SymbolGroup(GROUPS.indexToName),
+};
+/** Open sockets; all groups are unbound together when the last one closes. */
 let users = 0;
 
-function libc(): Libc {
-  if (!library) library = Deno.dlopen(LIBC_PATH, SYMBOLS);
-  return library.symbols;
+/** The groups this process has bound so far (for tests: a save must not pay for the monitor). */
+export function boundGroups(): string[] {
+  return Object.entries(libc).flatMap(([name, group]) => group.isBound ? [name] : []);
 }
 
 /** A failed libc call: which syscall, and errno by name ("EPERM") and number. */
@@ -147,7 +198,7 @@ export class LibcError extends Error {
 }
 
 function lastErrno(): number {
-  const pointer = libc().__errno_location();
+  const pointer = libc.request.symbols.__errno_location();
   return pointer ? new Deno.UnsafePointerView(pointer).getInt32(0) : 0;
 }
 
@@ -165,14 +216,14 @@ export function interfaceIndex(name: string): number {
   if (bytes.length === 0 || bytes.length >= IF_NAMESIZE || bytes.includes(0)) return 0;
   const cString = new Uint8Array(bytes.length + 1);
   cString.set(bytes);
-  return libc().if_nametoindex(cString);
+  return libc.nameToIndex.symbols.if_nametoindex(cString);
 }
 
 /** The name of interface `index`; null when there is none. */
 export function interfaceName(index: number): string | null {
   if (!Number.isInteger(index) || index <= 0 || index > 0xffff_ffff) return null;
   const buffer = new Uint8Array(IF_NAMESIZE);
-  if (libc().if_indextoname(index, buffer) === null) return null;
+  if (libc.indexToName.symbols.if_indextoname(index, buffer) === null) return null;
   const end = buffer.indexOf(0);
   return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
 }
@@ -197,18 +248,21 @@ export class NetlinkSocket implements Disposable {
   #receiveBuffer = new Uint8Array(64 * 1024);
 
   constructor(groups = 0, receiveBufferBytes = 0) {
-    const symbols = libc();
     users++;
     try {
       this.fd = check(
         "socket",
-        symbols.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE),
+        libc.request.symbols.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE),
       );
     } catch (error) {
       releaseLibrary();
       throw error;
     }
+    // A request socket needs no bind: the kernel binds it (autobind, port id = pid for a
+    // process's first netlink socket) on its first sendto, exactly as bind with nl_pid 0 would.
+    if (groups === 0 && receiveBufferBytes <= 0) return;
     try {
+      const symbols = libc.monitor.symbols;
       if (receiveBufferBytes > 0) {
         const value = new Int32Array([receiveBufferBytes]);
         check("setsockopt", symbols.setsockopt(this.fd, SOL_SOCKET, SO_RCVBUF, value, 4));
@@ -221,11 +275,12 @@ export class NetlinkSocket implements Disposable {
     }
   }
 
-  /** The port id the kernel bound this socket to (nlmsg_pid of our requests as it sees them). */
+  /** The port id the kernel bound this socket to (nlmsg_pid of our requests as it sees them);
+   * 0 for a request socket until its first send binds it. */
   portId(): number {
     const address = new Uint8Array(12);
     const length = new Uint32Array([12]);
-    check("getsockname", libc().getsockname(this.fd, address, length));
+    check("getsockname", libc.monitor.symbols.getsockname(this.fd, address, length));
     return new DataView(address.buffer).getUint32(4, true);
   }
 
@@ -234,7 +289,14 @@ export class NetlinkSocket implements Disposable {
     const kernel = sockaddrNl(0);
     const sent = check(
       "sendto",
-      libc().sendto(this.fd, message, BigInt(message.length), 0, kernel, kernel.length),
+      libc.request.symbols.sendto(
+        this.fd,
+        message,
+        BigInt(message.length),
+        0,
+        kernel,
+        kernel.length,
+      ),
     );
     if (sent !== message.length) throw new LibcError("sendto", 5 /* EIO: short write */);
   }
@@ -242,7 +304,9 @@ export class NetlinkSocket implements Disposable {
   /** One datagram if one is queued, else null. Never blocks (MSG_DONTWAIT). */
   receiveNow(): Uint8Array | null {
     const buffer = this.#receiveBuffer;
-    const result = Number(libc().recv(this.fd, buffer, BigInt(buffer.length), MSG_DONTWAIT));
+    const result = Number(
+      libc.request.symbols.recv(this.fd, buffer, BigInt(buffer.length), MSG_DONTWAIT),
+    );
     if (result === -1) {
       const errno = lastErrno();
       if (errno === EAGAIN || errno === EINTR) return null;
@@ -257,7 +321,7 @@ export class NetlinkSocket implements Disposable {
     const view = new DataView(pollfd.buffer);
     view.setInt32(0, this.fd, true);
     view.setInt16(4, POLLIN, true);
-    const ready = await libc().poll(pollfd, 1n, Math.max(0, Math.floor(timeoutMs)));
+    const ready = await libc.wait.symbols.poll(pollfd, 1n, Math.max(0, Math.floor(timeoutMs)));
     // errno of a nonblocking call is another thread's (reference §7.4): report poll failures
     // without a name rather than a wrong one.
     if (ready === -1) throw new LibcError("poll", 0);
@@ -267,7 +331,7 @@ export class NetlinkSocket implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    libc().close(this.fd);
+    libc.request.symbols.close(this.fd);
     releaseLibrary();
   }
 
@@ -278,8 +342,6 @@ export class NetlinkSocket implements Disposable {
 
 function releaseLibrary(): void {
   users--;
-  if (users === 0 && library) {
-    library.close();
-    library = null;
-  }
+  if (users > 0) return;
+  for (const group of Object.values(libc)) group.close();
 }

@@ -136,10 +136,7 @@ class LinuxRouteTable implements RouteTable {
 
   #requestSocket(): NetlinkSocket {
     if (this.#closed) throw new RouteTableError("io", "the route table is closed");
-    if (!this.#socket) {
-      this.#socket = openSocket(0, 0);
-      this.#rehearseChange();
-    }
+    this.#socket ??= openSocket(0, 0);
     return this.#socket;
   }
 
@@ -147,9 +144,10 @@ class LinuxRouteTable implements RouteTable {
    * Build an add and a delete request and decode an ack, sending nothing. V8 compiles each
    * function on its first call, and libc's if_nametoindex is bound on its first use: without
    * this, a restore's first add paid ~1 ms for it between CMD's exit and the restored default
-   * (tests/bench/restore_bench.ts).
+   * (tests/bench/restore_bench.ts). Only `run` calls it (its restore is timed from CMD's exit);
+   * a `save` or `restore` process would pay it for nothing.
    */
-  #rehearseChange(): void {
+  warm(): void {
     const sample: DefaultRoute = {
       family: 4,
       gateway: "192.0.2.1", // TEST-NET-1 (RFC 5737)

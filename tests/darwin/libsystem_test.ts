@@ -5,7 +5,12 @@
  */
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { SyscallError } from "../../lib/darwin/errno.ts";
-import { LibSystem, LibSystemRouteSocket } from "../../lib/darwin/libsystem.ts";
+import {
+  LibSystem,
+  LibSystemRouteSocket,
+  LibSystemRouteSystem,
+} from "../../lib/darwin/libsystem.ts";
+import { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import {
   decodeMessages,
   defaultRouteRequest,
@@ -50,7 +55,7 @@ Deno.test({
     try {
       const buffer = new Uint8Array(2048);
       // Nothing queued: EAGAIN is darwin's 35, not Linux's 11 (reference §4.4).
-      assertEquals(Number(lib.symbols.recv(fd, buffer, 2048n, MSG_DONTWAIT)), -1);
+      assertEquals(Number(lib.groups.socket.symbols.recv(fd, buffer, 2048n, MSG_DONTWAIT)), -1);
       assertEquals(lib.errno(), 35);
       assertEquals(lib.recvNow(fd, buffer), null);
       assertEquals(await lib.pollReadable(fd, 50), false);
@@ -98,11 +103,11 @@ Deno.test({
       // SO_RCVTIMEO takes darwin's 16-byte timeval: shorter is EINVAL, usec out of range EDOM.
       const tv = new Uint8Array(16);
       new DataView(tv.buffer).setBigInt64(0, 1n, true);
-      assertEquals(lib.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16), 0);
-      assertEquals(lib.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 8), -1);
+      assertEquals(lib.groups.tuning.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16), 0);
+      assertEquals(lib.groups.tuning.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 8), -1);
       assertEquals(lib.errno(), 22);
       new DataView(tv.buffer).setInt32(8, 1_000_000, true);
-      assertEquals(lib.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16), -1);
+      assertEquals(lib.groups.tuning.symbols.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16), -1);
       assertEquals(lib.errno(), 33);
       lib.setsockoptInt(fd, SOL_SOCKET, 0x1002, 1 << 20); // SO_RCVBUF
     } finally {
@@ -142,6 +147,36 @@ Deno.test({
       );
     } finally {
       sim.applyEnv();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "libSystem: symbols are bound in groups on first use; reads bind no monitor, warm() a change's",
+  ignore: skip !== null,
+  async fn() {
+    await using sim = await startSimulator();
+    sim.applyEnv();
+    // Deno compiles a trampoline per bound symbol (~0.2-0.5 ms each): a hook pays for what it uses.
+    const system = new LibSystemRouteSystem();
+    const table = new DarwinRouteTable(system);
+    try {
+      assertEquals(system.boundGroups(), ["table"]);
+      // What `save` reads: an RTM_GET on the socket and sysctl dumps; no monitor, no change.
+      assert((await table.defaults(4)).length > 0);
+      await table.interfaces();
+      const unread = ["tuning", "nameToIndex"];
+      assert(system.boundGroups().includes("socket"));
+      assertEquals(system.boundGroups().filter((g) => unread.includes(g)), []);
+      table.warm();
+      assertEquals(
+        system.boundGroups().filter((g) => [...unread, "wait"].includes(g)),
+        ["wait", "nameToIndex"],
+      );
+    } finally {
+      table.close();
+      await new Promise((r) => setTimeout(r, 0));
     }
   },
 });

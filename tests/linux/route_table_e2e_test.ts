@@ -79,6 +79,16 @@ e2e("defaults(4) and defaults(6) agree with `ip -j route show`", async (lab) => 
   }
 });
 
+e2e("a save's reads bind only the libc symbols they call; warm() binds an add's", async (lab) => {
+  // Deno compiles a trampoline per bound symbol (~0.2-0.5 ms each): a hook pays for what it uses.
+  const reads = await probe(lab, "save-reads");
+  assert(reads.ok, reads.message);
+  assertEquals(reads.value, ["request", "indexToName"]);
+  const warm = await probe(lab, "warm");
+  assert(warm.ok, warm.message);
+  assertEquals(warm.value, ["nameToIndex"]);
+});
+
 e2e("interfaces() lists veth0 up, tun0 as a tunnel, with `ip link`'s indexes", async (lab) => {
   const answer = await probe(lab, "interfaces");
   assert(answer.ok, answer.message);

@@ -7,8 +7,12 @@
  *   interfaces              -> {"ok":true,"value":[NetInterface...]}
  *   add|delete ROUTE_JSON   -> {"ok":true} or {"ok":false,"kind":...,"errno":...,"message":...}
  *   events MS               -> {"ready":true}, then one line per RouteEvent for MS milliseconds
+ *   save-reads              -> {"ok":true,"value":[libc symbol groups bound]} after what `save`
+ *                              reads (both families' defaults and the interfaces)
+ *   warm                    -> {"ok":true,"value":[libc symbol groups bound]} after warm()
  */
 import { openLinuxRouteTable } from "../../lib/linux/route_table.ts";
+import { boundGroups } from "../../lib/linux/libc.ts";
 import { RouteTableError } from "../../lib/core/errors.ts";
 import type { DefaultRoute } from "../../lib/core/types.ts";
 
@@ -25,6 +29,16 @@ try {
       break;
     case "interfaces":
       print({ ok: true, value: await table.interfaces() });
+      break;
+    case "save-reads":
+      await table.defaults(4);
+      await table.defaults(6);
+      await table.interfaces();
+      print({ ok: true, value: boundGroups() });
+      break;
+    case "warm":
+      table.warm?.();
+      print({ ok: true, value: boundGroups() });
       break;
     case "add":
     case "delete": {
