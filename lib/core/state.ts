@@ -534,7 +534,9 @@ function ensureDirectory(path: string, policy: TrustPolicy): void {
 /** Write `state` atomically: temp file in the same directory, fsync, rename, fsync the dir. */
 function writeAtomically(path: string, text: string): void {
   const dir = dirname(path);
-  const random = crypto.getRandomValues(new Uint32Array(1))[0]?.toString(16) ?? "0";
+  // Only has to differ from a temp file a crashed writer with our pid left behind (createNew
+  // refuses to reuse one); Math.random, because crypto's first use costs a hook ~0.25 ms.
+  const random = Math.floor(Math.random() * 0x1_0000_0000).toString(16);
   const temp = `${dir}/.${basename(path)}.${Deno.pid}.${random}.tmp`;
   try {
     const file = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
