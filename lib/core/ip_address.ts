@@ -38,6 +38,15 @@ export function parseIPv4(text: string): Uint8Array | null {
 }
 
 /**
+ * parseIPv4 writing into out[at..at+3] instead of a new array; false when the text is not a
+ * strict dotted quad (out may then be partly written). The Darwin encoder writes addresses
+ * straight into its message: a small Uint8Array per address cost more than the rest of encoding.
+ */
+export function parseIPv4Into(text: string, out: Uint8Array, at: number): boolean {
+  return readDottedQuad(text, 0, out, at);
+}
+
+/**
  * IPv6 text in any RFC 4291 form ("2001:db8::1", "::", "FE80::1", "::ffff:1.2.3.4") -> 16 bytes,
  * or null. Groups are 1-4 hex digits; "::" stands for one or more zero groups and appears at most
  * once; an embedded IPv4 tail must be a strict dotted quad. A "%zone" is not accepted: callers

@@ -75,15 +75,15 @@ import {
 } from "./constants.ts";
 import {
   decodeSockaddr,
-  encodeSockaddr,
   type Inet4Sockaddr,
   type Inet6Sockaddr,
   type MaskFamily,
   roundup32,
   type Sockaddr,
   SOCKADDR_SLOTS,
-  SockaddrBytes,
+  sockaddrLength,
   type SockaddrSlot,
+  writeSockaddr,
 } from "./sockaddr.ts";
 
 export * from "./constants.ts";
@@ -362,18 +362,6 @@ function offsetsOf(kind: MessageKind): CommonOffsets {
   return kind === "route" || kind === "route2" ? ROUTE_OFFSETS : INTERFACE_OFFSETS;
 }
 
-const METRIC_FIELDS: readonly (keyof RouteMetrics)[] = [
-  "locks",
-  "mtu",
-  "hopcount",
-  "expire",
-  "recvpipe",
-  "sendpipe",
-  "ssthresh",
-  "rtt",
-  "rttvar",
-  "pksent",
-];
 /** rtm_rmx offset in rt_msghdr and rt_msghdr2. */
 const METRICS_OFFSET = 36;
 
@@ -434,45 +422,52 @@ function decodeError(
   return { ok: false, error: { kind, message, offset, ...extra } };
 }
 
+/*
+ * Little-endian reads and writes straight on a message's bytes. A DataView (or a reader object)
+ * per message cost about as much as decoding the message (issue 8's bench); both darwin ABIs are
+ * little-endian (reference §0).
+ */
+
+function u16(bytes: Uint8Array, at: number): number {
+  return bytes[at]! | (bytes[at + 1]! << 8);
+}
+
+function i32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return i32(bytes, at) >>> 0;
+}
+
+/** Stores the low 16 bits of ToInt32(value), as DataView.setUint16 does. */
+function put16(bytes: Uint8Array, at: number, value: number): void {
+  const v = value | 0;
+  bytes[at] = v;
+  bytes[at + 1] = v >> 8;
+}
+
+/** Stores ToInt32(value): the same four bytes DataView.setInt32 and setUint32 write. */
+function put32(bytes: Uint8Array, at: number, value: number): void {
+  const v = value | 0;
+  bytes[at] = v;
+  bytes[at + 1] = v >> 8;
+  bytes[at + 2] = v >> 16;
+  bytes[at + 3] = v >> 24;
+}
+
 /**
  * Decodes the message at the start of `bytes` (a read(2) from a routing socket, or one message
  * of a dump). Bytes after msglen are ignored. Never throws: bad input is a typed error.
+ * `offset` is only reported in errors.
  */
-/**
- * Little-endian reads straight from a message buffer. A DataView per message cost about as much
- * as decoding the message (issue 8's bench), so the decoder reads bytes itself; both darwin ABIs
- * are little-endian (reference §0).
- */
-class LittleEndian {
-  constructor(private readonly bytes: Uint8Array) {}
-  u8(at: number): number {
-    return this.bytes[at]!;
-  }
-  u16(at: number): number {
-    return this.bytes[at]! | (this.bytes[at + 1]! << 8);
-  }
-  i32(at: number): number {
-    const b = this.bytes;
-    return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
-  }
-  u32(at: number): number {
-    return this.i32(at) >>> 0;
-  }
-}
-
 export function decodeMessage(bytes: Uint8Array, offset = 0): DecodeResult {
-  const view = new LittleEndian(bytes);
-  return decodeGuarded(bytes, view, 0, offset);
+  return decodeGuarded(bytes, 0, offset);
 }
 
-function decodeGuarded(
-  buffer: Uint8Array,
-  view: LittleEndian,
-  start: number,
-  reportOffset: number,
-): DecodeResult {
+function decodeGuarded(buffer: Uint8Array, start: number, reportOffset: number): DecodeResult {
   try {
-    return decodeAt(buffer, view, start, reportOffset);
+    return decodeAt(buffer, start, reportOffset);
   } catch (e) {
     return decodeError("malformed", `decoder failed: ${String(e)}`, reportOffset);
   }
@@ -483,17 +478,12 @@ function decodeGuarded(
  * offsets into the one buffer (no per-message views): a dump walk allocates only the decoded
  * objects themselves (issue 8's 1,000,000 messages/s target).
  */
-function decodeAt(
-  buffer: Uint8Array,
-  view: LittleEndian,
-  start: number,
-  offset: number,
-): DecodeResult {
+function decodeAt(buffer: Uint8Array, start: number, offset: number): DecodeResult {
   const available = buffer.length - start;
   if (available < 4) {
     return decodeError("too-short", `${available} bytes, need at least 4`, offset);
   }
-  const length = view.u16(start);
+  const length = u16(buffer, start);
   const version = buffer[start + 2]!;
   const type = buffer[start + 3]!;
   if (length < 4) {
@@ -528,13 +518,13 @@ function decodeAt(
     );
   }
   const at = offsetsOf(kind);
-  const addrBits = view.i32(start + at.addrs) >>> 0;
+  const addrBits = u32(buffer, start + at.addrs);
   const addrs = decodeAddrs(buffer, start + header, start + length, addrBits);
-  const flags = view.i32(start + at.flags) >>> 0;
-  const index = view.u16(start + at.index);
+  const flags = u32(buffer, start + at.flags);
+  const index = u16(buffer, start + at.index);
   const message = decodeHeader(
     kind,
-    view,
+    buffer,
     start,
     type,
     version,
@@ -549,26 +539,26 @@ function decodeAt(
   return { ok: true, message };
 }
 
-function decodeMetrics(view: LittleEndian, start: number): RouteMetrics {
+function decodeMetrics(bytes: Uint8Array, start: number): RouteMetrics {
   const at = start + METRICS_OFFSET;
   // A literal, not a keyed loop: every RouteMetrics then shares one hidden class.
   return {
-    locks: view.u32(at),
-    mtu: view.u32(at + 4),
-    hopcount: view.u32(at + 8),
-    expire: view.i32(at + 12),
-    recvpipe: view.u32(at + 16),
-    sendpipe: view.u32(at + 20),
-    ssthresh: view.u32(at + 24),
-    rtt: view.u32(at + 28),
-    rttvar: view.u32(at + 32),
-    pksent: view.u32(at + 36),
+    locks: u32(bytes, at),
+    mtu: u32(bytes, at + 4),
+    hopcount: u32(bytes, at + 8),
+    expire: i32(bytes, at + 12),
+    recvpipe: u32(bytes, at + 16),
+    sendpipe: u32(bytes, at + 20),
+    ssthresh: u32(bytes, at + 24),
+    rtt: u32(bytes, at + 28),
+    rttvar: u32(bytes, at + 32),
+    pksent: u32(bytes, at + 36),
   };
 }
 
 function decodeHeader(
   kind: MessageKind,
-  view: LittleEndian,
+  bytes: Uint8Array,
   start: number,
   type: number,
   version: number,
@@ -578,8 +568,6 @@ function decodeHeader(
   addrBits: number,
   addrs: Addrs,
 ): RoutingMessage {
-  const i32 = (off: number) => view.i32(start + off);
-  const u32 = (off: number) => view.u32(start + off);
   switch (kind) {
     case "route":
       return {
@@ -591,12 +579,12 @@ function decodeHeader(
         index,
         addrBits,
         addrs,
-        pid: i32(16),
-        seq: i32(20),
-        errno: i32(24),
-        use: i32(28),
-        inits: u32(32),
-        metrics: decodeMetrics(view, start),
+        pid: i32(bytes, start + 16),
+        seq: i32(bytes, start + 20),
+        errno: i32(bytes, start + 24),
+        use: i32(bytes, start + 28),
+        inits: u32(bytes, start + 32),
+        metrics: decodeMetrics(bytes, start),
       };
     case "route2":
       return {
@@ -608,21 +596,20 @@ function decodeHeader(
         index,
         addrBits,
         addrs,
-        refcnt: i32(16),
-        parentflags: u32(20),
-        reserved: i32(24),
-        use: i32(28),
-        inits: u32(32),
-        metrics: decodeMetrics(view, start),
+        refcnt: i32(bytes, start + 16),
+        parentflags: u32(bytes, start + 20),
+        reserved: i32(bytes, start + 24),
+        use: i32(bytes, start + 28),
+        inits: u32(bytes, start + 32),
+        metrics: decodeMetrics(bytes, start),
       };
     case "interface": {
       const data = {} as InterfaceData;
-      for (const name of IF_DATA_BYTE_FIELDS) {
-        data[name] = view.u8(start + IF_DATA_OFFSET + ifDataFieldOffset(name));
-      }
+      const d = start + IF_DATA_OFFSET;
+      for (const name of IF_DATA_BYTE_FIELDS) data[name] = bytes[d + ifDataFieldOffset(name)]!;
       for (const name of IF_DATA_U32_FIELDS) {
-        const off = IF_DATA_OFFSET + ifDataFieldOffset(name);
-        data[name] = SIGNED_IF_FIELDS.has(name) ? i32(off) : u32(off);
+        const off = d + ifDataFieldOffset(name);
+        data[name] = SIGNED_IF_FIELDS.has(name) ? i32(bytes, off) : u32(bytes, off);
       }
       return { kind, type, version, length, flags, index, addrBits, addrs, data };
     }
@@ -637,27 +624,47 @@ function decodeHeader(
         index,
         addrBits,
         addrs,
-        sndLen: i32(16),
-        sndMaxlen: i32(20),
-        sndDrops: i32(24),
-        timer: i32(28),
+        sndLen: i32(bytes, start + 16),
+        sndMaxlen: i32(bytes, start + 20),
+        sndDrops: i32(bytes, start + 24),
+        timer: i32(bytes, start + 28),
         data: {
-          type: view.u8(d),
-          typelen: view.u8(d + 1),
-          physical: view.u8(d + 2),
-          addrlen: view.u8(d + 3),
-          hdrlen: view.u8(d + 4),
-          mtu: view.u32(d + 8),
-          metric: view.u32(d + 12),
+          type: bytes[d]!,
+          typelen: bytes[d + 1]!,
+          physical: bytes[d + 2]!,
+          addrlen: bytes[d + 3]!,
+          hdrlen: bytes[d + 4]!,
+          mtu: u32(bytes, d + 8),
+          metric: u32(bytes, d + 12),
         },
       };
     }
     case "address":
-      return { kind, type, version, length, flags, index, addrBits, addrs, metric: i32(16) };
+      return {
+        kind,
+        type,
+        version,
+        length,
+        flags,
+        index,
+        addrBits,
+        addrs,
+        metric: i32(bytes, start + 16),
+      };
     case "multicast":
       return { kind, type, version, length, flags, index, addrBits, addrs };
     case "multicast2":
-      return { kind, type, version, length, flags, index, addrBits, addrs, refcount: i32(16) };
+      return {
+        kind,
+        type,
+        version,
+        length,
+        flags,
+        index,
+        addrBits,
+        addrs,
+        refcount: i32(bytes, start + 16),
+      };
   }
 }
 
@@ -667,11 +674,42 @@ function decodeHeader(
  */
 const lastWalk = { rtMsg1: false, truncated: false };
 
-const EMPTY_RECORD = new SockaddrBytes(new Uint8Array(0), 0, 0);
-
 /** The family netmasks are read in: the DST's, else the IFA's (rtm_scrub's hint, §3.4). */
 function familyOf(familyByte: number): MaskFamily {
   return familyByte === AF_INET ? "inet4" : familyByte === AF_INET6 ? "inet6" : null;
+}
+
+/**
+ * Stores a decoded sockaddr under its slot's name. A named store per slot, not
+ * `addrs[SOCKADDR_SLOTS[i]] = sa`: that keyed store went megamorphic and cost about a tenth of
+ * decoding a message (V8 profile of the reply bench).
+ */
+function setSlot(addrs: Addrs, slot: number, sa: Sockaddr): void {
+  switch (slot) {
+    case 0:
+      addrs.dst = sa;
+      return;
+    case 1:
+      addrs.gateway = sa;
+      return;
+    case 2:
+      addrs.netmask = sa;
+      return;
+    case 3:
+      addrs.genmask = sa;
+      return;
+    case 4:
+      addrs.ifp = sa;
+      return;
+    case 5:
+      addrs.ifa = sa;
+      return;
+    case 6:
+      addrs.author = sa;
+      return;
+    default:
+      addrs.brd = sa;
+  }
 }
 
 /**
@@ -703,7 +741,7 @@ function decodeAddrs(
     const left = end - cursor;
     if (left <= 0) {
       // rt_msg1 counts a zero-length last sockaddr as 0 bytes; rt_msg2 would have written 4.
-      addrs[slot] = decodeSockaddr(0, 0, EMPTY_RECORD, slot, maskFamily);
+      setSlot(addrs, i, decodeSockaddr(buffer, end, 0, 0, slot, maskFamily));
       cursor += 4;
       paddedEnd = cursor;
       continue;
@@ -718,8 +756,7 @@ function decodeAddrs(
       maskFamily = familyOf(familyByte) ??
         ((addrBits & RTA_IFA) !== 0 ? scanFamily(buffer, begin, end, addrBits, 5) : null);
     }
-    const record = new SockaddrBytes(buffer, cursor, saLen);
-    addrs[slot] = decodeSockaddr(saLen, familyByte, record, slot, maskFamily);
+    setSlot(addrs, i, decodeSockaddr(buffer, cursor, saLen, familyByte, slot, maskFamily));
     cursor += roundup32(saLen);
     paddedEnd = cursor;
   }
@@ -755,10 +792,9 @@ function scanFamily(
  */
 export function decodeMessages(buffer: Uint8Array): DecodedBuffer {
   const out: DecodedBuffer = { messages: [], skipped: 0, errors: [] };
-  const view = new LittleEndian(buffer);
   let offset = 0;
   while (offset < buffer.length) {
-    const result = decodeGuarded(buffer, view, offset, offset);
+    const result = decodeGuarded(buffer, offset, offset);
     if (result.ok) {
       out.messages.push(result.message);
       offset += result.message.length;
@@ -774,13 +810,41 @@ export function decodeMessages(buffer: Uint8Array): DecodedBuffer {
   return out;
 }
 
-function writeMetrics(view: DataView, metrics: Partial<RouteMetrics> | undefined): void {
-  METRIC_FIELDS.forEach((name, i) => {
-    const value = metrics?.[name] ?? 0;
-    const off = METRICS_OFFSET + 4 * i;
-    if (name === "expire") view.setInt32(off, value, true);
-    else view.setUint32(off, value >>> 0, true);
-  });
+/** Field by field, not a loop over names: keyed loads with a changing key went megamorphic. */
+function writeMetrics(bytes: Uint8Array, metrics: Partial<RouteMetrics> | undefined): void {
+  const at = METRICS_OFFSET;
+  put32(bytes, at, metrics?.locks ?? 0);
+  put32(bytes, at + 4, metrics?.mtu ?? 0);
+  put32(bytes, at + 8, metrics?.hopcount ?? 0);
+  put32(bytes, at + 12, metrics?.expire ?? 0);
+  put32(bytes, at + 16, metrics?.recvpipe ?? 0);
+  put32(bytes, at + 20, metrics?.sendpipe ?? 0);
+  put32(bytes, at + 24, metrics?.ssthresh ?? 0);
+  put32(bytes, at + 28, metrics?.rtt ?? 0);
+  put32(bytes, at + 32, metrics?.rttvar ?? 0);
+  put32(bytes, at + 36, metrics?.pksent ?? 0);
+}
+
+/** The sockaddr of slot `slot` (a named load per slot, see setSlot). */
+function getSlot(addrs: Addrs, slot: number): Sockaddr | undefined {
+  switch (slot) {
+    case 0:
+      return addrs.dst;
+    case 1:
+      return addrs.gateway;
+    case 2:
+      return addrs.netmask;
+    case 3:
+      return addrs.genmask;
+    case 4:
+      return addrs.ifp;
+    case 5:
+      return addrs.ifa;
+    case 6:
+      return addrs.author;
+    default:
+      return addrs.brd;
+  }
 }
 
 /**
@@ -788,6 +852,10 @@ function writeMetrics(view: DataView, metrics: Partial<RouteMetrics> | undefined
  * padded to 4 bytes (rt_msg2); with `style: "rt_msg1"` msglen stops at the last sockaddr's
  * unpadded end, as the kernel's notifications do (reference §3.5). Throws RangeError on an
  * unknown type or an unparsable address: the encoder only sees this program's own messages.
+ *
+ * One zero-filled Uint8Array per message, every field written into it in place: a typed array
+ * costs about 1 us on this runtime, and the per-sockaddr arrays and DataViews this replaced made
+ * encoding 20-40 us a message.
  */
 export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
   const kind = messageKind(init.type);
@@ -796,101 +864,105 @@ export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
     throw new RangeError(`rtm_type ${init.type} is a ${kind} message, not ${init.kind}`);
   }
   const header = HEADER_SIZE[kind];
-  const slots: Uint8Array[] = [];
+  // `?? undefined`: a null is read as absent, as optional chaining did.
+  const addrs = init.addrs ?? undefined;
   let addrBits = (init.extraAddrBits ?? 0) >>> 0;
   let size = header;
   let unpaddedEnd = header;
-  SOCKADDR_SLOTS.forEach((name, i) => {
-    const sa = init.addrs?.[name];
-    if (sa === undefined) return;
-    const encoded = encodeSockaddr(sa);
-    addrBits |= 1 << i;
-    slots.push(encoded.slot);
-    unpaddedEnd = size + encoded.saLen;
-    size += encoded.slot.length;
-  });
-  const length = init.style === "rt_msg1" ? unpaddedEnd : size;
-  const bytes = new Uint8Array(size);
-  let cursor = header;
-  for (const slot of slots) {
-    bytes.set(slot, cursor);
-    cursor += slot.length;
+  // sa_len per slot, -1 for an absent one: sized first so the message is allocated once.
+  const saLens = [-1, -1, -1, -1, -1, -1, -1, -1];
+  if (addrs !== undefined) {
+    for (let i = 0; i < SOCKADDR_SLOTS.length; i++) {
+      const sa = getSlot(addrs, i);
+      if (sa === undefined) continue;
+      const saLen = sockaddrLength(sa);
+      saLens[i] = saLen;
+      addrBits |= 1 << i;
+      unpaddedEnd = size + saLen;
+      size += roundup32(saLen);
+    }
   }
-  const view = new DataView(bytes.buffer);
+  const length = init.style === "rt_msg1" ? unpaddedEnd : size;
   if (length > 0xffff) throw new RangeError(`message of ${length} bytes exceeds msglen`);
-  view.setUint16(0, length, true);
+  const bytes = new Uint8Array(size);
+  if (addrs !== undefined) {
+    let cursor = header;
+    for (let i = 0; i < SOCKADDR_SLOTS.length; i++) {
+      const saLen = saLens[i]!;
+      if (saLen < 0) continue;
+      writeSockaddr(getSlot(addrs, i)!, bytes, cursor, saLen);
+      cursor += roundup32(saLen);
+    }
+  }
+  put16(bytes, 0, length);
   bytes[2] = init.version ?? RTM_VERSION;
   bytes[3] = init.type;
   const at = offsetsOf(kind);
-  view.setUint32(at.addrs, addrBits >>> 0, true);
-  view.setUint32(at.flags, (init.flags ?? 0) >>> 0, true);
-  view.setUint16(at.index, init.index ?? 0, true);
-  writeHeader(kind, view, init);
-  return bytes.subarray(0, length);
+  put32(bytes, at.addrs, addrBits);
+  put32(bytes, at.flags, init.flags ?? 0);
+  put16(bytes, at.index, init.index ?? 0);
+  writeHeader(kind, bytes, init);
+  return length === size ? bytes : bytes.subarray(0, length);
 }
 
 /** Alias: every kind goes through the same encoder. */
 export const encodeMessage = encodeRouteMessage;
 
-function writeHeader(kind: MessageKind, view: DataView, init: RoutingMessageInit): void {
-  const i32 = (off: number, value: number | undefined) => view.setInt32(off, value ?? 0, true);
-  const u32 = (off: number, value: number | undefined) =>
-    view.setUint32(off, (value ?? 0) >>> 0, true);
+function writeHeader(kind: MessageKind, bytes: Uint8Array, init: RoutingMessageInit): void {
   switch (kind) {
     case "route": {
       const m = init as RouteMessageInit;
-      i32(16, m.pid);
-      i32(20, m.seq);
-      i32(24, m.errno);
-      i32(28, m.use);
-      u32(32, m.inits);
-      writeMetrics(view, m.metrics);
+      put32(bytes, 16, m.pid ?? 0);
+      put32(bytes, 20, m.seq ?? 0);
+      put32(bytes, 24, m.errno ?? 0);
+      put32(bytes, 28, m.use ?? 0);
+      put32(bytes, 32, m.inits ?? 0);
+      writeMetrics(bytes, m.metrics);
       return;
     }
     case "route2": {
       const m = init as Route2MessageInit;
-      i32(16, m.refcnt);
-      u32(20, m.parentflags);
-      i32(24, m.reserved);
-      i32(28, m.use);
-      u32(32, m.inits);
-      writeMetrics(view, m.metrics);
+      put32(bytes, 16, m.refcnt ?? 0);
+      put32(bytes, 20, m.parentflags ?? 0);
+      put32(bytes, 24, m.reserved ?? 0);
+      put32(bytes, 28, m.use ?? 0);
+      put32(bytes, 32, m.inits ?? 0);
+      writeMetrics(bytes, m.metrics);
       return;
     }
     case "interface": {
       const data = (init as InterfaceMessageInit).data ?? {};
-      for (const name of [...IF_DATA_BYTE_FIELDS, ...IF_DATA_U32_FIELDS]) {
-        const off = IF_DATA_OFFSET + ifDataFieldOffset(name);
-        const value = data[name] ?? 0;
-        if (IF_DATA_BYTE_FIELDS.includes(name)) view.setUint8(off, value);
-        else if (SIGNED_IF_FIELDS.has(name)) i32(off, value);
-        else u32(off, value);
+      for (const name of IF_DATA_BYTE_FIELDS) {
+        bytes[IF_DATA_OFFSET + ifDataFieldOffset(name)] = data[name] ?? 0;
+      }
+      for (const name of IF_DATA_U32_FIELDS) {
+        put32(bytes, IF_DATA_OFFSET + ifDataFieldOffset(name), data[name] ?? 0);
       }
       return;
     }
     case "interface2": {
       const m = init as Interface2MessageInit;
-      i32(16, m.sndLen);
-      i32(20, m.sndMaxlen);
-      i32(24, m.sndDrops);
-      i32(28, m.timer);
+      put32(bytes, 16, m.sndLen ?? 0);
+      put32(bytes, 20, m.sndMaxlen ?? 0);
+      put32(bytes, 24, m.sndDrops ?? 0);
+      put32(bytes, 28, m.timer ?? 0);
       const d = IF_DATA64_OFFSET;
-      view.setUint8(d, m.data?.type ?? 0);
-      view.setUint8(d + 1, m.data?.typelen ?? 0);
-      view.setUint8(d + 2, m.data?.physical ?? 0);
-      view.setUint8(d + 3, m.data?.addrlen ?? 0);
-      view.setUint8(d + 4, m.data?.hdrlen ?? 0);
-      u32(d + 8, m.data?.mtu);
-      u32(d + 12, m.data?.metric);
+      bytes[d] = m.data?.type ?? 0;
+      bytes[d + 1] = m.data?.typelen ?? 0;
+      bytes[d + 2] = m.data?.physical ?? 0;
+      bytes[d + 3] = m.data?.addrlen ?? 0;
+      bytes[d + 4] = m.data?.hdrlen ?? 0;
+      put32(bytes, d + 8, m.data?.mtu ?? 0);
+      put32(bytes, d + 12, m.data?.metric ?? 0);
       return;
     }
     case "address":
-      i32(16, (init as AddressMessageInit).metric);
+      put32(bytes, 16, (init as AddressMessageInit).metric ?? 0);
       return;
     case "multicast":
       return;
     case "multicast2":
-      i32(16, (init as Multicast2MessageInit).refcount);
+      put32(bytes, 16, (init as Multicast2MessageInit).refcount ?? 0);
       return;
   }
 }

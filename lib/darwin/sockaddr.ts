@@ -11,7 +11,7 @@ import {
   formatIPv4,
   formatIPv6,
   maskPrefixLength,
-  parseIPv4 as parseIPv4Text,
+  parseIPv4Into,
   parseIPv6 as parseIPv6Text,
   subnetMask,
 } from "../core/ip_address.ts";
@@ -148,148 +148,274 @@ const HEX_BYTE: readonly string[] = Array.from(
   { length: 256 },
   (_, b) => b.toString(16).padStart(2, "0"),
 );
+/** "00:".."ff:": a colon-separated byte is one string addition, not two. */
+const HEX_BYTE_COLON: readonly string[] = HEX_BYTE.map((text) => text + ":");
+/**
+ * "0.".."255." and "0".."255": a dotted quad is four table lookups and three additions. The
+ * template literal it replaces spent most of a sockaddr's decode time in NumberToString and
+ * StringAdd (V8 profile of a 10,000-route dump).
+ */
+const DECIMAL_DOT: readonly string[] = Array.from({ length: 256 }, (_, b) => `${b}.`);
+const DECIMAL: readonly string[] = Array.from({ length: 256 }, (_, b) => `${b}`);
 
-function unhex(text: string): Uint8Array {
-  const digits = text.replace(/[^0-9a-fA-F]/g, "");
-  if (digits.length % 2 !== 0) throw new RangeError(`odd number of hex digits: ${text}`);
-  const out = new Uint8Array(digits.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return out;
+/**
+ * Text of recently decoded values, keyed by a number the bytes pack into. Routing tables repeat
+ * their gateways, masks, interface addresses, MACs and interface names, so most sockaddrs reuse
+ * a string instead of building one: building them (string additions, NumberToString) was a
+ * fifth of decoding a message in a V8 profile, and each copy is heap the GC then moves.
+ * Direct-mapped: a colliding key replaces the entry, so memory stays bounded. Sharing is safe
+ * because strings are immutable.
+ */
+class TextCache {
+  private readonly keys: Float64Array;
+  private readonly texts: (string | undefined)[];
+  private readonly shift: number;
+
+  constructor(bits: number) {
+    this.keys = new Float64Array(1 << bits);
+    this.texts = new Array<string | undefined>(1 << bits).fill(undefined);
+    this.shift = 32 - bits;
+  }
+
+  /** Where `key` (an integer below 2^53) lives: Fibonacci hashing of its two 32-bit halves. */
+  private slotOf(key: number): number {
+    const mixed = (key | 0) ^ Math.imul((key / 0x1_0000_0000) | 0, 0x85ebca6b);
+    return Math.imul(mixed, 0x9e3779b1) >>> this.shift;
+  }
+
+  get(key: number): string | undefined {
+    const slot = this.slotOf(key);
+    return this.keys[slot] === key ? this.texts[slot] : undefined;
+  }
+
+  set(key: number, text: string): string {
+    const slot = this.slotOf(key);
+    this.keys[slot] = key;
+    this.texts[slot] = text;
+    return text;
+  }
 }
 
 /**
- * A sockaddr's bytes inside a larger message buffer, read without copying or a typed-array view
- * per sockaddr (those allocations dominated decoding a 10,000-route dump). Bytes past `length`
- * (a message that ends early, a trimmed mask) read as zero.
+ * IPv6 text of recently decoded addresses, as TextCache does for IPv4 (formatIPv6 is 80-200 ns
+ * an address). 128 bits do not pack into a number, so each entry keeps its address as four
+ * 32-bit words to compare.
  */
-export class SockaddrBytes {
-  constructor(
-    private readonly buffer: Uint8Array,
-    private readonly start: number,
-    readonly length: number,
-  ) {}
+class Ipv6TextCache {
+  private readonly words: Int32Array;
+  private readonly texts: (string | undefined)[];
+  private readonly shift: number;
 
-  /** Byte `i` of the sockaddr; 0 past its end. */
-  at(i: number): number {
-    return i < this.length ? this.buffer[this.start + i]! : 0;
+  constructor(bits: number) {
+    this.words = new Int32Array(4 << bits);
+    this.texts = new Array<string | undefined>(1 << bits).fill(undefined);
+    this.shift = 32 - bits;
   }
 
-  /** Bytes [from, to) clamped to the sockaddr, as hex with `separator` between bytes. Read in
-   * place: a typed-array view per field cost about a microsecond each (issue 8's bench). */
-  hex(from: number, to: number, separator: string): string {
-    const end = Math.min(to, this.length);
-    let out = "";
-    for (let i = from; i < end; i++) {
-      if (i > from) out += separator;
-      out += HEX_BYTE[this.buffer[this.start + i]!];
+  /** formatIPv6(address), from the cache when this address was seen recently. */
+  text(address: readonly number[]): string {
+    const w0 = wordAt(address, 0);
+    const w1 = wordAt(address, 4);
+    const w2 = wordAt(address, 8);
+    const w3 = wordAt(address, 12);
+    const mixed = w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^
+      Math.imul(w3, 0x27d4eb2f);
+    const slot = Math.imul(mixed, 0x9e3779b1) >>> this.shift;
+    const at = slot * 4;
+    const words = this.words;
+    const cached = this.texts[slot];
+    if (
+      cached !== undefined && words[at] === w0 && words[at + 1] === w1 &&
+      words[at + 2] === w2 && words[at + 3] === w3
+    ) {
+      return cached;
     }
-    return out;
-  }
-
-  /** Bytes [from, to) clamped to the sockaddr as Latin-1 text (interface names). */
-  latin1(from: number, to: number): string {
-    const end = Math.min(to, this.length);
-    let out = "";
-    for (let i = from; i < end; i++) out += String.fromCharCode(this.buffer[this.start + i]!);
-    return out;
+    const text = formatIPv6(address);
+    words[at] = w0;
+    words[at + 1] = w1;
+    words[at + 2] = w2;
+    words[at + 3] = w3;
+    this.texts[slot] = text;
+    return text;
   }
 }
 
-function fromLatin1(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
+/** Big-endian 32-bit word at `bytes[at ..]`, as a signed int (what an Int32Array holds). */
+function wordAt(bytes: readonly number[], at: number): number {
+  return (bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!;
 }
 
-/**
- * Bytes [from, to) of a sockaddr record as numbers, zero-extended past its end (trimmed masks).
- * Plain arrays, not Uint8Arrays: small typed-array allocations dominated decoding a dump.
+const IPV6_TEXT = new Ipv6TextCache(8);
+const IPV4_TEXT = new TextCache(10);
+const MAC_TEXT = new TextCache(8);
+const NAME_TEXT = new TextCache(6);
+
+/** 2^32, 2^48: byte packing for TextCache keys. */
+const TWO_32 = 0x1_0000_0000;
+const TWO_48 = 0x1_0000_0000_0000;
+
+/** The dotted quad of an IPv4 address given as a u32 (cached, see TextCache). */
+function dottedQuad(address: number): string {
+  const cached = IPV4_TEXT.get(address);
+  if (cached !== undefined) return cached;
+  return IPV4_TEXT.set(
+    address,
+    DECIMAL_DOT[address >>> 24]! + DECIMAL_DOT[(address >>> 16) & 0xff]! +
+      DECIMAL_DOT[(address >>> 8) & 0xff]! + DECIMAL[address & 0xff]!,
+  );
+}
+
+/** The 6 bytes at `bytes[at ..]` as colon hex ("ac:87:a3:19:7f:82"; cached, see TextCache). */
+function macText(bytes: Uint8Array, at: number): string {
+  const high = (bytes[at]! << 8) | bytes[at + 1]!;
+  const low = ((bytes[at + 2]! << 24) | (bytes[at + 3]! << 16) | (bytes[at + 4]! << 8) |
+    bytes[at + 5]!) >>> 0;
+  const key = high * TWO_32 + low;
+  return MAC_TEXT.get(key) ?? MAC_TEXT.set(key, hexText(bytes, at, 6, 0, 6, true));
+}
+
+/** `length` (at most 6) bytes at `bytes[at ..]` as Latin-1 text (cached, see TextCache). */
+function shortName(bytes: Uint8Array, at: number, length: number): string {
+  let packed = 0;
+  for (let i = 0; i < length; i++) packed = packed * 256 + bytes[at + i]!;
+  // The length goes above the 48 bits of bytes, so "\0en0" and "en0" differ.
+  const key = length * TWO_48 + packed;
+  return NAME_TEXT.get(key) ?? NAME_TEXT.set(key, latin1Text(bytes, at, length, 0, length));
+}
+
+/*
+ * Decoding reads a sockaddr in place: `bytes[start ..]` with `saLen` bytes that belong to it
+ * (at most what is left of the message). Neither a copy nor a typed-array view nor a reader
+ * object per sockaddr: those allocations dominated decoding a 10,000-route dump. Bytes past
+ * saLen read as zero (trimmed masks, reference §3.4).
  */
-function field(record: SockaddrBytes, from: number, to: number): number[] {
-  const out: number[] = new Array(to - from);
-  for (let i = from; i < to; i++) out[i - from] = record.at(i);
+
+/** Byte `i` of the sockaddr at `start`; 0 at or past saLen. */
+function byteAt(bytes: Uint8Array, start: number, saLen: number, i: number): number {
+  return i < saLen ? bytes[start + i]! : 0;
+}
+
+/** Bytes [from, to) clamped to saLen as lower-case hex, colon-separated when `colons`. */
+function hexText(
+  bytes: Uint8Array,
+  start: number,
+  saLen: number,
+  from: number,
+  to: number,
+  colons: boolean,
+): string {
+  const last = Math.min(to, saLen) - 1;
+  if (last < from) return "";
+  const table = colons ? HEX_BYTE_COLON : HEX_BYTE;
+  let out = "";
+  for (let i = from; i < last; i++) out += table[bytes[start + i]!];
+  return out + HEX_BYTE[bytes[start + last]!];
+}
+
+/** Bytes [from, to) clamped to saLen as Latin-1 text (interface names). */
+function latin1Text(
+  bytes: Uint8Array,
+  start: number,
+  saLen: number,
+  from: number,
+  to: number,
+): string {
+  const end = Math.min(to, saLen);
+  let out = "";
+  for (let i = from; i < end; i++) out += String.fromCharCode(bytes[start + i]!);
   return out;
 }
 
-function u16be(record: SockaddrBytes, at: number): number {
-  return ((record.at(at)) << 8) | (record.at(at + 1));
+function u16be(bytes: Uint8Array, start: number, saLen: number, at: number): number {
+  return (byteAt(bytes, start, saLen, at) << 8) | byteAt(bytes, start, saLen, at + 1);
 }
 
-function u32be(record: SockaddrBytes, at: number): number {
-  return (((record.at(at)) << 24) | ((record.at(at + 1)) << 16) |
-    ((record.at(at + 2)) << 8) | (record.at(at + 3))) >>> 0;
+function u32be(bytes: Uint8Array, start: number, saLen: number, at: number): number {
+  return ((byteAt(bytes, start, saLen, at) << 24) | (byteAt(bytes, start, saLen, at + 1) << 16) |
+    (byteAt(bytes, start, saLen, at + 2) << 8) | byteAt(bytes, start, saLen, at + 3)) >>> 0;
 }
 
-function u32le(record: SockaddrBytes, at: number): number {
-  return (((record.at(at + 3)) << 24) | ((record.at(at + 2)) << 16) |
-    ((record.at(at + 1)) << 8) | (record.at(at))) >>> 0;
+function u32le(bytes: Uint8Array, start: number, saLen: number, at: number): number {
+  return ((byteAt(bytes, start, saLen, at + 3) << 24) |
+    (byteAt(bytes, start, saLen, at + 2) << 16) |
+    (byteAt(bytes, start, saLen, at + 1) << 8) | byteAt(bytes, start, saLen, at)) >>> 0;
 }
 
-function allZero(record: SockaddrBytes, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (record.at(i) !== 0) return false;
+/** Bytes [from, saLen) are all zero (an empty range is). */
+function zeroFrom(bytes: Uint8Array, start: number, saLen: number, from: number): boolean {
+  for (let i = from; i < saLen; i++) if (bytes[start + i] !== 0) return false;
   return true;
 }
 
 /**
- * Decodes one sockaddr.
+ * Decodes the sockaddr at `bytes[start ..]`.
  *
- * `record` holds the sockaddr's bytes (at most sa_len of them, fewer when the message ends
- * early; missing bytes read as zero). `familyByte` is passed separately because a zero-length
- * sockaddr still has its family in the slot (route(8)'s `00 02 00 00`, reference §3.3).
- * `maskFamily` is the DST's (or IFA's) family, used for netmask/genmask slots (reference §3.4).
+ * `saLen` is how many bytes belong to it (its sa_len, fewer when the message ends early; 0 for a
+ * set bit with no bytes left); bytes past it read as zero. `familyByte` is passed separately
+ * because a zero-length sockaddr still has its family in the slot (route(8)'s `00 02 00 00`,
+ * reference §3.3). `maskFamily` is the DST's (or IFA's) family, used for netmask/genmask slots
+ * (reference §3.4).
  */
 export function decodeSockaddr(
+  bytes: Uint8Array,
+  start: number,
   saLen: number,
   familyByte: number,
-  record: SockaddrBytes,
   slot: SockaddrSlot,
   maskFamily: MaskFamily,
 ): Sockaddr {
   const mask = isMaskSlot(slot);
-  let family: Sockaddr["family"];
-  if (mask && maskFamily !== null) family = maskFamily;
-  else if (familyByte === AF_INET) family = "inet4";
-  else if (familyByte === AF_INET6) family = "inet6";
-  else if (familyByte === AF_LINK && !mask) family = "link";
-  else if (saLen === 0 && familyByte === 0) family = "empty";
-  else family = "other";
-
-  switch (family) {
-    case "inet4":
-      return decodeInet4(saLen, familyByte, record, mask);
-    case "inet6":
-      return decodeInet6(saLen, familyByte, record, mask);
-    case "link":
-      return decodeLink(saLen, record);
-    case "empty":
-      return { family: "empty" };
-    case "other":
-      return {
-        family: "other",
-        familyNumber: familyByte,
-        length: saLen,
-        data: record.hex(2, Math.max(2, saLen), ""),
-      };
+  if (mask && maskFamily !== null) {
+    return maskFamily === "inet4"
+      ? decodeInet4(bytes, start, saLen, familyByte, true)
+      : decodeInet6(bytes, start, saLen, familyByte, true);
   }
+  if (familyByte === AF_INET) return decodeInet4(bytes, start, saLen, familyByte, mask);
+  if (familyByte === AF_INET6) return decodeInet6(bytes, start, saLen, familyByte, mask);
+  if (familyByte === AF_LINK && !mask) return decodeLink(bytes, start, saLen);
+  if (saLen === 0 && familyByte === 0) return { family: "empty" };
+  return {
+    family: "other",
+    familyNumber: familyByte,
+    length: saLen,
+    data: hexText(bytes, start, saLen, 2, saLen, false),
+  };
 }
 
 function decodeInet4(
+  bytes: Uint8Array,
+  start: number,
   saLen: number,
   familyByte: number,
-  record: SockaddrBytes,
   mask: boolean,
 ): Inet4Sockaddr {
-  // Dotted quad straight from the record, without copying the four bytes out per sockaddr (a
-  // 10,000-route dump decodes 20,000 of them).
-  const a = record.at(4), b = record.at(5), c = record.at(6), d = record.at(7);
-  const out: Inet4Sockaddr = { family: "inet4", address: `${a}.${b}.${c}.${d}` };
-  const port = u16be(record, 2);
-  if (port !== 0) out.port = port;
-  if (mask) {
-    const prefix = contiguousPrefix((a << 24 | b << 16 | c << 8 | d) >>> 0);
-    if (prefix !== null) out.prefixLength = prefix;
+  const a = byteAt(bytes, start, saLen, 4);
+  const b = byteAt(bytes, start, saLen, 5);
+  const c = byteAt(bytes, start, saLen, 6);
+  const d = byteAt(bytes, start, saLen, 7);
+  const value = ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+  const address = dottedQuad(value);
+  const port = u16be(bytes, start, saLen, 2);
+  const tailZero = zeroFrom(bytes, start, saLen, 8);
+  // The usual shapes are built as one literal each: adding fields one by one moves them to an
+  // out-of-object property store, one more allocation per sockaddr for the GC to move.
+  // The plain sockaddr_in: every DST, GATEWAY and IFA.
+  if (!mask && port === 0 && saLen === 16 && familyByte === AF_INET && tailZero) {
+    return { family: "inet4", address };
   }
+  const prefix = mask ? contiguousPrefix(value) : null;
+  // The kernel's masks: trimmed, family byte 0 or 0xff (reference §3.4), one per dumped route.
+  if (prefix !== null && saLen !== 16 && familyByte !== AF_INET && tailZero) {
+    return port !== 0
+      ? { family: "inet4", address, port, prefixLength: prefix, length: saLen, familyByte }
+      : { family: "inet4", address, prefixLength: prefix, length: saLen, familyByte };
+  }
+  const out: Inet4Sockaddr = { family: "inet4", address };
+  if (port !== 0) out.port = port;
+  if (prefix !== null) out.prefixLength = prefix;
   if (saLen !== 16) out.length = saLen;
   if (familyByte !== AF_INET) out.familyByte = familyByte;
-  if (!allZero(record, 8, saLen)) out.tail = record.hex(8, saLen, "");
+  if (!tailZero) out.tail = hexText(bytes, start, saLen, 8, saLen, false);
   return out;
 }
 
@@ -302,13 +428,16 @@ function contiguousPrefix(mask: number): number | null {
 }
 
 function decodeInet6(
+  bytes: Uint8Array,
+  start: number,
   saLen: number,
   familyByte: number,
-  record: SockaddrBytes,
   mask: boolean,
 ): Inet6Sockaddr {
-  const addressBytes = field(record, 8, 24);
-  const scopeId = u32le(record, 24);
+  // A plain array, not a Uint8Array: small typed-array allocations dominated decoding a dump.
+  const addressBytes: number[] = new Array(16);
+  for (let i = 0; i < 16; i++) addressBytes[i] = byteAt(bytes, start, saLen, 8 + i);
+  const scopeId = u32le(bytes, start, saLen, 24);
   let zone = 0;
   let embedScope: boolean | undefined;
   if (!mask && isEmbedScope(addressBytes)) {
@@ -324,13 +453,13 @@ function decodeInet6(
   } else if (!mask && scopeId !== 0) {
     zone = scopeId;
   }
-  const out: Inet6Sockaddr = { family: "inet6", address: formatIPv6(addressBytes) };
+  const out: Inet6Sockaddr = { family: "inet6", address: IPV6_TEXT.text(addressBytes) };
   if (zone !== 0) out.zone = zone;
   if (scopeId !== 0 && (zone !== scopeId || embedScope === false || mask)) out.scopeId = scopeId;
   if (embedScope === false) out.embedScope = false;
-  const port = u16be(record, 2);
+  const port = u16be(bytes, start, saLen, 2);
   if (port !== 0) out.port = port;
-  const flowinfo = u32be(record, 4);
+  const flowinfo = u32be(bytes, start, saLen, 4);
   if (flowinfo !== 0) out.flowinfo = flowinfo;
   if (mask) {
     const prefix = maskPrefixLength(addressBytes);
@@ -338,7 +467,9 @@ function decodeInet6(
   }
   if (saLen !== 28) out.length = saLen;
   if (familyByte !== AF_INET6) out.familyByte = familyByte;
-  if (!allZero(record, 28, saLen)) out.tail = record.hex(28, saLen, "");
+  if (!zeroFrom(bytes, start, saLen, 28)) {
+    out.tail = hexText(bytes, start, saLen, 28, saLen, false);
+  }
   return out;
 }
 
@@ -347,28 +478,38 @@ export function linkSockaddrLength(nlen: number, alen: number, slen: number): nu
   return roundup32(Math.max(SIZEOF_SOCKADDR_DL, 8 + nlen + alen + slen));
 }
 
-function decodeLink(saLen: number, record: SockaddrBytes): LinkSockaddr {
-  const index = (record.at(2)) | ((record.at(3)) << 8);
-  const type = record.at(4);
-  const nlen = record.at(5);
-  const alen = record.at(6);
-  const slen = record.at(7);
-  // Clamp every part to the record so a lying nlen/alen never reads past sa_len.
-  const end = Math.max(8, Math.min(saLen, record.length));
+function decodeLink(bytes: Uint8Array, start: number, saLen: number): LinkSockaddr {
+  const index = byteAt(bytes, start, saLen, 2) | (byteAt(bytes, start, saLen, 3) << 8);
+  const type = byteAt(bytes, start, saLen, 4);
+  const nlen = byteAt(bytes, start, saLen, 5);
+  const alen = byteAt(bytes, start, saLen, 6);
+  const slen = byteAt(bytes, start, saLen, 7);
+  // Clamp every part to the sockaddr so a lying nlen/alen never reads past sa_len.
+  const end = Math.max(8, saLen);
   const nameEnd = Math.min(8 + nlen, end);
   const addressEnd = Math.min(nameEnd + alen, end);
   const selectorEnd = Math.min(addressEnd + slen, end);
-  const out: LinkSockaddr = {
-    family: "link",
-    index,
-    type,
-    name: record.latin1(8, nameEnd),
-    linkAddress: record.hex(nameEnd, addressEnd, ":"),
-  };
-  if (slen !== 0) out.selector = record.hex(addressEnd, selectorEnd, ":");
-  if (saLen !== linkSockaddrLength(nlen, alen, slen)) out.length = saLen;
+  const name = nameEnd - 8 <= 6
+    ? shortName(bytes, start + 8, nameEnd - 8)
+    : latin1Text(bytes, start, saLen, 8, nameEnd);
+  const linkAddress = addressEnd - nameEnd === 6
+    ? macText(bytes, start + nameEnd)
+    : hexText(bytes, start, saLen, nameEnd, addressEnd, true);
+  const length = linkSockaddrLength(nlen, alen, slen);
+  // One literal for the usual shape (see decodeInet4).
+  if (slen === 0 && saLen === length) return { family: "link", index, type, name, linkAddress };
+  const out: LinkSockaddr = { family: "link", index, type, name, linkAddress };
+  if (slen !== 0) out.selector = hexText(bytes, start, saLen, addressEnd, selectorEnd, true);
+  if (saLen !== length) out.length = saLen;
   return out;
 }
+
+/*
+ * Encoding writes each sockaddr straight into the message buffer, which arrives zero-filled:
+ * sockaddrLength() sizes it first, writeSockaddr() fills it. A Uint8Array costs about 1 us on
+ * this runtime, and the encoder used to make several per sockaddr (the sockaddr at its natural
+ * length, DataViews, a parsed address, the padded slot) - 20-40 us per message.
+ */
 
 /** An encoded sockaddr: the padded slot and the unpadded sa_len (for rt_msg1-style trimming). */
 export interface EncodedSockaddr {
@@ -376,23 +517,111 @@ export interface EncodedSockaddr {
   saLen: number;
 }
 
-/** Writes `full` (a sockaddr at its natural length) truncated or zero-extended to `saLen`. */
-function toSlot(full: Uint8Array, saLen: number, familyByte: number): EncodedSockaddr {
+/** Number of bytes `text` holds as hex: non-hex characters are separators. */
+function hexByteCount(text: string): number {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) if (hexDigit(text.charCodeAt(i)) >= 0) digits++;
+  if (digits % 2 !== 0) throw new RangeError(`odd number of hex digits: ${text}`);
+  return digits / 2;
+}
+
+/** 0-15 for a hex digit character code (either case), -1 otherwise. */
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/**
+ * Number of bytes fromLatin1 gives `text`: one per code point, as the string iterator walks it
+ * (a surrogate pair is one character, and one byte).
+ */
+function latin1Length(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++, count++) if (isSurrogatePairAt(text, i)) i++;
+  return count;
+}
+
+function isSurrogatePairAt(text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  if (code < 0xd800 || code > 0xdbff || i + 1 >= text.length) return false;
+  const next = text.charCodeAt(i + 1);
+  return next >= 0xdc00 && next <= 0xdfff;
+}
+
+/** The kernel's sa_len for a sockaddr_dl with these name, address and selector. */
+function linkNaturalLength(sa: LinkSockaddr): number {
+  return linkSockaddrLength(
+    latin1Length(sa.name ?? ""),
+    hexByteCount(sa.linkAddress ?? ""),
+    hexByteCount(sa.selector ?? ""),
+  );
+}
+
+/**
+ * sa_len of a sockaddr as the encoder writes it: `length` when given, else the natural one. An
+ * "empty" sockaddr has sa_len 0 and takes one 4-byte slot. Throws RangeError when it is not a
+ * byte, or a hex field has an odd number of digits.
+ */
+export function sockaddrLength(sa: Sockaddr): number {
+  let saLen: number;
+  switch (sa.family) {
+    case "inet4":
+      if (sa.tail !== undefined) hexByteCount(sa.tail);
+      saLen = sa.length ?? 16;
+      break;
+    case "inet6":
+      if (sa.tail !== undefined) hexByteCount(sa.tail);
+      saLen = sa.length ?? 28;
+      break;
+    case "link": {
+      // Computed even when `length` is given: it also checks the hex fields.
+      const natural = linkNaturalLength(sa);
+      saLen = sa.length ?? natural;
+      break;
+    }
+    case "empty":
+      return 0;
+    case "other":
+      hexByteCount(sa.data);
+      saLen = sa.length;
+      break;
+  }
   if (!Number.isInteger(saLen) || saLen < 0 || saLen > 255) {
     throw new RangeError(`sa_len ${saLen} is not a byte`);
   }
-  const slot = new Uint8Array(roundup32(saLen));
-  // Bytes 0 and 1 are always written: a zero-length sockaddr keeps its family byte (§3.3).
-  slot.set(full.subarray(0, Math.max(2, Math.min(saLen, full.length))));
-  slot[0] = saLen;
-  slot[1] = familyByte;
-  return { slot, saLen };
+  return saLen;
 }
 
+/** Writes byte `i` of the sockaddr at `at` when it lies inside sa_len (truncated sockaddrs). */
+function put(out: Uint8Array, at: number, saLen: number, i: number, value: number): void {
+  if (i < saLen) out[at + i] = value;
+}
+
+/** Writes a hex field's bytes from sockaddr byte `from`; returns the byte after the last. */
+function putHex(out: Uint8Array, at: number, saLen: number, from: number, text: string): number {
+  let i = from;
+  let high = -1;
+  for (let c = 0; c < text.length; c++) {
+    const digit = hexDigit(text.charCodeAt(c));
+    if (digit < 0) continue;
+    if (high < 0) high = digit;
+    else {
+      put(out, at, saLen, i++, (high << 4) | digit);
+      high = -1;
+    }
+  }
+  return i;
+}
+
+/** Reused by inet4 encoding: parse once, then write only the bytes inside sa_len. */
+const IPV4_SCRATCH = new Uint8Array(4);
+
 function parseIPv4(text: string): Uint8Array {
-  const bytes = parseIPv4Text(text);
-  if (bytes === null) throw new RangeError(`"${text}" is not an IPv4 address`);
-  return bytes;
+  if (!parseIPv4Into(text, IPV4_SCRATCH, 0)) {
+    throw new RangeError(`"${text}" is not an IPv4 address`);
+  }
+  return IPV4_SCRATCH;
 }
 
 function parseIPv6(text: string): Uint8Array {
@@ -401,25 +630,30 @@ function parseIPv6(text: string): Uint8Array {
   return bytes;
 }
 
-/** Encodes one sockaddr into its 4-byte-aligned slot. Throws RangeError on unparsable input. */
-export function encodeSockaddr(sa: Sockaddr): EncodedSockaddr {
+/**
+ * Writes a sockaddr of sa_len `saLen` (from {@link sockaddrLength}) at `out[at ..]`, which must
+ * be zero-filled for its 4-byte slot: fields are cut at saLen, and what lies past the natural
+ * length stays zero. Bytes 0 and 1 are always written: a zero-length sockaddr keeps its family
+ * byte (reference §3.3). Throws RangeError on an unparsable address.
+ */
+export function writeSockaddr(sa: Sockaddr, out: Uint8Array, at: number, saLen: number): void {
   switch (sa.family) {
     case "inet4": {
-      const tail = unhex(sa.tail ?? "");
-      const full = new Uint8Array(Math.max(16, 8 + tail.length));
-      const view = new DataView(full.buffer);
-      view.setUint16(2, sa.port ?? 0);
-      full.set(parseIPv4(sa.address), 4);
-      full.set(tail, 8);
-      return toSlot(full, sa.length ?? 16, sa.familyByte ?? AF_INET);
+      const port = (sa.port ?? 0) | 0;
+      put(out, at, saLen, 2, port >> 8);
+      put(out, at, saLen, 3, port);
+      const address = parseIPv4(sa.address);
+      for (let i = 0; i < 4; i++) put(out, at, saLen, 4 + i, address[i]!);
+      if (sa.tail !== undefined) putHex(out, at, saLen, 8, sa.tail);
+      out[at + 1] = sa.familyByte ?? AF_INET;
+      break;
     }
     case "inet6": {
-      const tail = unhex(sa.tail ?? "");
-      const full = new Uint8Array(28 + tail.length);
-      const view = new DataView(full.buffer);
-      view.setUint16(2, sa.port ?? 0);
-      view.setUint32(4, sa.flowinfo ?? 0);
-      full.set(tail, 28);
+      const port = (sa.port ?? 0) | 0;
+      put(out, at, saLen, 2, port >> 8);
+      put(out, at, saLen, 3, port);
+      const flowinfo = (sa.flowinfo ?? 0) | 0;
+      for (let i = 0; i < 4; i++) put(out, at, saLen, 4 + i, flowinfo >> (24 - 8 * i));
       const address = parseIPv6(sa.address);
       const zone = sa.zone ?? 0;
       const embed = zone !== 0 && sa.embedScope !== false && isEmbedScope(address);
@@ -429,38 +663,48 @@ export function encodeSockaddr(sa: Sockaddr): EncodedSockaddr {
         address[2] = (zone >> 8) & 0xff;
         address[3] = zone & 0xff;
       }
-      full.set(address, 8);
-      view.setUint32(24, sa.scopeId ?? (embed ? 0 : zone), true);
-      return toSlot(full, sa.length ?? 28, sa.familyByte ?? AF_INET6);
+      for (let i = 0; i < 16; i++) put(out, at, saLen, 8 + i, address[i]!);
+      const scopeId = (sa.scopeId ?? (embed ? 0 : zone)) | 0;
+      for (let i = 0; i < 4; i++) put(out, at, saLen, 24 + i, scopeId >> (8 * i));
+      if (sa.tail !== undefined) putHex(out, at, saLen, 28, sa.tail);
+      out[at + 1] = sa.familyByte ?? AF_INET6;
+      break;
     }
     case "link": {
-      const name = fromLatin1(sa.name ?? "");
-      const address = unhex(sa.linkAddress ?? "");
-      const selector = unhex(sa.selector ?? "");
-      const natural = linkSockaddrLength(name.length, address.length, selector.length);
-      const full = new Uint8Array(
-        Math.max(natural, 8 + name.length + address.length + selector.length),
-      );
-      const view = new DataView(full.buffer);
-      view.setUint16(2, sa.index, true);
-      full[4] = sa.type ?? 0;
-      full[5] = name.length;
-      full[6] = address.length;
-      full[7] = selector.length;
-      full.set(name, 8);
-      full.set(address, 8 + name.length);
-      full.set(selector, 8 + name.length + address.length);
-      return toSlot(full, sa.length ?? natural, AF_LINK);
+      const index = sa.index | 0;
+      put(out, at, saLen, 2, index);
+      put(out, at, saLen, 3, index >> 8);
+      put(out, at, saLen, 4, sa.type ?? 0);
+      const name = sa.name ?? "";
+      let i = 8;
+      for (let c = 0; c < name.length; c++, i++) {
+        put(out, at, saLen, i, name.charCodeAt(c));
+        if (isSurrogatePairAt(name, c)) c++;
+      }
+      const addressEnd = putHex(out, at, saLen, i, sa.linkAddress ?? "");
+      const selectorEnd = putHex(out, at, saLen, addressEnd, sa.selector ?? "");
+      put(out, at, saLen, 5, i - 8);
+      put(out, at, saLen, 6, addressEnd - i);
+      put(out, at, saLen, 7, selectorEnd - addressEnd);
+      out[at + 1] = AF_LINK;
+      break;
     }
     case "empty":
-      return { slot: new Uint8Array(4), saLen: 0 };
-    case "other": {
-      const data = unhex(sa.data);
-      const full = new Uint8Array(Math.max(sa.length, 2 + data.length));
-      full.set(data, 2);
-      return toSlot(full, sa.length, sa.familyNumber);
-    }
+      return;
+    case "other":
+      putHex(out, at, saLen, 2, sa.data);
+      out[at + 1] = sa.familyNumber;
+      break;
   }
+  out[at] = saLen;
+}
+
+/** Encodes one sockaddr into its own 4-byte-aligned slot. Throws RangeError on bad input. */
+export function encodeSockaddr(sa: Sockaddr): EncodedSockaddr {
+  const saLen = sockaddrLength(sa);
+  const slot = new Uint8Array(roundup32(saLen));
+  writeSockaddr(sa, slot, 0, saLen);
+  return { slot, saLen };
 }
 
 /** An IPv4 or IPv6 netmask sockaddr of a prefix length, full length (configd's form, §3.3). */

@@ -78,6 +78,32 @@ const dump = new Uint8Array(dumpParts.reduce((sum, part) => sum + part.length, 0
   }
 }
 
+/**
+ * Parts of a decode, to see where its time goes (names start with "parts", not "decode", so
+ * codec_throughput.ts does not count them against the route-message target): the header alone,
+ * and an IPv6 route (DST, KAME-scoped link-local GATEWAY, /64 NETMASK), whose text is built by
+ * formatIPv6 rather than the IPv4 path's tables.
+ */
+const headerOnlyBytes = encodeRouteMessage({ type: RTM_GET, index: 4, pid: 4711, seq: 1 });
+const ipv6RouteBytes = encodeRouteMessage({
+  type: RTM_GET,
+  flags: RTF_UP | RTF_GATEWAY | RTF_STATIC,
+  index: 4,
+  addrs: {
+    dst: { family: "inet6", address: "2001:db8:1:2::" },
+    gateway: { family: "inet6", address: "fe80::1", zone: 4 },
+    netmask: { family: "inet6", address: "ffff:ffff:ffff:ffff::" },
+  },
+});
+
+Deno.bench("parts: rt_msghdr alone, no sockaddrs (92 bytes)", { group: "parts" }, () => {
+  decodeMessage(headerOnlyBytes);
+});
+
+Deno.bench("parts: IPv6 route, DST + link-local GATEWAY + NETMASK", { group: "parts" }, () => {
+  decodeMessage(ipv6RouteBytes);
+});
+
 Deno.bench("decode one RTM_GET reply (164 bytes)", { group: "message" }, () => {
   decodeMessage(replyBytes);
 });

@@ -748,3 +748,61 @@ Deno.test("encoder rejects what it cannot write", () => {
   }
   assertEquals(threw, 3);
 });
+
+/** Bytes of an RTM_GET carrying `sockaddrs` (each padded to 4) in the slots of `addrBits`. */
+function getWith(addrBits: number, sockaddrs: number[][]): Uint8Array {
+  const body = sockaddrs.flatMap((sa) => [...sa, ...new Array((4 - sa.length % 4) % 4).fill(0)]);
+  const length = 92 + body.length;
+  const header = new Array(92).fill(0);
+  header.splice(0, 4, length & 0xff, length >> 8, 5, RTM_GET);
+  header.splice(12, 4, addrBits, 0, 0, 0);
+  return Uint8Array.from([...header, ...body]);
+}
+
+Deno.test("decoded texts stay right for thousands of distinct addresses, MACs and names", () => {
+  // The decoder keeps recent address, MAC and name texts in small caches: many distinct values
+  // collide and evict, and every text must still be the one its bytes spell. Two passes: the
+  // second meets entries the first left behind.
+  const hex2 = (b: number) => b.toString(16).padStart(2, "0");
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < 5000; i++) {
+      const quad = [10, i >> 8, i & 0xff, (i * 7) & 0xff];
+      const name = i % 2 === 0 ? `en${i}` : `bridge${i}`;
+      const mac = [0x02, i >> 8, i & 0xff, (i * 13) & 0xff, 0x5e, (i * 31) & 0xff];
+      const nameBytes = [...name].map((c) => c.charCodeAt(0));
+      const sdlLength = Math.ceil(Math.max(20, 8 + nameBytes.length + 6) / 4) * 4;
+      const sdl = [
+        sdlLength,
+        18,
+        i & 0xff,
+        i >> 8,
+        6,
+        nameBytes.length,
+        6,
+        0,
+        ...nameBytes,
+        ...mac,
+      ];
+      // IPv6: one 32-bit word varies at a time, so entries that differ in a single word meet.
+      const groups = [0x2001, 0xdb8, 1, 2, 3, 4, 5, 6];
+      groups[2 * (i % 4) + 1] = 0x1000 + (i >> 2);
+      const sin6 = [28, 30, 0, 0, 0, 0, 0, 0, ...groups.flatMap((g) => [g >> 8, g & 0xff])];
+      sin6.push(0, 0, 0, 0);
+      const v4 = decodeOk(getWith(0x3, [[16, 2, 0, 0, ...quad, 0, 0, 0, 0, 0, 0, 0, 0], sdl]));
+      assertEquals(v4.addrs, {
+        dst: { family: "inet4", address: quad.join(".") },
+        gateway: {
+          family: "link",
+          index: i,
+          type: 6,
+          name,
+          linkAddress: mac.map(hex2).join(":"),
+        },
+      }, `pass ${pass} #${i}`);
+      const v6 = decodeOk(getWith(0x1, [sin6]));
+      assertEquals(v6.addrs, {
+        dst: { family: "inet6", address: groups.map((g) => g.toString(16)).join(":") },
+      }, `pass ${pass} #${i}`);
+    }
+  }
+});
