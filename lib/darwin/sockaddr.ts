@@ -247,6 +247,7 @@ function wordAt(bytes: readonly number[], at: number): number {
 
 const IPV6_TEXT = new Ipv6TextCache(8);
 const IPV4_TEXT = new TextCache(10);
+const IPV4_PREFIX_TEXT = new TextCache(6);
 const MAC_TEXT = new TextCache(8);
 const NAME_TEXT = new TextCache(6);
 
@@ -258,10 +259,14 @@ const TWO_48 = 0x1_0000_0000_0000;
 function dottedQuad(address: number): string {
   const cached = IPV4_TEXT.get(address);
   if (cached !== undefined) return cached;
+  // A new address usually shares its first two octets with recent ones (one network's
+  // routes), so "a.b." comes cached too and only one string is built.
+  const high = address >>> 16;
+  const prefix = IPV4_PREFIX_TEXT.get(high) ??
+    IPV4_PREFIX_TEXT.set(high, DECIMAL_DOT[high >>> 8]! + DECIMAL_DOT[high & 0xff]!);
   return IPV4_TEXT.set(
     address,
-    DECIMAL_DOT[address >>> 24]! + DECIMAL_DOT[(address >>> 16) & 0xff]! +
-      DECIMAL_DOT[(address >>> 8) & 0xff]! + DECIMAL[address & 0xff]!,
+    prefix + (DECIMAL_DOT[(address >>> 8) & 0xff]! + DECIMAL[address & 0xff]!),
   );
 }
 
