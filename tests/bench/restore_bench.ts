@@ -249,7 +249,12 @@ async function main(): Promise<void> {
           "x",
           "shell/floor: the most any wrapper reaches on this machine",
         );
-        figure("restore.run.over_floor", ourMedian - floorMedian, "ms", "defroute's own work");
+        figure(
+          "restore.run.over_floor",
+          ourMedian - floorMedian,
+          "ms",
+          "defroute's work plus Deno's later wake-up on CMD's exit",
+        );
       } else {
         console.log(`  floor wrapper skipped: ${floorWrapper.skipped}`);
       }
