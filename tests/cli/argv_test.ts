@@ -10,6 +10,7 @@ import { type OptionSpec, parseArgv } from "../../lib/cli/argv.ts";
 import { COMMANDS } from "../../lib/cli/commands.ts";
 import { COMMON_OPTIONS } from "../../lib/cli/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
+import { seededRandom } from "../seeded_random.ts";
 
 /** COMMON_OPTIONS plus a string option with a short alias, which no command has (yet). */
 const SPEC: OptionSpec = { ...COMMON_OPTIONS, output: { type: "string", short: "o" } };
@@ -91,18 +92,6 @@ Deno.test("argv: usage errors name the option as typed, in one line", () => {
     assert(!usageError(args).includes("\n"), JSON.stringify(args));
   }
 });
-
-/** mulberry32: a small seeded generator, so a failure names an input that reproduces. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Arguments a user (or a typo) could write for `spec`: every option in every form, and noise. */
 function vocabulary(spec: OptionSpec): string[] {

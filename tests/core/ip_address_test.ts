@@ -16,19 +16,9 @@ import {
   subnetMask,
 } from "../../lib/core/ip_address.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
+import { seededRandom as prng } from "../seeded_random.ts";
 
 const seed = Number(Deno.env.get("IP_SEED") ?? 20261125) >>> 0;
-
-/** mulberry32: small and reproducible. */
-function prng(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   private readonly next: () => number;

@@ -5,6 +5,7 @@
 import * as nodePath from "node:path";
 import { assertEquals } from "../assert.ts";
 import { basename, dirname, isAbsolute, resolve } from "../../lib/core/posix_path.ts";
+import { seededRandom } from "../seeded_random.ts";
 
 const EDGE_CASES = [
   "",
@@ -78,18 +79,6 @@ Deno.test("resolve: several segments, the rightmost absolute one wins, empty one
     assertEquals(resolve(...segments), nodePath.posix.resolve(...segments), segments.join(" , "));
   }
 });
-
-/** mulberry32: a small seeded generator, so a failure names an input that reproduces. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("posix_path: 5000 seeded random paths give node:path's results", () => {
   const random = seededRandom(8);

@@ -29,20 +29,10 @@ import {
   type Sockaddr,
   SOCKADDR_SLOTS,
 } from "../../lib/darwin/route_message.ts";
+import { seededRandom as prng } from "../seeded_random.ts";
 
 const seed = Number(Deno.env.get("CODEC_SEED") ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
 console.log(`route_message property tests: seed ${seed} (rerun with CODEC_SEED=${seed})`);
-
-/** mulberry32: small, fast, good enough to drive a fuzzer reproducibly. */
-function prng(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   readonly next: () => number;

@@ -38,6 +38,7 @@ import {
   u32Attribute,
 } from "../../lib/linux/netlink_message.ts";
 import { addressBytes, addressText } from "../../lib/linux/netlink_message.ts";
+import { seededRandom as prng } from "../seeded_random.ts";
 
 function hex(text: string): Uint8Array {
   const clean = text.replace(/\s+/g, "");
@@ -351,18 +352,6 @@ Deno.test("addresses: text <-> bytes, zone dropped, wrong family rejected", () =
   assertEquals(errnoName(17), "EEXIST");
   assertEquals(errnoName(4242), "errno 4242");
 });
-
-/** mulberry32: a small seeded PRNG so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 Deno.test("property: random, truncated and mutated buffers never throw and always terminate", () => {
   const random = prng(0x5eed_0005);
