@@ -18,6 +18,7 @@
 import { overridePath } from "../core/override_path.ts";
 import { DARWIN_ERRNO, SyscallError } from "./errno.ts";
 import type { RouteSystem, RouteTransport } from "./route_socket.ts";
+import { SymbolGroup } from "../ffi_symbol_group.ts";
 
 export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
 
@@ -108,26 +109,6 @@ const GROUPS = {
     },
   },
 } as const satisfies Record<string, Deno.ForeignLibraryInterface>;
-
-/** One group's symbols from the library at `path`, bound by their own dlopen on first use. */
-export class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
-  #library: Deno.DynamicLibrary<S> | null = null;
-  constructor(readonly path: string, readonly definitions: S) {}
-
-  get symbols(): Deno.DynamicLibrary<S>["symbols"] {
-    this.#library ??= Deno.dlopen(this.path, this.definitions);
-    return this.#library.symbols;
-  }
-
-  get isBound(): boolean {
-    return this.#library !== null;
-  }
-
-  close(): void {
-    this.#library?.close();
-    this.#library = null;
-  }
-}
 
 function symbolGroups(path: string) {
   return {

@@ -11,6 +11,7 @@
  * `nonblocking` poll(2) with a timeout, so a pending wait always ends (reference §7.4).
  */
 import { AF_NETLINK, errnoName, NETLINK_ROUTE } from "./netlink_message.ts";
+import { SymbolGroup } from "../ffi_symbol_group.ts";
 
 /** glibc by its soname; dlopen finds it in the loader's default paths. */
 export const LIBC_PATH = "libc.so.6";
@@ -151,32 +152,12 @@ const GROUPS = {
   },
 } as const satisfies Record<string, Deno.ForeignLibraryInterface>;
 
-/** One group's symbols, bound by their own dlopen on first use. */
-class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
-  #library: Deno.DynamicLibrary<S> | null = null;
-  constructor(readonly definitions: S) {}
-
-  get symbols(): Deno.DynamicLibrary<S>["symbols"] {
-    this.#library ??= Deno.dlopen(LIBC_PATH, this.definitions);
-    return this.#library.symbols;
-  }
-
-  get isBound(): boolean {
-    return this.#library !== null;
-  }
-
-  close(): void {
-    this.#library?.close();
-    this.#library = null;
-  }
-}
-
 const libc = {
-  request: new SymbolGroup(GROUPS.request),
-  monitor: new SymbolGroup(GROUPS.monitor),
-  wait: new SymbolGroup(GROUPS.wait),
-  nameToIndex: new SymbolGroup(GROUPS.nameToIndex),
-  indexToName: new SymbolGroup(GROUPS.indexToName),
+  request: new SymbolGroup(LIBC_PATH, GROUPS.request),
+  monitor: new SymbolGroup(LIBC_PATH, GROUPS.monitor),
+  wait: new SymbolGroup(LIBC_PATH, GROUPS.wait),
+  nameToIndex: new SymbolGroup(LIBC_PATH, GROUPS.nameToIndex),
+  indexToName: new SymbolGroup(LIBC_PATH, GROUPS.indexToName),
 };
 /** Open sockets; all groups are unbound together when the last one closes. */
 let users = 0;
