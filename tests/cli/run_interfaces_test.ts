@@ -9,20 +9,20 @@ import type { CommandContext } from "../../lib/cli/command.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import type { SignalSource } from "../../lib/core/run_wrapper.ts";
 import type { System } from "../../lib/system.ts";
-import { FakeRouteTable, link, route, until } from "../core/heal_fake_table.ts";
+import { FakeRouteTable, iface, route, until } from "../core/fake_route_table.ts";
 
-const EN0 = route(4, "192.168.1.1", "en0", 4);
-const UTUN3_UP = link("utun3", 9, true, true);
+const EN0 = route("192.168.1.1", "en0", 4);
+const UTUN3_UP = iface("utun3", 9, [], { up: true, tunnel: true });
 
 const noSignals: SignalSource = { listen: () => {}, unlisten: () => {} };
 
 async function setup() {
   const dir = await Deno.makeTempDir();
-  const table = new FakeRouteTable([EN0], [
-    link("lo0", 1),
-    link("en0", 4),
-    link("utun3", 9, false, true),
-  ]);
+  const table = new FakeRouteTable([
+    iface("lo0", 1, ["127.0.0.0/8"]),
+    iface("en0", 4, ["192.168.1.0/24"]),
+    iface("utun3", 9, [], { up: false, tunnel: true }),
+  ], [EN0]);
   const system: System = {
     platform: "linux",
     table,
@@ -49,18 +49,18 @@ async function tunnelTakesDefault(announce: "link event" | "overflow") {
   try {
     const running = run(t.ctx, { stdio: "null", signals: noSignals });
     await until(() => t.table.listeners === 1);
-    t.table.links = t.table.links.map((l) => l.name === "utun3" ? UTUN3_UP : l);
+    t.table.ifaces = t.table.ifaces.map((l) => l.name === "utun3" ? UTUN3_UP : l);
     if (announce === "link event") {
       t.table.emit({ kind: "link", action: "up", interface: UTUN3_UP });
     } else {
       t.table.emit({ kind: "overflow" });
     }
     await t.table.deleteAs(EN0, 4711);
-    await t.table.addAs(route(4, null, "utun3", 9), 4711);
+    await t.table.addAs(route(null, "utun3", 9), 4711);
     await until(() => t.out.stderr.some((l) => /added by pid 4711/.test(l)));
     await Deno.writeTextFile(`${t.dir}/go`, "");
     assertEquals(await running, 0);
-    const globals = [...t.table.routes.values()].filter((r) => !r.scoped);
+    const globals = t.table.routes.filter((r) => !r.scoped);
     assertEquals(globals.map((r) => r.interface), ["en0"]);
     assertMatch(t.out.stderr.join("\n"), /tunnel interfaces utun3 came up while CMD ran/);
   } finally {

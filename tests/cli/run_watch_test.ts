@@ -1,5 +1,5 @@
 /**
- * `run` and `watch` in-process, on an in-memory RouteTable (tests/core/heal_fake_table.ts) with
+ * `run` and `watch` in-process, on an in-memory RouteTable (tests/core/fake_route_table.ts) with
  * the real save, restore, state file and heal loop, and real child processes. The kernel-backed
  * versions of these are tests/e2e/run_watch_*_test.ts.
  */
@@ -11,17 +11,17 @@ import { main } from "../../lib/cli/main.ts";
 import type { CommandContext, OptionValues } from "../../lib/cli/command.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import type { System } from "../../lib/system.ts";
-import { FakeRouteTable, link, route, until } from "../core/heal_fake_table.ts";
+import { FakeRouteTable, iface, route, until } from "../core/fake_route_table.ts";
 
-const EN0 = route(4, "192.168.1.1", "en0", 4);
+const EN0 = route("192.168.1.1", "en0", 4);
 
 async function setup(values: OptionValues = {}, rest: string[] = [], json = false) {
   const dir = await Deno.makeTempDir();
-  const table = new FakeRouteTable([EN0], [
-    link("lo0", 1),
-    link("en0", 4),
-    link("utun3", 9, false, true),
-  ]);
+  const table = new FakeRouteTable([
+    iface("lo0", 1, ["127.0.0.0/8"]),
+    iface("en0", 4, ["192.168.1.0/24"]),
+    iface("utun3", 9, [], { up: false, tunnel: true }),
+  ], [EN0]);
   const system: System = {
     platform: "linux",
     table,
@@ -57,7 +57,7 @@ Deno.test("run: CMD exits 3 after a tunnel deleted the default: restored, pid lo
   await until(() => t.out.stderr.some((l) => /deleted by pid 4711/.test(l)));
   await Deno.writeTextFile(`${t.dir}/go`, "");
   assertEquals(await running, 3);
-  assertEquals([...t.table.routes.values()].map((r) => [r.gateway, r.interface, r.scoped]), [
+  assertEquals(t.table.routes.map((r) => [r.gateway, r.interface, r.scoped]), [
     ["192.168.1.1", "en0", false],
   ]);
   const err = t.out.stderr.join("\n");
@@ -76,12 +76,12 @@ Deno.test("run: a leftover default on a tunnel that came up while CMD ran is rep
   const running = run(t.ctx, { stdio: "null", signals: t.signals });
   await until(() => t.table.listeners === 1);
   // CMD's tunnel comes up, takes the default, and CMD dies without cleaning up.
-  t.table.links = t.table.links.map((l) => l.name === "utun3" ? { ...l, up: true } : l);
+  t.table.ifaces = t.table.ifaces.map((l) => l.name === "utun3" ? { ...l, up: true } : l);
   await t.table.deleteAs(EN0, 4711);
-  await t.table.addAs(route(4, null, "utun3", 9), 4711);
+  await t.table.addAs(route(null, "utun3", 9), 4711);
   await Deno.writeTextFile(`${t.dir}/go`, "");
   assertEquals(await running, 0);
-  const globals = [...t.table.routes.values()].filter((r) => !r.scoped);
+  const globals = t.table.routes.filter((r) => !r.scoped);
   assertEquals(globals.map((r) => r.interface), ["en0"]);
   assertMatch(t.out.stderr.join("\n"), /\[#\] route delete default -interface utun3/);
   await t.cleanup();
@@ -105,7 +105,7 @@ Deno.test("run: SIGTERM to defroute is forwarded, the route restored, CMD's stat
   await t.table.deleteAs(EN0, 4711);
   t.signals.send("SIGTERM");
   assertEquals(await running, 42);
-  assertEquals(t.table.routes.size, 1);
+  assertEquals(t.table.routes.length, 1);
   assertMatch(t.out.stderr.join("\n"), /forwarding SIGTERM to pid \d+/);
   await t.cleanup();
 });
@@ -143,7 +143,7 @@ Deno.test("run --heal: a deleted default is repaired while CMD still runs", asyn
   const running = run(t.ctx, { stdio: "null", signals: t.signals });
   await until(() => t.table.listeners === 1);
   await t.table.deleteAs(EN0, 4711);
-  await until(() => t.table.routes.size === 1); // repaired before CMD is told to exit
+  await until(() => t.table.routes.length === 1); // repaired before CMD is told to exit
   await Deno.writeTextFile(`${t.dir}/go`, "");
   assertEquals(await running, 0);
   assertMatch(
@@ -216,7 +216,7 @@ Deno.test("watch --heal: repairs after the grace period and records the good def
   assert(repair);
   assertEquals([repair.family, repair.ok], [4, true]);
   assertMatch(repair.cause, /deleted by pid 4711/);
-  assertEquals([...t.table.routes.values()].map((r) => r.gateway), ["192.168.1.1"]);
+  assertEquals(t.table.routes.map((r) => r.gateway), ["192.168.1.1"]);
   const state = JSON.parse(await Deno.readTextFile(t.ctx.statePath));
   assertEquals([state.families["4"].route.gateway, state.families["4"].savedBy], [
     "192.168.1.1",

@@ -9,9 +9,9 @@ import { assertEquals } from "../assert.ts";
 import { type RepairInputs, runMonitor } from "../../lib/core/heal_loop.ts";
 import type { HealDecision } from "../../lib/core/heal.ts";
 import type { DefaultRoute, Family } from "../../lib/core/types.ts";
-import { FakeRouteTable, link, route, until } from "./heal_fake_table.ts";
+import { FakeRouteTable, iface, route, until } from "./fake_route_table.ts";
 
-const EN0 = route(4, "192.168.1.1", "en0", 4);
+const EN0 = route("192.168.1.1", "en0", 4);
 
 /** A FakeRouteTable that counts defaults() reads. */
 class CountingTable extends FakeRouteTable {
@@ -23,7 +23,7 @@ class CountingTable extends FakeRouteTable {
 }
 
 function setup(graceMs: number) {
-  const table = new CountingTable([EN0], [link("en0", 4)]);
+  const table = new CountingTable([iface("en0", 4, ["192.168.1.0/24"])], [EN0]);
   const controller = new AbortController();
   const decisions: [HealDecision, string | null][] = [];
   const readsAtRepair: number[] = [];
@@ -64,7 +64,7 @@ Deno.test("heal: a read older than a moment is not the look: a default back with
   await until(() => t.table.listeners === 1);
   await t.table.deleteAs(EN0, 4711);
   await new Promise((resolve) => setTimeout(resolve, 10));
-  t.table.routes.set("4|global", EN0); // back, and no event says so
+  t.table.routes.push(EN0); // back, and no event says so
   await until(() => t.decisions.length === 1);
   t.controller.abort();
   await t.done;
@@ -75,8 +75,8 @@ Deno.test("heal: a read older than a moment is not the look: a default back with
 Deno.test("heal: the repair gets the read that found the void and the links as events left them", async () => {
   const t = setup(0);
   await until(() => t.table.listeners === 1);
-  const wifi = link("en1", 5);
-  t.table.links = [...t.table.links, wifi];
+  const wifi = iface("en1", 5, []);
+  t.table.ifaces = [...t.table.ifaces, wifi];
   t.table.emit({ kind: "link", action: "new", interface: wifi });
   await t.table.deleteAs(EN0, 4711);
   await until(() => t.decisions.length === 1);

@@ -7,13 +7,17 @@ import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { type MonitorOptions, runMonitor } from "../../lib/core/heal_loop.ts";
 import type { HealDecision } from "../../lib/core/heal.ts";
 import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
-import { FakeRouteTable, link, route, until } from "./heal_fake_table.ts";
+import { added, FakeRouteTable, iface, route, until } from "./fake_route_table.ts";
 
-const EN0 = route(4, "192.168.1.1", "en0", 4);
-const UTUN = route(4, "10.0.0.1", "utun3", 9);
+const EN0 = route("192.168.1.1", "en0", 4);
+const UTUN = route("10.0.0.1", "utun3", 9);
 
 function setup(routes: DefaultRoute[] = [EN0]) {
-  const table = new FakeRouteTable(routes, [link("en0", 4), link("utun3", 9, true, true)]);
+  // en0 also reaches 172.16.0.0/16: the Wi-Fi network joined later in a test.
+  const table = new FakeRouteTable([
+    iface("en0", 4, ["192.168.1.0/24", "172.16.0.0/16"]),
+    iface("utun3", 9, ["10.0.0.0/24"], { up: true, tunnel: true }),
+  ], routes);
   const events: RouteEvent[] = [];
   const log: string[] = [];
   const repairs: { family: Family; cause: string; at: number }[] = [];
@@ -50,7 +54,7 @@ Deno.test("monitor: reports every default-route change with the pid that made it
   const done = runMonitor(t.options());
   await until(() => t.table.listeners === 1);
   await t.table.deleteAs(EN0, 4711);
-  await t.table.addAs(route(4, "10.0.0.1", "utun3", 9, true), 4711);
+  await t.table.addAs(route("10.0.0.1", "utun3", 9, true), 4711);
   await until(() => t.events.length === 2);
   t.controller.abort();
   await done;
@@ -63,10 +67,10 @@ Deno.test("monitor: reports every default-route change with the pid that made it
 });
 
 Deno.test("monitor: events of an unwatched family are not reported", async () => {
-  const t = setup([EN0, route(6, "fe80::1", "en0", 4)]);
+  const t = setup([EN0, route("fe80::1", "en0", 4)]);
   const done = runMonitor(t.options());
   await until(() => t.table.listeners === 1);
-  await t.table.deleteAs(route(6, null, "en0", 4), 77);
+  await t.table.deleteAs(route(null, "en0", 4, false, 6), 77);
   await t.table.deleteAs(EN0, 78);
   await until(() => t.events.length === 1);
   t.controller.abort();
@@ -93,7 +97,7 @@ Deno.test("heal: a deleted default is repaired after the grace period, citing th
   assert(repair.at - deletedAt >= graceMs, "not repaired before the grace period ended");
   assertMatch(repair.cause, /global default deleted by pid 4711/);
   assertEquals(t.decisions[0]?.[1], "repaired");
-  assertEquals([...t.table.routes.values()], [EN0]);
+  assertEquals(t.table.routes, [added(EN0)]);
   assert(t.log.some((l) => /no global IPv4 default for .* s \(global default deleted/.test(l)));
 });
 
@@ -113,7 +117,7 @@ Deno.test("heal: a default replaced within the grace period is left alone", asyn
   t.controller.abort();
   await done;
   assertEquals(t.repairs, []);
-  assertEquals([...t.table.routes.values()], [UTUN], "the tunnel's default is not replaced");
+  assertEquals(t.table.routes, [added(UTUN)], "the tunnel's default is not replaced");
   assertEquals(t.table.calls, []);
 });
 
@@ -127,7 +131,7 @@ Deno.test("heal: stops after its rate limit and says so once", async () => {
   await until(() => t.table.listeners === 1);
   for (let i = 1; i <= 2; i++) {
     await t.table.deleteAs(EN0, 4711);
-    await until(() => t.repairs.length === i && t.table.routes.size === 1);
+    await until(() => t.repairs.length === i && t.table.routes.length === 1);
   }
   await t.table.deleteAs(EN0, 4711);
   await until(() => t.decisions.some(([d]) => d.kind === "rate-limited"));
@@ -135,7 +139,7 @@ Deno.test("heal: stops after its rate limit and says so once", async () => {
   t.controller.abort();
   await done;
   assertEquals(t.repairs.length, 2);
-  assertEquals(t.table.routes.size, 0, "the third void is not repaired");
+  assertEquals(t.table.routes.length, 0, "the third void is not repaired");
   assertEquals(
     t.log.filter((l) => /warn: not repairing the IPv4 default: 2 repairs/.test(l)).length,
     1,
@@ -158,7 +162,7 @@ Deno.test("heal: a failed repair is logged and tried again after a fresh grace",
       },
     }),
   );
-  await until(() => t.table.routes.size === 1);
+  await until(() => t.table.routes.length === 1);
   t.controller.abort();
   await done;
   assertEquals(calls, 2);
@@ -174,7 +178,7 @@ Deno.test("heal: an overflow makes the loop re-read the table and find the void"
     }),
   );
   await until(() => t.table.listeners === 1);
-  t.table.routes.clear(); // lost silently: the kernel dropped the message
+  t.table.routes = []; // lost silently: the kernel dropped the message
   t.table.emit({ kind: "overflow" });
   await until(() => t.repairs.length === 1);
   t.controller.abort();
@@ -189,12 +193,12 @@ Deno.test("monitor: records a global default on a live non-tunnel interface, not
   await t.table.deleteAs(EN0, 50);
   await t.table.addAs(UTUN, 50);
   await t.table.deleteAs(UTUN, 50);
-  const wifi2 = route(4, "172.16.0.1", "en0", 4);
+  const wifi2 = route("172.16.0.1", "en0", 4);
   await t.table.addAs(wifi2, 51);
   await until(() => t.good.length === 2);
   t.controller.abort();
   await done;
-  assertEquals(t.good, [EN0, wifi2]);
+  assertEquals(t.good, [EN0, added(wifi2)]);
 });
 
 Deno.test("monitor: a failing event stream ends the loop with the error", async () => {
