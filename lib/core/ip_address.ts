@@ -2,8 +2,9 @@
  * IPv4 and IPv6 addresses as network-order bytes and as text: strict parsing, canonical
  * formatting, the few ranges a gateway check needs and netmasks. In-house rather than
  * npm:ipaddr.js because importing that package cost every `defroute save` / `restore` hook
- * ~44 ms of startup (issue 8); the output is kept byte-for-byte what ipaddr.js 2.2.0 printed,
- * so state files, logs and tests read the same.
+ * ~44 ms of startup (issue 8). The text is what ipaddr.js 2.2.0 printed except where that broke
+ * RFC 5952 (of two equal runs of zero groups, the first is the one written "::"); state files
+ * written before read the same, because gateways are parsed and re-formatted on the way in.
  *
  * Parsers return null on anything that is not an address and never throw. Formatters run once
  * per decoded routing message, so they avoid regexes and build the string directly; they take

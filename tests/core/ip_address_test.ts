@@ -16,25 +16,9 @@ import {
   subnetMask,
 } from "../../lib/core/ip_address.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { seededRandom as prng } from "../seeded_random.ts";
+import { Gen } from "../seeded_random.ts";
 
 const seed = Number(Deno.env.get("IP_SEED") ?? 20261125) >>> 0;
-
-class Gen {
-  private readonly next: () => number;
-  constructor(seedValue: number) {
-    this.next = prng(seedValue);
-  }
-  int(maxExclusive: number): number {
-    return Math.floor(this.next() * maxExclusive);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-}
 
 function isRangeError(error: unknown): boolean {
   return error instanceof RangeError;

@@ -29,35 +29,10 @@ import {
   type Sockaddr,
   SOCKADDR_SLOTS,
 } from "../../lib/darwin/route_message.ts";
-import { seededRandom as prng } from "../seeded_random.ts";
+import { Gen } from "../seeded_random.ts";
 
 const seed = Number(Deno.env.get("CODEC_SEED") ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
 console.log(`route_message property tests: seed ${seed} (rerun with CODEC_SEED=${seed})`);
-
-class Gen {
-  readonly next: () => number;
-  constructor(seedValue: number) {
-    this.next = prng(seedValue);
-  }
-  int(maxExclusive: number): number {
-    return Math.floor(this.next() * maxExclusive);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  bytes(n: number): Uint8Array {
-    return Uint8Array.from({ length: n }, () => this.int(256));
-  }
-  u32(): number {
-    return (this.int(0x10000) * 0x10000 + this.int(0x10000)) >>> 0;
-  }
-  i32(): number {
-    return this.u32() | 0;
-  }
-}
 
 const TYPES = [
   RTM_ADD,
