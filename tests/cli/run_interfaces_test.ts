@@ -5,47 +5,18 @@
  */
 import { assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
-import type { CommandContext } from "../../lib/cli/command.ts";
-import { memoryOutput } from "../../lib/cli/output.ts";
 import type { SignalSource } from "../../lib/core/run_wrapper.ts";
-import type { System } from "../../lib/system.ts";
-import { FakeRouteTable, iface, route, until } from "../core/fake_route_table.ts";
+import { iface, route, until } from "../core/fake_route_table.ts";
+import { EN0, setup, waitingCommand } from "./run_fixture.ts";
 
-const EN0 = route("192.168.1.1", "en0", 4);
 const UTUN3_UP = iface("utun3", 9, [], { up: true, tunnel: true });
 
 const noSignals: SignalSource = { listen: () => {}, unlisten: () => {} };
 
-async function setup() {
-  const dir = await Deno.makeTempDir();
-  const table = new FakeRouteTable([
-    iface("lo0", 1, ["127.0.0.0/8"]),
-    iface("en0", 4, ["192.168.1.0/24"]),
-    iface("utun3", 9, [], { up: false, tunnel: true }),
-  ], [EN0]);
-  const system: System = {
-    platform: "linux",
-    table,
-    primary: { primary: () => Promise.resolve(null) },
-    isRoot: true,
-    close: () => {},
-  };
-  const out = memoryOutput(false, 2);
-  const ctx: CommandContext = {
-    values: {},
-    positionals: [],
-    rest: ["/bin/sh", "-c", `while [ ! -e ${dir}/go ]; do sleep 0.01; done`],
-    out,
-    families: [4],
-    statePath: `${dir}/state.json`,
-    system: () => Promise.resolve(system),
-  };
-  return { dir, table, out, ctx };
-}
-
 /** CMD's tunnel takes the default; `announce` says how run learns that utun3 came up. */
 async function tunnelTakesDefault(announce: "link event" | "overflow") {
   const t = await setup();
+  t.ctx.rest = waitingCommand(t.dir, "exit 0");
   try {
     const running = run(t.ctx, { stdio: "null", signals: noSignals });
     await until(() => t.table.listeners === 1);
@@ -64,7 +35,7 @@ async function tunnelTakesDefault(announce: "link event" | "overflow") {
     assertEquals(globals.map((r) => r.interface), ["en0"]);
     assertMatch(t.out.stderr.join("\n"), /tunnel interfaces utun3 came up while CMD ran/);
   } finally {
-    await Deno.remove(t.dir, { recursive: true });
+    await t.cleanup();
   }
 }
 

@@ -3,50 +3,13 @@
  * the real save, restore, state file and heal loop, and real child processes. The kernel-backed
  * versions of these are tests/e2e/run_watch_*_test.ts.
  */
-import { FakeSignals } from "../core/fake_signals.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
 import { watch } from "../../lib/cli/watch.ts";
 import { main } from "../../lib/cli/main.ts";
-import type { CommandContext, OptionValues } from "../../lib/cli/command.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
-import type { System } from "../../lib/system.ts";
-import { FakeRouteTable, iface, route, until } from "../core/fake_route_table.ts";
-
-const EN0 = route("192.168.1.1", "en0", 4);
-
-async function setup(values: OptionValues = {}, rest: string[] = [], json = false) {
-  const dir = await Deno.makeTempDir();
-  const table = new FakeRouteTable([
-    iface("lo0", 1, ["127.0.0.0/8"]),
-    iface("en0", 4, ["192.168.1.0/24"]),
-    iface("utun3", 9, [], { up: false, tunnel: true }),
-  ], [EN0]);
-  const system: System = {
-    platform: "linux",
-    table,
-    primary: { primary: () => Promise.resolve(null) },
-    isRoot: true,
-    close: () => {},
-  };
-  const out = memoryOutput(json, 2);
-  const ctx: CommandContext = {
-    values,
-    positionals: [],
-    rest,
-    out,
-    families: [4],
-    statePath: `${dir}/state.json`,
-    system: () => Promise.resolve(system),
-  };
-  const cleanup = () => Deno.remove(dir, { recursive: true });
-  return { dir, table, system, out, ctx, cleanup, signals: new FakeSignals() };
-}
-
-/** A CMD that waits for `${dir}/go`, then runs `then` (sh). */
-function waitingCommand(dir: string, then: string): string[] {
-  return ["/bin/sh", "-c", `while [ ! -e ${dir}/go ]; do sleep 0.01; done; ${then}`];
-}
+import { route, until } from "../core/fake_route_table.ts";
+import { EN0, setup, waitingCommand } from "./run_fixture.ts";
 
 Deno.test("run: CMD exits 3 after a tunnel deleted the default: restored, pid logged, exit 3", async () => {
   const t = await setup();
