@@ -52,7 +52,7 @@ async function linuxStory(): Promise<number> {
   const cleanup = () => {
     cleaning ??= (async () => {
       tunnel?.kill();
-      await tunnel?.status.catch(() => undefined);
+      await tunnel?.exit().catch(() => undefined);
       const made = lab ?? await creating?.catch(() => null);
       await made?.close();
       await Deno.remove(stateDir, { recursive: true }).catch(() => undefined);

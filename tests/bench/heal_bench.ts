@@ -98,7 +98,7 @@ async function main(): Promise<void> {
       console.log(`  (${runs} repairs${quick ? ", --quick" : ""})`);
     } finally {
       watcher.kill("SIGTERM"); // watch runs until SIGINT/SIGTERM
-      await watcher.status;
+      await watcher.exit();
       await listener.close();
       await Deno.remove(dir, { recursive: true });
     }

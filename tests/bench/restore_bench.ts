@@ -114,7 +114,7 @@ async function oneRun(
     return { latencyUs: back.line.at - exitAt, memory, marks };
   } finally {
     proc.kill();
-    await proc.status;
+    await proc.exit();
   }
 }
 

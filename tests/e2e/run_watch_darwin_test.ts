@@ -56,7 +56,7 @@ async function globalDefault(sim: Simulator): Promise<string[]> {
 
 function defroute(sim: Simulator, args: string[]): Proc {
   const [program, argv] = defrouteArgv(args);
-  return spawnProc(program, argv, sim.env);
+  return spawnProc(program, argv, { env: sim.env });
 }
 
 /** Another process (OTHER_PID) deletes the global IPv4 default, as sing-tun does. */

@@ -76,7 +76,7 @@ async function tunnelBreaksDefault(lab: Lab, family: "4" | "6" | "all"): Promise
     assertEquals(await tunnel.stop(), 0);
   } finally {
     tunnel.kill();
-    await tunnel.status;
+    await tunnel.exit();
   }
   for (const f of family === "all" ? [4, 6] as const : [Number(family) as 4 | 6]) {
     assertEquals(await lab.defaults(f), [], `IPv${f} default left after the tunnel`);

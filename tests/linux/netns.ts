@@ -15,6 +15,7 @@
  * deleted before a lab is made, and `close()` (always called from `withLab`'s finally) deletes
  * both namespaces, which also deletes their links and routes.
  */
+import { type Proc, spawnProc } from "../json_process.ts";
 
 export const NS_PREFIX = "drt-";
 export const CLIENT_ADDRESS = "10.77.0.2";
@@ -247,106 +248,12 @@ export async function withLab<T>(body: (lab: Lab) => Promise<T>, tag = "lab"): P
   }
 }
 
-/** A long-running process inside the lab whose stdout is read line by line. */
-export interface LabProcess {
-  pid: number;
-  /** The next stdout line that parses as JSON and satisfies `match` (waits at most `ms`). */
-  next(
-    match: (value: Record<string, unknown>) => boolean,
-    ms?: number,
-  ): Promise<Record<string, unknown>>;
-  /** Every JSON line seen so far. */
-  seen: Record<string, unknown>[];
-  /** Close stdin (the polite stop), wait for exit. */
-  stop(): Promise<number>;
-  kill(signal?: Deno.Signal): void;
-  status: Promise<Deno.CommandStatus>;
-}
+/** A long-running process inside the lab; its stderr shows, its stdout is read as JSON lines. */
+export type LabProcess = Proc;
 
 export function spawnInLab(lab: Lab, program: string, args: string[]): LabProcess {
   const [command, argv] = lab.exec(program, args);
-  const child = new Deno.Command(command, {
-    args: argv,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const seen: Record<string, unknown>[] = [];
-  type Waiter = {
-    match: (v: Record<string, unknown>) => boolean;
-    resolve: (v: Record<string, unknown>) => void;
-  };
-  const waiters: Waiter[] = [];
-  const lines = child.stdout.pipeThrough(new TextDecoderStream());
-  let ended = false;
-  const endWaiters: (() => void)[] = [];
-  (async () => {
-    let buffer = "";
-    for await (const chunk of lines) {
-      buffer += chunk;
-      let at;
-      while ((at = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, at);
-        buffer = buffer.slice(at + 1);
-        try {
-          const value = JSON.parse(line);
-          if (value && typeof value === "object") {
-            seen.push(value);
-            for (const waiter of [...waiters]) {
-              if (waiter.match(value)) {
-                waiters.splice(waiters.indexOf(waiter), 1);
-                waiter.resolve(value);
-              }
-            }
-          }
-        } catch {
-          // not JSON: ignore
-        }
-      }
-    }
-    ended = true;
-    for (const done of endWaiters) done();
-  })();
-  const stdin = child.stdin.getWriter();
-  return {
-    pid: child.pid,
-    seen,
-    status: child.status,
-    next(match, ms = 15000) {
-      const already = seen.find(match);
-      if (already) return Promise.resolve(already);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(new Error(`no matching line within ${ms} ms; saw ${JSON.stringify(seen)}`));
-        }, ms);
-        const fail = () => {
-          clearTimeout(timer);
-          reject(new Error(`process ended without a matching line; saw ${JSON.stringify(seen)}`));
-        };
-        if (ended) return fail();
-        endWaiters.push(fail);
-        waiters.push({
-          match,
-          resolve: (value) => {
-            clearTimeout(timer);
-            endWaiters.splice(endWaiters.indexOf(fail), 1);
-            resolve(value);
-          },
-        });
-      });
-    },
-    async stop() {
-      await stdin.close().catch(() => undefined);
-      return (await child.status).code;
-    },
-    kill(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch {
-        // already gone
-      }
-    },
-  };
+  return spawnProc(command, argv, { stderr: "inherit" });
 }
 
 /** The deno running the tests, and the repository root, for spawning programs in a lab. */

@@ -176,9 +176,9 @@ e2e("events: the tunnel deleting the default is reported with the deleting pid",
     );
   } finally {
     tunnel?.kill();
-    await tunnel?.status;
+    await tunnel?.exit();
     watcher.kill();
-    await watcher.status;
+    await watcher.exit();
   }
 });
 
@@ -239,7 +239,7 @@ e2e("events: interfaces appearing, coming up and going away", async (lab) => {
     assertEquals([name(gone), (gone.interface as NetInterface).tunnel], [TUN_DEV, true]);
   } finally {
     watcher.kill();
-    await watcher.status;
+    await watcher.exit();
   }
 });
 
@@ -251,11 +251,11 @@ e2e("the fake tunnel on SIGTERM removes only its own routes, leaving no default"
       assertEquals((await lab.defaults(family)).map((r) => r.dev), [TUN_DEV]);
     }
     tunnel.kill("SIGTERM");
-    assertEquals((await tunnel.status).code, 0);
+    assertEquals(await tunnel.exit(), 0);
     assertEquals((await tunnel.next((v) => v.stopped === true)).reason, "SIGTERM");
   } finally {
     tunnel.kill();
-    await tunnel.status;
+    await tunnel.exit();
   }
   assertEquals([await lab.defaults(4), await lab.defaults(6)], [[], []]);
   // Its other routes are gone too, the host's on-link routes are not.
