@@ -67,6 +67,17 @@ export function errorKindOfErrno(name: string): RouteErrorKind {
   }
 }
 
+/**
+ * What an errno means when a system call itself failed (socket, sysctl, send, recv, poll), not
+ * the kernel's answer to a route request: only the permission errors say something a caller can
+ * act on. The route meanings of errorKindOfErrno must not leak in here: restore takes
+ * "not-found" on a delete as "gone already" and would add on top of a table it never saw if a
+ * sysctl's ENOENT or a socket's failure were read that way.
+ */
+export function errorKindOfSyscallErrno(name: string): RouteErrorKind {
+  return name === "EPERM" || name === "EACCES" ? "needs-root" : "io";
+}
+
 /** A routing-table operation failed. `errno` is the errno *name* ("EEXIST") when there is one. */
 export class RouteTableError extends Error {
   override readonly name = "RouteTableError";

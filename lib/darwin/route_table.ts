@@ -54,7 +54,7 @@ import {
   type Sockaddr,
 } from "./route_message.ts";
 import { errnoName, SyscallError } from "./errno.ts";
-import { errorKindOfErrno } from "../core/errors.ts";
+import { errorKindOfSyscallErrno } from "../core/errors.ts";
 import {
   monitorMessages,
   type MonitorStats,
@@ -390,10 +390,11 @@ function isLinkLocal(address: string): boolean {
   return /^fe[89ab][0-9a-f]?:/i.test(address);
 }
 
+/** The socket or sysctl itself failed; the kernel's answers to requests are route_socket.ts's. */
 function asRouteError(error: unknown): unknown {
   if (!(error instanceof SyscallError)) return error;
   return new RouteTableError(
-    errorKindOfErrno(error.code),
+    errorKindOfSyscallErrno(error.code),
     error.message,
     error.code,
     error.syscall,

@@ -9,7 +9,12 @@
  */
 import { trace, TRACING } from "../core/trace.ts";
 import type { RouteTable } from "../core/route_table.ts";
-import { errorKindOfErrno, type RouteErrorKind, RouteTableError } from "../core/errors.ts";
+import {
+  errorKindOfErrno,
+  errorKindOfSyscallErrno,
+  type RouteErrorKind,
+  RouteTableError,
+} from "../core/errors.ts";
 import {
   type DefaultRoute,
   type Family,
@@ -418,7 +423,8 @@ function openSocket(groups: number, receiveBuffer: number): NetlinkSocket {
 function asRouteError(what: string, error: unknown): RouteTableError {
   if (error instanceof RouteTableError) return error;
   if (error instanceof LibcError) {
-    const kind = error.errno === 0 ? "io" : errorKindOfErrno(error.errnoName);
+    // The socket or a send/recv failed: not an answer (those are NLMSG_ERROR, #exchange).
+    const kind = errorKindOfSyscallErrno(error.errnoName);
     return new RouteTableError(kind, `${what}: ${error.message}`, error.errnoName, error.syscall);
   }
   return new RouteTableError("io", `${what}: ${error instanceof Error ? error.message : error}`);

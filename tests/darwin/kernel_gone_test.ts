@@ -4,13 +4,24 @@
  * readers must fail, not spin: the monitor once looped at full CPU on empty reads, and a
  * sing-tun replay left behind by a failed test ran for minutes.
  */
-import { assert, assertRejects, assertThrows } from "../assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../assert.ts";
 import { RouteTableError } from "../../lib/core/errors.ts";
 import { type DarwinRouteTable, openDarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { standinUnavailableReason, startSimulator } from "../harness/sim.ts";
 
 const skip = standinUnavailableReason();
 if (skip) console.log(`skipping the kernel-gone tests: ${skip}`);
+
+/** The RouteTableError `fn` rejects with; fails when it resolves or rejects with anything else. */
+async function failureOf(fn: () => Promise<unknown>): Promise<RouteTableError> {
+  try {
+    await fn();
+  } catch (error) {
+    assert(error instanceof RouteTableError, `not a RouteTableError: ${error}`);
+    return error;
+  }
+  throw new Error("resolved; a RouteTableError was expected");
+}
 
 /** Rejects if `promise` has not settled within `ms` (a hang is the failure looked for). */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -46,6 +57,34 @@ Deno.test({
       table.close();
       await sim.stop();
       await new Promise((r) => setTimeout(r, 0));
+    }
+  },
+});
+
+Deno.test({
+  name: "darwin FFI: no kernel behind the socket: socket and sysctl failures are io errors",
+  ignore: skip !== null,
+  async fn() {
+    const sim = await startSimulator();
+    sim.applyEnv();
+    const env = Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("DEFROUTE_"));
+    await sim.stop();
+    for (const [key, value] of env) Deno.env.set(key, value); // the stand-in, a dead kernel
+    const table = openDarwinRouteTable({ timeoutMs: 1000 });
+    try {
+      // sysctl(NET_RT_IFLIST) fails (the stand-in's ENOENT): a failed read, not "no such route".
+      const listed = await failureOf(() => table.interfaces());
+      assertEquals([listed.kind, listed.syscall], ["io", "sysctl"]);
+      // socket(PF_ROUTE) fails: the request never reached a kernel, so it has no route meaning
+      // (not "invalid", not "not-found", which restore would take for "already gone").
+      const gone = { family: 4, gateway: "192.168.1.1", interface: "en0", index: 4 } as const;
+      const deleted = await failureOf(() => table.delete({ ...gone, scoped: false, flags: 0 }));
+      assertEquals([deleted.kind, deleted.syscall], ["io", "socket"]);
+      assertMatch(deleted.message, /socket: EPROTONOSUPPORT/);
+    } finally {
+      table.close();
+      await sim.stop();
+      for (const [key] of env) Deno.env.delete(key);
     }
   },
 });

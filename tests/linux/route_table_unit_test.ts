@@ -1,7 +1,7 @@
 // The pure parts of the Linux backend: errno meanings, which routes count as defaults, and how
 // kernel multicasts become RouteEvents. The kernel itself is exercised in route_table_e2e_test.ts.
 import { assertEquals } from "../assert.ts";
-import { errorKindOfErrno } from "../../lib/core/errors.ts";
+import { errorKindOfErrno, errorKindOfSyscallErrno } from "../../lib/core/errors.ts";
 import {
   describeDefault,
   isMainDefault,
@@ -43,6 +43,17 @@ Deno.test("errno names map to RouteTableError kinds", () => {
     ["ENOBUFS", "io"],
   ];
   for (const [errno, kind] of table) assertEquals(errorKindOfErrno(errno), kind, errno);
+});
+
+Deno.test("a failed system call has no route meaning: only EPERM/EACCES say needs-root", () => {
+  for (const errno of ["EPERM", "EACCES"]) {
+    assertEquals(errorKindOfSyscallErrno(errno), "needs-root", errno);
+  }
+  // The answers' meanings (errorKindOfErrno) would send restore down the wrong branch here:
+  // "not-found" on a delete is taken as "gone already".
+  for (const errno of ["ENOENT", "ESRCH", "EEXIST", "ENETUNREACH", "EPROTONOSUPPORT", "ENOBUFS"]) {
+    assertEquals(errorKindOfSyscallErrno(errno), "io", errno);
+  }
 });
 
 function route(overrides: Partial<RouteFields> = {}): RouteFields {
