@@ -70,11 +70,6 @@ export function errnoName(errno: number): string {
   return NAME_BY_NUMBER.get(errno) ?? `E${errno}`;
 }
 
-/** The darwin number for a name, or undefined. */
-export function errnoNumber(name: string): number | undefined {
-  return (DARWIN_ERRNO as Record<string, number>)[name];
-}
-
 /** A failed system call: the syscall name and the darwin errno name ("write: EEXIST"). */
 export class SyscallError extends Error {
   override readonly name = "SyscallError";

@@ -341,11 +341,6 @@ const HEADER_SIZE: Readonly<Record<MessageKind, number>> = {
   multicast2: SIZEOF_IFMA_MSGHDR2,
 };
 
-/** sizeof the header struct for a kind. */
-export function headerSize(kind: MessageKind): number {
-  return HEADER_SIZE[kind];
-}
-
 /**
  * Where each header keeps the fields the kinds share. rt_msghdr puts index at 4 and addrs at 12;
  * the interface headers put addrs at 4, flags at 8 and index at 12 (reference §1.2, §1.4).

@@ -8,12 +8,10 @@
  * back the same bytes.
  */
 import {
-  formatIPv4,
   formatIPv6,
   maskPrefixLength,
   parseIPv4Into,
   parseIPv6 as parseIPv6Text,
-  subnetMask,
 } from "../core/ip_address.ts";
 import { AF_INET, AF_INET6, AF_LINK, SIZEOF_SOCKADDR_DL } from "./constants.ts";
 
@@ -516,12 +514,6 @@ function decodeLink(bytes: Uint8Array, start: number, saLen: number): LinkSockad
  * length, DataViews, a parsed address, the padded slot) - 20-40 us per message.
  */
 
-/** An encoded sockaddr: the padded slot and the unpadded sa_len (for rt_msg1-style trimming). */
-export interface EncodedSockaddr {
-  slot: Uint8Array;
-  saLen: number;
-}
-
 /** Number of bytes `text` holds as hex: non-hex characters are separators. */
 function hexByteCount(text: string): number {
   let digits = 0;
@@ -702,29 +694,4 @@ export function writeSockaddr(sa: Sockaddr, out: Uint8Array, at: number, saLen: 
       break;
   }
   out[at] = saLen;
-}
-
-/** Encodes one sockaddr into its own 4-byte-aligned slot. Throws RangeError on bad input. */
-export function encodeSockaddr(sa: Sockaddr): EncodedSockaddr {
-  const saLen = sockaddrLength(sa);
-  const slot = new Uint8Array(roundup32(saLen));
-  writeSockaddr(sa, slot, 0, saLen);
-  return { slot, saLen };
-}
-
-/** An IPv4 or IPv6 netmask sockaddr of a prefix length, full length (configd's form, §3.3). */
-export function netmaskSockaddr(
-  family: 4 | 6,
-  prefixLength: number,
-): Inet4Sockaddr | Inet6Sockaddr {
-  if (family === 4) {
-    return {
-      family: "inet4",
-      address: formatIPv4(subnetMask(4, prefixLength)),
-    };
-  }
-  return {
-    family: "inet6",
-    address: formatIPv6(subnetMask(6, prefixLength)),
-  };
 }
