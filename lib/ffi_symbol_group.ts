@@ -1,16 +1,34 @@
 /**
- * Some of a native library's symbols, bound by their own `Deno.dlopen` the first time one is
- * used. Deno compiles a call trampoline for every symbol when it opens a library (~0.2-0.5 ms
- * each here), so lib/darwin/libsystem.ts and lib/linux/libc.ts split their symbols into small
- * groups: a short-lived `save` or `restore` then pays only for the functions it calls.
+ * Some of a native library's functions, bound the first time one is used, without the per-symbol
+ * compilation `Deno.dlopen` does for functions.
+ *
+ * Why not declare them as functions in `Deno.dlopen`: for every synchronous function symbol,
+ * dlopen JIT-compiles a fast-call trampoline with Cranelift (ext/ffi/dlfcn.rs `make_sync_fn` ->
+ * turbocall.rs `compile_trampoline`). That costs ~1 ms for the first symbol of a process (the
+ * compiler's set-up) and ~0.3 ms for each further one, plus ~2.5 MB of memory, and the trampoline
+ * is only entered from code V8 has optimized, which a hook's handful of calls never is. So each
+ * symbol is declared as a *pointer static*, which dlopen returns as the symbol's address without
+ * compiling anything (ext/ffi/static.rs: for a "pointer" static, `op_ffi_get_static` returns
+ * `v8::External::new(data_ptr)`, the address dlsym gave, not the value stored there), and is
+ * called through `Deno.UnsafeFnPointer`, whose `call` goes through libffi (`op_ffi_call_ptr`),
+ * the same path an unoptimized caller of a dlopen'd function takes. tests/ffi_symbol_group_test.ts
+ * checks that this still holds for the Deno in use (a changed meaning of pointer statics would
+ * make getpid/strlen answer wrong or crash the test, never pass).
+ *
+ * Measured on the build VM (tests/bench/hook_bench.ts, `defroute save`): ~1.5-2.5 ms less start-up
+ * and ~2.3 MB less peak memory; a call costs ~3 µs more than through a compiled trampoline, which
+ * is ~10 µs on the few calls of a restore.
+ *
+ * A `nonblocking: true` definition keeps its meaning: `call` then runs on Deno's blocking pool and
+ * returns a Promise (`op_ffi_call_ptr_nonblocking`).
  */
 export class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
-  #library: Deno.DynamicLibrary<S> | null = null;
+  #library: Deno.DynamicLibrary<Record<string, Deno.ForeignStatic<"pointer">>> | null = null;
+  #symbols: Deno.DynamicLibrary<S>["symbols"] | null = null;
   constructor(readonly path: string, readonly definitions: S) {}
 
   get symbols(): Deno.DynamicLibrary<S>["symbols"] {
-    this.#library ??= Deno.dlopen(this.path, this.definitions);
-    return this.#library.symbols;
+    return this.#symbols ??= this.#bind();
   }
 
   get isBound(): boolean {
@@ -20,5 +38,33 @@ export class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
   close(): void {
     this.#library?.close();
     this.#library = null;
+    this.#symbols = null;
+  }
+
+  #bind(): Deno.DynamicLibrary<S>["symbols"] {
+    const names = Object.keys(this.definitions);
+    const statics: Record<string, Deno.ForeignStatic<"pointer">> = {};
+    for (const name of names) statics[name] = { type: "pointer" };
+    const library = Deno.dlopen(this.path, statics);
+    const symbols: Record<string, unknown> = {};
+    for (const name of names) {
+      const address = library.symbols[name] as Deno.PointerValue;
+      if (address === null) {
+        library.close();
+        throw new Error(`${this.path}: symbol ${name} has a null address`);
+      }
+      const definition = this.definitions[name] as Deno.ForeignFunction;
+      // A static's address is an untyped PointerObject; this definition is what it points to.
+      const pointer = new Deno.UnsafeFnPointer(
+        address as Deno.PointerObject<Omit<Deno.ForeignFunction, "nonblocking">>,
+        definition,
+      );
+      // `call` is a method reading `this.pointer` and `this.definition`: keep it bound.
+      symbols[name] = pointer.call.bind(pointer);
+    }
+    this.#library = library;
+    // The same shapes dlopen would have returned for these definitions (Deno's own types for
+    // UnsafeFnPointer#call and DynamicLibrary#symbols are both derived from the definition).
+    return symbols as Deno.DynamicLibrary<S>["symbols"];
   }
 }

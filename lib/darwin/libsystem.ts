@@ -23,9 +23,9 @@ import { SymbolGroup } from "../ffi_symbol_group.ts";
 export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
 
 /**
- * The symbols in groups, each bound by its own Deno.dlopen the first time it is needed: Deno
- * compiles a fast-call trampoline for every synchronous symbol at dlopen time (~0.2-0.5 ms each),
- * so a `save` or `restore` no longer pays for the monitor's setsockopt, or a lookup it never makes.
+ * The symbols in groups, each bound the first time it is needed (lib/ffi_symbol_group.ts binds
+ * them as addresses called through libffi, so no trampoline is compiled): a `save` or `restore`
+ * binds nothing for the monitor's setsockopt, or a lookup it never makes.
  */
 const GROUPS = {
   /** Every command reads the table; bound when LibSystem is made, so a library that does not

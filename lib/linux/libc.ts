@@ -28,10 +28,10 @@ const EAGAIN = 11;
 const EINTR = 4;
 
 /**
- * The symbols in groups, each bound by its own Deno.dlopen the first time it is needed: Deno
- * compiles a fast-call trampoline for every synchronous symbol at dlopen time (~0.2-0.5 ms each),
- * so binding all eleven cost a short-lived `save` or `restore` ~5 ms for functions it never
- * calls. A second dlopen of the already loaded libc costs next to nothing beyond its symbols.
+ * The symbols in groups, each bound the first time it is needed (lib/ffi_symbol_group.ts binds
+ * them as addresses called through libffi, so no trampoline is compiled): a short-lived `save`
+ * or `restore` binds only what it calls. After a process's first dlopen (~0.5 ms), another
+ * group's costs ~0.05 ms.
  */
 const GROUPS = {
   /** A request socket's life; every process that talks to the kernel needs these. */

@@ -158,7 +158,7 @@ Deno.test({
   async fn() {
     await using sim = await startSimulator();
     sim.applyEnv();
-    // Deno compiles a trampoline per bound symbol (~0.2-0.5 ms each): a hook pays for what it uses.
+    // A hook binds (dlopen and libffi set-up) only the groups of the calls it makes.
     const system = new LibSystemRouteSystem();
     const table = new DarwinRouteTable(system);
     try {
