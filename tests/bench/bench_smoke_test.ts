@@ -22,6 +22,8 @@ const FIGURES: [string, string][] = [
   ["hook.floor.wall.median", "ms"],
   ["hook.save.wall.median", "ms"],
   ["hook.restore.wall.median", "ms"],
+  ["hook.bare.save.wall.median", "ms"],
+  ["hook.bare.restore.wall.median", "ms"],
   ["hook.shell.restore.wall.median", "ms"],
   ["hook.save.maxrss", "MB"],
   ["hook.restore.maxrss", "MB"],

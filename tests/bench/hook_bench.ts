@@ -1,7 +1,10 @@
 /**
  * Hook cost: `defroute save` and `defroute restore` as whole processes (what a VPN's pre-up and
  * post-down hooks pay), run as users get them (`deno run <RUN_PERMISSIONS> main.ts`), against
- * - the runtime's floor: `deno run <RUN_PERMISSIONS> tests/bench/empty.ts`, and
+ * - the runtime's floor: `deno run <RUN_PERMISSIONS> tests/bench/empty.ts`,
+ * - the work's floor: `deno run <RUN_PERMISSIONS> tests/bench/bare_hook.ts save|restore FILE`, the
+ *   same dumps, atomic write and add in one file with none of defroute's code or checks, which
+ *   splits "over the runtime's floor" into what the work costs and what defroute adds to it, and
  * - the shell workaround: `sh -c 'ip route show default > FILE'` / `sh -c 'ip route add ...'`.
  * Wall time is spawn-to-exit measured here (median of N); peak memory is ru_maxrss from GNU
  * time (`/usr/bin/time -f %M`, a few extra runs). Everything runs under `ip netns exec` in a
@@ -27,6 +30,7 @@ import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
 
 const MAIN = `${ROOT}main.ts`;
 const EMPTY = `${ROOT}tests/bench/empty.ts`;
+const BARE = `${ROOT}tests/bench/bare_hook.ts`;
 const TIME = "/usr/bin/time";
 
 interface Subject {
@@ -116,6 +120,18 @@ async function main(): Promise<void> {
           check: defaultIsBack,
         },
         {
+          key: "bare.save",
+          what: "bare_hook.ts save: the dumps and the atomic write, nothing else",
+          argv: [DENO, "run", ...RUN_PERMISSIONS, BARE, "save", `${dir}/bare.json`],
+        },
+        {
+          key: "bare.restore",
+          what: "bare_hook.ts restore: one RTM_NEWROUTE from the file, nothing else",
+          argv: [DENO, "run", ...RUN_PERMISSIONS, BARE, "restore", `${dir}/bare.json`],
+          prepare: deleteDefault,
+          check: defaultIsBack,
+        },
+        {
           key: "shell.save",
           what: "sh -c 'ip route show default > FILE'",
           argv: ["/bin/sh", "-c", `'${IP}' route show default > '${dir}/saved.txt'`],
@@ -148,8 +164,15 @@ async function main(): Promise<void> {
           const over = ms - floor;
           note = `${subject.what}; +${over.toFixed(1)} ms over the floor, ` +
             `target <= 15 ms: ${verdict(over <= 15)}`;
+        } else if (subject.key.startsWith("bare.")) {
+          note = `${subject.what}; +${(ms - floor).toFixed(1)} ms over the floor`;
         }
         figure(`hook.${subject.key}.wall.median`, ms, "ms", note);
+      }
+      for (const hook of ["save", "restore"]) {
+        // What defroute adds to the bare work: its modules, CLI, lock, checks and policy.
+        const own = median(wall.get(hook)!) - median(wall.get(`bare.${hook}`)!);
+        figure(`hook.${hook}.over_bare`, own, "ms", `defroute ${hook} minus bare_hook.ts ${hook}`);
       }
       if (haveTime) {
         const peakRuns = quick ? 1 : 5;
