@@ -20,6 +20,7 @@ import {
   type FamilyObservation,
   globalDefaultsOf,
   isOnLiveInterface,
+  type Observation,
   observe,
   type RouteSystem,
 } from "./observe.ts";
@@ -106,6 +107,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 interface Context {
   system: RouteSystem;
+  /** One look at every family, taken before the first; each family's first attempt uses it. */
+  first: Observation | undefined;
   state: DefrouteState | null;
   stateError: string | null;
   force: boolean;
@@ -136,10 +139,18 @@ export async function restoreDefaults(
       log.warn(`${error.message}; restoring without it`);
     }
   }
+  // A hook restoring both families looks at the machine once for both, as save does: one
+  // interface list and one scutil run instead of one per family (issue 8, hook cost). `run`
+  // passes what its monitor keeps instead, and its first family is restored without this wait.
+  const first = options.interfaces === undefined && options.defaults === undefined &&
+      options.families.length > 1
+    ? await observe(system, options.families)
+    : undefined;
   const context: Context = {
     system,
     state,
     stateError,
+    first,
     force: options.force ?? false,
     dryRun: options.dryRun ?? false,
     replaceTunnelDefaults: options.replaceTunnelDefaults ?? new Set(),
@@ -182,13 +193,13 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
   let replacedRoute: DefaultRoute | null = null;
   for (let attempt = 1;; attempt++) {
     // A retry looks afresh: the interfaces are what it waits on.
-    const observation = await observe(
+    const observation = attempt === 1 && context.first ? context.first : await observe(
       context.system,
       [family],
       attempt === 1 ? context.interfaces : undefined,
       attempt === 1 ? context.defaults : undefined,
     );
-    const observed = observation.families[0] as FamilyObservation;
+    const observed = observation.families.find((f) => f.family === family) as FamilyObservation;
     if (before === undefined) before = globalDefaultsOf(observed.defaults)[0] ?? null;
     const plan = planFor(
       family,

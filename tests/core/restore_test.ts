@@ -84,6 +84,24 @@ Deno.test("a present default is left alone: no change at all", async () => {
   assertEquals(restoreExitCode(report), 0);
 });
 
+Deno.test("both families: one look at the machine for both, then only the re-read", async () => {
+  const { table, system, scutil, base } = setup({ scutil4: primary(4, "192.168.1.1", "en0") });
+  table.routes = table.routes.filter((r) => r.scoped); // the global IPv4 default is gone
+  let interfaceReads = 0;
+  const listInterfaces = table.interfaces.bind(table);
+  table.interfaces = () => {
+    interfaceReads++;
+    return listInterfaces();
+  };
+  const report = await restoreDefaults(system, { ...base, families: [4, 6] });
+  assertEquals(report.families.map((f) => f.outcome), ["restored", "no-gateway"]);
+  assertEquals(table.calls, ["add 192.168.1.1 en0"]);
+  // One listing shared by both families' plans, one more to verify the IPv4 add; scutil is
+  // asked once per family (one scutil run on a Mac), not again for the second family.
+  assertEquals(interfaceReads, 2);
+  assertEquals(scutil.calls, 2);
+});
+
 Deno.test("IPv6 link-local: announced as fe80::1%en0 and added on en0", async () => {
   const { table, system, log, base } = setup();
   table.routes = [];
