@@ -7,7 +7,10 @@
 import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
-export const MAIN = `${ROOT}main.ts`;
+/** The CLI under test: main.ts, or the shipped bundle's main.js when tests/linux/bundle_e2e_test.ts
+ * runs these tests again against it (DEFROUTE_E2E_ENTRY). */
+export const MAIN = Deno.env.get("DEFROUTE_E2E_ENTRY") ?? `${ROOT}main.ts`;
+if (Deno.env.get("DEFROUTE_E2E_ENTRY")) console.log(`run/watch e2e entry: ${MAIN}`);
 export const DENO = Deno.execPath();
 
 /** argv for `deno run <RUN_PERMISSIONS> main.ts ARGS...`. */

@@ -21,7 +21,10 @@ import {
 } from "./netns.ts";
 import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
 
-const MAIN = `${ROOT}main.ts`;
+/** main.ts, or the shipped bundle's main.js when bundle_e2e_test.ts runs this file again against
+ * it (DEFROUTE_E2E_ENTRY). */
+const MAIN = Deno.env.get("DEFROUTE_E2E_ENTRY") ?? `${ROOT}main.ts`;
+if (Deno.env.get("DEFROUTE_E2E_ENTRY")) console.log(`cli e2e entry: ${MAIN}`);
 const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
 
 /** False only while the commands are the skeleton's stubs; a broken CLI must fail, not skip. */
