@@ -3,6 +3,11 @@
  * each release target with `deno compile` and the permission flags from lib/permissions.ts, then
  * write DIR/SHA256SUMS (sha256sum format, so `shasum -a 256 -c SHA256SUMS` verifies it).
  *
+ * What is compiled is the bundle of scripts/bundle.ts (built first, in a temporary directory),
+ * not main.ts's module tree: the program users run is then exactly the one
+ * tests/linux/bundle_e2e_test.ts tests and tests/bench/hook_bench.ts measures. The source is
+ * type-checked first (`deno check main.ts`, unless --no-check), since a JavaScript bundle is not.
+ *
  * `deno compile` copies Deno's base binary (denort) for the target and appends the program. It
  * downloads denort from dl.deno.land unless DENORT_BIN names one. Where neither is possible (the
  * build machines have no route to that host) this script says so in one line per target and
@@ -14,6 +19,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { RUN_PERMISSIONS } from "../lib/permissions.ts";
+import { buildBundle, BundleError } from "./bundle.ts";
 
 export const TARGETS = [
   "aarch64-apple-darwin",
@@ -27,7 +33,7 @@ const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/
 export interface CompileOptions {
   targets: Target[];
   outDir: string;
-  /** Type-check while compiling (`deno task check` does it too; --no-check skips it here). */
+  /** Type-check the source first (`deno task check` does it too; --no-check skips it here). */
   check: boolean;
 }
 
@@ -79,13 +85,14 @@ export function outputPath(outDir: string, target: Target): string {
 
 /**
  * The `deno compile` argument list for one target: the runtime permissions users get, baked in
- * (reference: lib/permissions.ts), no --include of anything beyond the module graph.
+ * (reference: lib/permissions.ts), the bundle's entry (its chunks are its literal dynamic
+ * imports, so compile embeds them with no --include), and --no-check: the entry is generated
+ * JavaScript; the source was checked before it was bundled.
  */
 export function compileArgs(
   target: Target,
   outDir: string,
-  check = true,
-  entry = `${PROJECT_ROOT}/main.ts`,
+  entry: string,
   config = `${PROJECT_ROOT}/deno.json`,
 ): string[] {
   return [
@@ -93,7 +100,7 @@ export function compileArgs(
     "--config",
     config,
     ...RUN_PERMISSIONS,
-    ...(check ? [] : ["--no-check"]),
+    "--no-check",
     "--target",
     target,
     "--output",
@@ -155,10 +162,15 @@ function hostTarget(): Target | null {
   return isTarget(Deno.build.target) ? Deno.build.target : null;
 }
 
-async function buildOne(target: Target, options: CompileOptions, denortBin: string | null) {
+async function buildOne(
+  target: Target,
+  options: CompileOptions,
+  entry: string,
+  denortBin: string | null,
+) {
   const out = outputPath(options.outDir, target);
   const result = await new Deno.Command(Deno.execPath(), {
-    args: compileArgs(target, options.outDir, options.check),
+    args: compileArgs(target, options.outDir, entry),
     cwd: PROJECT_ROOT,
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -223,10 +235,47 @@ export async function compileMain(args: string[]): Promise<number> {
       return 2;
     }
   }
+  if (options.check) {
+    const checked = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--config", `${PROJECT_ROOT}/deno.json`, `${PROJECT_ROOT}/main.ts`],
+      cwd: PROJECT_ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!checked.success) {
+      const text = plain(new TextDecoder().decode(checked.stderr));
+      const first = text.split("\n").map((l) => l.trim()).find((l) => /ERROR|^error/.test(l));
+      console.error(`compile: main.ts does not type-check: ${first ?? `exit ${checked.code}`}`);
+      return 1;
+    }
+  }
+  const bundleDir = await Deno.makeTempDir({ prefix: "defroute-bundle-" });
+  try {
+    let entry: string;
+    try {
+      entry = await buildBundle(bundleDir);
+    } catch (error) {
+      if (!(error instanceof BundleError)) throw error;
+      console.error(`compile: ${error.message}`);
+      return 1;
+    }
+    return await compileTargets(options, entry, denortBin);
+  } finally {
+    await Deno.remove(bundleDir, { recursive: true });
+  }
+}
+
+/** deno compile `entry` for every target, then the checksums; the exit code. */
+async function compileTargets(
+  options: CompileOptions,
+  entry: string,
+  denortBin: string | null,
+): Promise<number> {
   await Deno.mkdir(options.outDir, { recursive: true });
   let failures = 0;
   for (const target of options.targets) {
-    const problem = await buildOne(target, options, denortBin);
+    const problem = await buildOne(target, options, entry, denortBin);
     if (problem === null) {
       const size = (await Deno.stat(outputPath(options.outDir, target))).size;
       console.log(`built ${outputPath(options.outDir, target)} (${(size / 1e6).toFixed(1)} MB)`);
