@@ -16,6 +16,7 @@ import { basename, dirname } from "./posix_path.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import { isPortableInterfaceName, normalizeGateway } from "./gateway_address.ts";
 import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";
+import { decodeUtf8 } from "./utf8_text.ts";
 
 export const STATE_VERSION = 1;
 /** A real state file is well under 2 KiB. */
@@ -355,7 +356,7 @@ export async function readState(
     if (read === null) return null;
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(read.bytes);
+      text = decodeUtf8(read.bytes, { fatal: true });
     } catch (error) {
       throw unusable(path, error);
     }

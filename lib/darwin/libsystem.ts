@@ -19,6 +19,7 @@ import { overridePath } from "../core/override_path.ts";
 import { DARWIN_ERRNO, SyscallError } from "./errno.ts";
 import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
+import { decodeUtf8 } from "../core/utf8_text.ts";
 
 export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
 
@@ -247,7 +248,7 @@ export class LibSystem implements Disposable {
     const result = this.groups.indexToName.symbols.if_indextoname(index, buffer);
     if (result === null) return null;
     const end = buffer.indexOf(0);
-    return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
+    return decodeUtf8(buffer.subarray(0, end < 0 ? buffer.length : end));
   }
 
   /**

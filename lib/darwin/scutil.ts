@@ -14,6 +14,7 @@
 import { overridePath } from "../core/override_path.ts";
 import type { Family, PrimaryInfo, PrimarySource } from "../core/types.ts";
 import { isLinkLocalGateway, isValidInterfaceName, parseGateway } from "../core/gateway_address.ts";
+import { decodeUtf8 } from "../core/utf8_text.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The pure parser
@@ -265,11 +266,11 @@ export async function runScutil(path: string, input: string, timeoutMs: number):
     }
     const [status, out, err] = outcome;
     if (!status.success) {
-      const message = new TextDecoder().decode(err).trim().split("\n")[0] ?? "";
+      const message = decodeUtf8(err).trim().split("\n")[0] ?? "";
       const how = status.signal ? `was killed by ${status.signal}` : `exited ${status.code}`;
       throw new ScutilError("failed", `${path} ${how}${message ? `: ${message}` : ""}`);
     }
-    return new TextDecoder().decode(out);
+    return decodeUtf8(out);
   } finally {
     clearTimeout(timer);
   }

@@ -12,6 +12,7 @@
  */
 import { AF_NETLINK, errnoName, NETLINK_ROUTE } from "./netlink_message.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
+import { decodeUtf8 } from "../core/utf8_text.ts";
 
 /** glibc by its soname; dlopen finds it in the loader's default paths. */
 export const LIBC_PATH = "libc.so.6";
@@ -206,7 +207,7 @@ export function interfaceName(index: number): string | null {
   const buffer = new Uint8Array(IF_NAMESIZE);
   if (libc.indexToName.symbols.if_indextoname(index, buffer) === null) return null;
   const end = buffer.indexOf(0);
-  return new TextDecoder().decode(buffer.subarray(0, end < 0 ? buffer.length : end));
+  return decodeUtf8(buffer.subarray(0, end < 0 ? buffer.length : end));
 }
 
 /** struct sockaddr_nl {sa_family_t nl_family; u16 pad; u32 nl_pid; u32 nl_groups} */

@@ -11,6 +11,7 @@
  * multi-message decoder skips and counts what it cannot parse.
  */
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../core/ip_address.ts";
+import { decodeUtf8 } from "../core/utf8_text.ts";
 import type { Family } from "../core/types.ts";
 
 // ---- constants (uapi/linux/netlink.h, rtnetlink.h, if_link.h, if.h, if_arp.h) ----------------
@@ -445,7 +446,7 @@ export function decodeLink(payload: Uint8Array): Decoded<LinkFields> {
   let name: string | null = null;
   if (nameData) {
     const end = nameData.indexOf(0);
-    name = new TextDecoder().decode(end < 0 ? nameData : nameData.subarray(0, end));
+    name = decodeUtf8(end < 0 ? nameData : nameData.subarray(0, end));
   }
   return {
     ok: true,
