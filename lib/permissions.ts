@@ -34,3 +34,21 @@ export const RUN_PERMISSIONS: readonly string[] = [
   "--no-prompt",
   "--v8-flags=--no-lazy",
 ];
+
+/**
+ * What `deno run` adds to RUN_PERMISSIONS: the main.ts shebang, `deno task defroute`, the demos,
+ * the tests and the benches run defroute with this list. `deno task compile` does not pass it.
+ *
+ * `--unstable-lazy-dynamic-imports` (denoland/deno PR #28593): without it, `deno run` reads and
+ * analyses every module a literal `import()` can reach before the program starts, so a `save`
+ * paid for run, watch, hook and the other platform's backend it never loads (~2 ms from source,
+ * ~1.8 ms as the bundle: tests/bench/hook_bench.ts). With it, each command's and backend's
+ * modules are prepared when lib/cli/commands.ts and lib/system.ts import them, at start-up;
+ * nothing is imported later, so `run`'s restore after CMD exits never waits on a module load. A
+ * compiled binary has no such crawl (it loads from the program embedded in it), and compile is
+ * where an unstable loading flag could change what gets embedded, so compile does without it.
+ */
+export const DENO_RUN_FLAGS: readonly string[] = [
+  ...RUN_PERMISSIONS,
+  "--unstable-lazy-dynamic-imports",
+];

@@ -1,10 +1,10 @@
 // Development launcher: `deno task defroute <args>` runs main.ts with exactly the permission
 // flags the compiled binary has (lib/permissions.ts), so what you try is what users get.
-import { RUN_PERMISSIONS } from "../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../lib/permissions.ts";
 
 const main = new URL("../main.ts", import.meta.url).pathname;
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "--quiet", ...RUN_PERMISSIONS, main, ...Deno.args],
+  args: ["run", "--quiet", ...DENO_RUN_FLAGS, main, ...Deno.args],
   stdin: "inherit",
   stdout: "inherit",
   stderr: "inherit",

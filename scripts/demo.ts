@@ -12,7 +12,7 @@
  * On macOS it runs the real, read-only `defroute status` and explains how to protect a tunnel.
  */
 import { bold, say, show } from "./narrate.ts";
-import { RUN_PERMISSIONS } from "../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../lib/permissions.ts";
 import {
   createLab,
   DENO,
@@ -33,9 +33,9 @@ async function showRoutes(lab: Lab): Promise<void> {
   show("ip -6 route show default", await lab.ip("-6", "route", "show", "default"));
 }
 
-/** Run defroute inside the lab exactly as the tests do: deno run <RUN_PERMISSIONS> main.ts. */
+/** Run defroute inside the lab exactly as the tests do: deno run <DENO_RUN_FLAGS> main.ts. */
 async function defroute(lab: Lab, args: string[]): Promise<number> {
-  const [program, argv] = lab.exec(DENO, ["run", ...RUN_PERMISSIONS, MAIN, ...args]);
+  const [program, argv] = lab.exec(DENO, ["run", ...DENO_RUN_FLAGS, MAIN, ...args]);
   const result = await run(program, argv);
   show(`defroute ${args.join(" ")}`, result.stderr + result.stdout + `[exit ${result.code}]`);
   return result.code;
@@ -132,7 +132,7 @@ export async function simulatedMacStory(): Promise<number> {
 
 async function macStory(): Promise<number> {
   say("This is a Mac. Here is what defroute sees right now (read-only):");
-  const result = await run(DENO, ["run", ...RUN_PERMISSIONS, MAIN, "status"]);
+  const result = await run(DENO, ["run", ...DENO_RUN_FLAGS, MAIN, "status"]);
   show("defroute status", result.stdout + result.stderr);
   say("To protect a tunnel, wrap it (defroute saves, runs it, and restores on any exit):");
   console.log("    sudo defroute run -- sing-box run -c config.json");

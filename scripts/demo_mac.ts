@@ -11,7 +11,7 @@
  */
 import { say, show } from "./narrate.ts";
 import { join } from "node:path";
-import { RUN_PERMISSIONS } from "../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../lib/permissions.ts";
 import {
   standinUnavailableReason,
   startSimulator,
@@ -65,7 +65,7 @@ export async function simulatedMacStory(): Promise<number> {
   const state = join(stateDir, "state.json");
   await using sim = await startSimulator();
   const defroute = async (...args: string[]) => {
-    const result = await capture(["run", ...RUN_PERMISSIONS, MAIN, ...args], sim.env);
+    const result = await capture(["run", ...DENO_RUN_FLAGS, MAIN, ...args], sim.env);
     show(`defroute ${args.join(" ")}`, `${result.text}[exit ${result.code}]`);
     return result.code;
   };

@@ -1,8 +1,8 @@
 /**
  * The least a save or a restore can do as a `deno run` process: hook_bench.ts's second floor.
  *
- *   deno run <RUN_PERMISSIONS> tests/bench/bare_hook.ts save FILE
- *   deno run <RUN_PERMISSIONS> tests/bench/bare_hook.ts restore FILE
+ *   deno run <DENO_RUN_FLAGS> tests/bench/bare_hook.ts save FILE
+ *   deno run <DENO_RUN_FLAGS> tests/bench/bare_hook.ts restore FILE
  *
  * `save` lists the links and the IPv4 and IPv6 routes over rtnetlink (the three dumps a real
  * save makes), keeps the first IPv4 main-table default's gateway and output interface, and writes

@@ -1,3 +1,3 @@
-// An empty program: `deno run <RUN_PERMISSIONS> tests/bench/empty.ts` is the runtime's floor
+// An empty program: `deno run <DENO_RUN_FLAGS> tests/bench/empty.ts` is the runtime's floor
 // that hook_bench.ts compares `defroute save` and `defroute restore` against.
 export {};

@@ -27,7 +27,7 @@ import {
   TUN_DEV,
   withLab,
 } from "../linux/netns.ts";
-import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 
 const MAIN = `${ROOT}main.ts`;
 const DEFAULT = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const listener = new RouteListener(lab.ns);
     const watcher = spawnInLab(lab, DENO, [
       "run",
-      ...RUN_PERMISSIONS,
+      ...DENO_RUN_FLAGS,
       MAIN,
       "watch",
       "--heal",

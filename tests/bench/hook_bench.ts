@@ -2,13 +2,13 @@
  * Hook cost: `defroute save` and `defroute restore` as whole processes (what a VPN's pre-up and
  * post-down hooks pay), in two forms:
  * - as shipped: the bundle `deno task compile` builds the binary from (scripts/bundle.ts, built
- *   here into a temporary directory), `deno run <RUN_PERMISSIONS> BUNDLE/main.js`; the target is
+ *   here into a temporary directory), `deno run <DENO_RUN_FLAGS> BUNDLE/main.js`; the target is
  *   judged on this form;
- * - from source: `deno run <RUN_PERMISSIONS> main.ts`, what a developer runs (every TypeScript
+ * - from source: `deno run <DENO_RUN_FLAGS> main.ts`, what a developer runs (every TypeScript
  *   module loaded on its own);
  * against
- * - the runtime's floor: `deno run <RUN_PERMISSIONS> tests/bench/empty.ts`,
- * - the work's floor: `deno run <RUN_PERMISSIONS> tests/bench/bare_hook.ts save|restore FILE`, the
+ * - the runtime's floor: `deno run <DENO_RUN_FLAGS> tests/bench/empty.ts`,
+ * - the work's floor: `deno run <DENO_RUN_FLAGS> tests/bench/bare_hook.ts save|restore FILE`, the
  *   same dumps, atomic write and add in one file with none of defroute's code or checks, which
  *   splits "over the runtime's floor" into what the work costs and what defroute adds to it, and
  * - the shell workaround: `sh -c 'ip route show default > FILE'` / `sh -c 'ip route add ...'`.
@@ -32,7 +32,7 @@ import {
   ROUTER_ADDRESS,
   withLab,
 } from "../linux/netns.ts";
-import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 import { buildBundle, BundleError } from "../../scripts/bundle.ts";
 
 const MAIN = `${ROOT}main.ts`;
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       const defroute = (entry: string, ...args: string[]) => [
         DENO,
         "run",
-        ...RUN_PERMISSIONS,
+        ...DENO_RUN_FLAGS,
         entry,
         ...args,
       ];
@@ -145,19 +145,19 @@ async function main(): Promise<void> {
         {
           key: "floor",
           what: "empty deno run, same permissions",
-          argv: [DENO, "run", ...RUN_PERMISSIONS, EMPTY],
+          argv: [DENO, "run", ...DENO_RUN_FLAGS, EMPTY],
         },
         ...hooks("", shipped, bundle ? "the shipped bundle" : "from source"),
         ...(bundle ? hooks("source.", MAIN, "from source, main.ts") : []),
         {
           key: "bare.save",
           what: "bare_hook.ts save: the dumps and the atomic write, nothing else",
-          argv: [DENO, "run", ...RUN_PERMISSIONS, BARE, "save", `${dir}/bare.json`],
+          argv: [DENO, "run", ...DENO_RUN_FLAGS, BARE, "save", `${dir}/bare.json`],
         },
         {
           key: "bare.restore",
           what: "bare_hook.ts restore: one RTM_NEWROUTE from the file, nothing else",
-          argv: [DENO, "run", ...RUN_PERMISSIONS, BARE, "restore", `${dir}/bare.json`],
+          argv: [DENO, "run", ...DENO_RUN_FLAGS, BARE, "restore", `${dir}/bare.json`],
           prepare: deleteDefault,
           check: defaultIsBack,
         },

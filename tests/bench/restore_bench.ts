@@ -45,7 +45,7 @@ import {
   TUN_DEV,
   withLab,
 } from "../linux/netns.ts";
-import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 
 const MAIN = `${ROOT}main.ts`;
 const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
@@ -120,7 +120,7 @@ async function oneRun(
 
 /** Resident memory of an idle `deno run` with defroute's permissions: the runtime's floor. */
 async function idleFloor(lab: Lab): Promise<{ rssMB: number; hwmMB: number } | null> {
-  const proc = spawnInLab(lab, DENO, ["run", ...RUN_PERMISSIONS, IDLE]);
+  const proc = spawnInLab(lab, DENO, ["run", ...DENO_RUN_FLAGS, IDLE]);
   try {
     await sleep(500);
     return processMemory(proc.pid);
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       const defrouteCommand = [
         DENO,
         "run",
-        ...RUN_PERMISSIONS,
+        ...DENO_RUN_FLAGS,
         MAIN,
         "run",
         "-q",

@@ -14,7 +14,7 @@ import { restoreCommand } from "../../lib/cli/restore.ts";
 import { saveCommand } from "../../lib/cli/save.ts";
 import { statusCommand } from "../../lib/cli/status.ts";
 import { readState } from "../../lib/core/state.ts";
-import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 import type { System } from "../../lib/system.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "../core/fake_route_table.ts";
 import { standinUnavailableReason, startSimulator, startSingTun, utun } from "../harness/sim.ts";
@@ -235,7 +235,7 @@ if (skip) console.log(`skipping save/restore on the simulated Mac: ${skip}`);
 
 async function cli(env: Record<string, string>, args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...RUN_PERMISSIONS, join(REPO_DIR, "main.ts"), ...args],
+    args: ["run", ...DENO_RUN_FLAGS, join(REPO_DIR, "main.ts"), ...args],
     env: { ...env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

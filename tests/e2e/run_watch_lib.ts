@@ -4,7 +4,7 @@
  * start the real CLI as a process with the permission set users get, read its stdout as JSON
  * lines and keep its stderr for the log assertions.
  */
-import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 /** The CLI under test: main.ts, or the shipped bundle's main.js when tests/linux/bundle_e2e_test.ts
@@ -13,9 +13,9 @@ export const MAIN = Deno.env.get("DEFROUTE_E2E_ENTRY") ?? `${ROOT}main.ts`;
 if (Deno.env.get("DEFROUTE_E2E_ENTRY")) console.log(`run/watch e2e entry: ${MAIN}`);
 export const DENO = Deno.execPath();
 
-/** argv for `deno run <RUN_PERMISSIONS> main.ts ARGS...`. */
+/** argv for `deno run <DENO_RUN_FLAGS> main.ts ARGS...`. */
 export function defrouteArgv(args: string[]): [string, string[]] {
-  return [DENO, ["run", "--quiet", ...RUN_PERMISSIONS, MAIN, ...args]];
+  return [DENO, ["run", "--quiet", ...DENO_RUN_FLAGS, MAIN, ...args]];
 }
 
 export { type Proc, spawnProc } from "../json_process.ts";

@@ -1,4 +1,4 @@
-// The real CLI (`deno run <RUN_PERMISSIONS> main.ts ...`, the permission set users get) against
+// The real CLI (`deno run <DENO_RUN_FLAGS> main.ts ...`, the permission set users get) against
 // the real kernel in throwaway namespaces, with a sing-tun-like tunnel breaking the default
 // (tests/linux/fake_tunnel.ts). Every step is checked with an independent `ip -j route show`.
 // Needs root, iproute2 and /dev/net/tun; skips elsewhere, and skips while `save`/`restore` are
@@ -19,7 +19,7 @@ import {
   TUN_DEV,
   withLab,
 } from "./netns.ts";
-import { RUN_PERMISSIONS } from "../../lib/permissions.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 
 /** main.ts, or the shipped bundle's main.js when bundle_e2e_test.ts runs this file again against
  * it (DEFROUTE_E2E_ENTRY). */
@@ -30,7 +30,7 @@ const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
 /** False only while the commands are the skeleton's stubs; a broken CLI must fail, not skip. */
 async function commandsBuilt(): Promise<boolean> {
   for (const command of ["save", "restore"]) {
-    const help = await run(DENO, ["run", ...RUN_PERMISSIONS, MAIN, command, "--help"]);
+    const help = await run(DENO, ["run", ...DENO_RUN_FLAGS, MAIN, command, "--help"]);
     if (/not built yet/.test(help.stdout + help.stderr)) return false;
   }
   return true;
@@ -45,9 +45,9 @@ const skipReason = !support.ok
   : "";
 if (skipReason) console.log(`skipping Linux CLI e2e tests: ${skipReason}`);
 
-/** `ip netns exec NS deno run <RUN_PERMISSIONS> main.ts ARGS...` */
+/** `ip netns exec NS deno run <DENO_RUN_FLAGS> main.ts ARGS...` */
 function defroute(lab: Lab, ...args: string[]): Promise<RunResult> {
-  const [program, argv] = lab.exec(DENO, ["run", ...RUN_PERMISSIONS, MAIN, ...args]);
+  const [program, argv] = lab.exec(DENO, ["run", ...DENO_RUN_FLAGS, MAIN, ...args]);
   return run(program, argv);
 }
 
