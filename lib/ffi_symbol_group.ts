@@ -15,9 +15,10 @@
  * checks that this still holds for the Deno in use (a changed meaning of pointer statics would
  * make getpid/strlen answer wrong or crash the test, never pass).
  *
- * Measured on the build VM (tests/bench/hook_bench.ts, `defroute save`): ~1.5-2.5 ms less start-up
- * and ~2.3 MB less peak memory; a call costs ~3 µs more than through a compiled trampoline, which
- * is ~10 µs on the few calls of a restore.
+ * Measured on the build VM: a `defroute save` starts ~2 ms sooner and peaks ~1 MB lower
+ * (tests/bench/hook_bench.ts, 57.3 -> 55.1 ms); a call costs ~3 µs more (3-4 µs against 0.5 µs
+ * for a dlopen'd function called from unoptimized code: UnsafeFnPointer reads its definition on
+ * every call), ~10-30 µs over the calls of a restore or a heal repair.
  *
  * A `nonblocking: true` definition keeps its meaning: `call` then runs on Deno's blocking pool and
  * returns a Promise (`op_ffi_call_ptr_nonblocking`).
