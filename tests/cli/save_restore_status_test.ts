@@ -233,9 +233,14 @@ Deno.test("an untrusted state file: save refuses with the fix, restore goes on w
 const skip = standinUnavailableReason();
 if (skip) console.log(`skipping save/restore on the simulated Mac: ${skip}`);
 
+/** main.ts, or the shipped bundle's main.js when tests/linux/bundle_e2e_test.ts runs this file
+ * again against it (DEFROUTE_E2E_ENTRY). */
+const ENTRY = Deno.env.get("DEFROUTE_E2E_ENTRY") ?? join(REPO_DIR, "main.ts");
+if (Deno.env.get("DEFROUTE_E2E_ENTRY")) console.log(`simulated-Mac e2e entry: ${ENTRY}`);
+
 async function cli(env: Record<string, string>, args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...DENO_RUN_FLAGS, join(REPO_DIR, "main.ts"), ...args],
+    args: ["run", ...DENO_RUN_FLAGS, ENTRY, ...args],
     env: { ...env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",

@@ -1,6 +1,7 @@
 // The bundle `deno task bundle` makes (and `deno task compile` builds the binary from) is the
 // program users run, so it gets the same end-to-end tests as main.ts: this builds it into a
-// temporary directory and runs the CLI and run/watch e2e files again with DEFROUTE_E2E_ENTRY
+// temporary directory and runs the CLI e2e files (Linux namespaces and the simulated Mac) and
+// the run/watch e2e files again with DEFROUTE_E2E_ENTRY
 // pointing at its main.js (a nested `deno test`). A chunk esbuild split wrongly, a dynamic import
 // it did not follow, or a behaviour that differs from the source fails here.
 // Needs root, iproute2, /dev/net/tun and a C compiler (like the files it runs); `deno bundle`
@@ -10,6 +11,7 @@ import { namespaceSupport, ROOT } from "./netns.ts";
 import { buildBundle, BundleError } from "../../scripts/bundle.ts";
 
 const E2E_FILES = [
+  "tests/cli/save_restore_status_test.ts",
   "tests/linux/cli_e2e_test.ts",
   "tests/e2e/run_watch_linux_test.ts",
   "tests/e2e/run_watch_darwin_test.ts",
@@ -19,7 +21,7 @@ const support = namespaceSupport();
 if (!support.ok) console.log(`skipping the bundle e2e test: ${support.reason}`);
 
 Deno.test({
-  name: "bundle e2e: the shipped bundle passes the CLI and run/watch end-to-end tests",
+  name: "bundle e2e: the shipped bundle passes the CLI and run/watch end-to-end tests (both OSes)",
   ignore: !support.ok,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "drt-bundle-" });
@@ -56,6 +58,10 @@ Deno.test({
       assert(
         stdout.includes(`run/watch e2e entry: ${entry}`),
         `run/watch e2e did not use ${entry}`,
+      );
+      assert(
+        stdout.includes(`simulated-Mac e2e entry: ${entry}`),
+        `save_restore_status_test.ts did not use ${entry}`,
       );
     } finally {
       await Deno.remove(dir, { recursive: true });
