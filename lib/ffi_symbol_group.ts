@@ -10,10 +10,12 @@
  * symbol is declared as a *pointer static*, which dlopen returns as the symbol's address without
  * compiling anything (ext/ffi/static.rs: for a "pointer" static, `op_ffi_get_static` returns
  * `v8::External::new(data_ptr)`, the address dlsym gave, not the value stored there), and is
- * called through `Deno.UnsafeFnPointer`, whose `call` goes through libffi (`op_ffi_call_ptr`),
- * the same path an unoptimized caller of a dlopen'd function takes. tests/ffi_symbol_group_test.ts
- * checks that this still holds for the Deno in use (a changed meaning of pointer statics would
- * make getpid/strlen answer wrong or crash the test, never pass).
+ * called through `Deno.UnsafeFnPointer`, whose `call` goes through libffi (`op_ffi_call_ptr`), as
+ * an unoptimized caller of a dlopen'd function does. tests/ffi_symbol_group_test.ts checks that
+ * this still holds for the Deno in use (a changed meaning of pointer statics would make
+ * getpid/strlen answer wrong or crash the test, never pass), and that errno set by a failing
+ * call is still there for the next call to read (reference §7.4: only Deno's own code runs in
+ * between, as before).
  *
  * Measured on the build VM: a `defroute save` starts ~2 ms sooner and peaks ~1 MB lower
  * (tests/bench/hook_bench.ts, 57.3 -> 55.1 ms); a call costs ~3 µs more (3-4 µs against 0.5 µs

@@ -36,6 +36,26 @@ Deno.test("SymbolGroup: number, bigint, buffer and pointer results come back rig
   }
 });
 
+Deno.test("SymbolGroup: errno of a failing call is read right by the next call", () => {
+  // What lib/linux/libc.ts and lib/darwin/libsystem.ts rely on: close(-1) fails with EBADF, and
+  // __errno_location()/__error() read right after it, through the same path, still sees it.
+  const errnoFunction = Deno.build.os === "darwin" ? "__error" : "__errno_location";
+  const group = new SymbolGroup(LIBC, {
+    close: { parameters: ["i32"], result: "i32" },
+    [errnoFunction]: { parameters: [], result: "pointer" },
+  } as Record<string, Deno.ForeignFunction>);
+  try {
+    const symbols = group.symbols as Record<string, (...args: unknown[]) => unknown>;
+    for (let i = 0; i < 20; i++) {
+      assertEquals(symbols.close!(-1), -1);
+      const pointer = symbols[errnoFunction]!() as Deno.PointerObject;
+      assertEquals(new Deno.UnsafePointerView(pointer).getInt32(0), 9, "EBADF (9 on both OSes)");
+    }
+  } finally {
+    group.close();
+  }
+});
+
 Deno.test("SymbolGroup: bound on first use, unbound by close, bound again after", () => {
   const group = new SymbolGroup(LIBC, { getpid: DEFINITIONS.getpid });
   assertEquals(group.isBound, false);
