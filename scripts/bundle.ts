@@ -31,23 +31,26 @@ export class BundleError extends Error {
 }
 
 /**
- * Bundle into `outDir` (emptied first, so no chunk of an older build is left behind); returns
- * the path of the entry, `outDir/main.js`.
+ * Bundle `entry` (main.ts) into `outDir` (emptied first, so no chunk of an older build is left
+ * behind); returns the path of the bundle's entry, `outDir/main.js`.
  */
-export async function buildBundle(outDir: string = DEFAULT_BUNDLE_DIR): Promise<string> {
+export async function buildBundle(
+  outDir: string = DEFAULT_BUNDLE_DIR,
+  entry = `${PROJECT_ROOT}/main.ts`,
+): Promise<string> {
   // `deno task` runs scripts in the project directory; INIT_CWD is where the user typed it.
   if (!outDir.startsWith("/")) outDir = `${Deno.env.get("INIT_CWD") ?? Deno.cwd()}/${outDir}`;
   await Deno.remove(outDir, { recursive: true }).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
   const result = await new Deno.Command(Deno.execPath(), {
-    args: bundleArgs(outDir),
+    args: bundleArgs(outDir, entry),
     cwd: PROJECT_ROOT,
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const entry = `${outDir}/main.js`;
+  const built = `${outDir}/main.js`;
   if (!result.success) {
     const text = new TextDecoder().decode(result.stderr);
     const line = text.split("\n").map((l) => l.trim()).find((l) => /^error\b/i.test(l)) ??
@@ -55,11 +58,11 @@ export async function buildBundle(outDir: string = DEFAULT_BUNDLE_DIR): Promise<
     throw new BundleError(`deno bundle failed: ${line.replace(/^error:\s*/i, "")}`);
   }
   try {
-    Deno.statSync(entry);
+    Deno.statSync(built);
   } catch {
-    throw new BundleError(`deno bundle wrote no ${entry}`);
+    throw new BundleError(`deno bundle wrote no ${built}`);
   }
-  return entry;
+  return built;
 }
 
 if (import.meta.main) {
