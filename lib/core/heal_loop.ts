@@ -26,6 +26,7 @@ import {
 } from "./heal.ts";
 import { formatEventText } from "./event_log.ts";
 import type { Log } from "./log.ts";
+import { trace, TRACING } from "./trace.ts";
 
 /** The log lines the loop writes itself (Output satisfies it). */
 export type LoopLog = Log;
@@ -231,6 +232,7 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
       `no global IPv${decision.family} default for ${seconds} s (${decision.cause}); repairing`,
     );
     let ok = false;
+    if (TRACING) trace("loop: repairing");
     try {
       const seen = lastRead.get(decision.family);
       ok = await heal.repair(decision.family, decision.cause, {
@@ -278,7 +280,9 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
 
   async function handle(event: RouteEvent): Promise<void> {
     if (event.kind === "route" && !families.includes(event.route.family)) return;
+    if (TRACING) trace("loop: event taken");
     options.onEvent?.(event);
+    if (TRACING) trace("loop: event reported");
     if (event.kind === "overflow") links = null;
     else if (event.kind === "link" && links !== null) {
       if (event.action === "gone") links.delete(event.interface.index);

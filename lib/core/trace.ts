@@ -1,6 +1,7 @@
 /**
  * Phase marks for the latency benchmarks: where the time between CMD's exit and the restored
- * default goes (tests/bench/restore_bench.ts --trace).
+ * default goes (tests/bench/restore_bench.ts --trace), and between a deletion and its repair
+ * under `watch --heal` (tests/bench/heal_bench.ts --trace).
  *
  * Off unless DEFROUTE_TRACE=1. A mark is a name and performance.now(), kept in memory and
  * printed to stderr only when the process ends, one JSON line each:

@@ -334,9 +334,11 @@ class LinuxRouteTable implements RouteTable {
         }
         if (!datagram) {
           // Short waits so an abort is noticed promptly; poll runs off the main thread.
-          await socket.readable(200);
+          const ready = await socket.readable(200);
+          if (TRACING && ready) trace("event: poll returned");
           continue;
         }
+        if (TRACING) trace("event: datagram read");
         for (const message of decodeMessages(datagram).messages) {
           const event = toEvent(message, known);
           if (event) yield event;

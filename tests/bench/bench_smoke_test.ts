@@ -1,8 +1,9 @@
-// Keeps the bench scripts from rotting: `deno task bench --quick` (scripts/bench.ts, every bench
-// with a few iterations) must run to the end and print each figure line with a positive number.
+// Keeps the bench scripts from rotting: `deno task bench --quick --trace` (scripts/bench.ts, every
+// bench with a few iterations) must run to the end and print each figure line with a positive
+// number, and the two latency benches their "where the time goes" marks.
 // No timing is asserted: the figures are for people (README "Performance"), not for CI.
 // Needs root, iproute2 and /dev/net/tun (the namespace benches); skips with the reason elsewhere.
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { namespaceSupport, ROOT } from "../linux/netns.ts";
 
 const support = namespaceSupport();
@@ -43,11 +44,11 @@ export function figureValue(output: string, key: string, unit: string): number |
 }
 
 Deno.test({
-  name: "bench: `deno task bench --quick` prints every figure",
+  name: "bench: `deno task bench --quick --trace` prints every figure and the trace marks",
   ignore: !support.ok,
   fn: async () => {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${ROOT}scripts/bench.ts`, "--quick"],
+      args: ["run", "--allow-all", `${ROOT}scripts/bench.ts`, "--quick", "--trace"],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
@@ -60,6 +61,10 @@ Deno.test({
       const value = figureValue(stdout, key, unit);
       assert(value !== null && value > 0, `no figure ${key} (${unit}) in:\n${stdout}`);
     }
+    // --trace: the restore's marks start at CMD's exit; the heal's include the loop's repair.
+    assertMatch(stdout, /after the tunnel's exit, by trace mark\):\n\s+[\d.]+\s+exit \(\d+\)/);
+    assertMatch(stdout, /after the kernel's deletion event, by trace mark\):/);
+    assertMatch(stdout, /^\s+[\d.]+\s+loop: repairing \(\d+\)$/m);
     // The check itself can fail: a figure nobody prints is not found.
     assertEquals(figureValue(stdout, "restore.run.median", "MB"), null);
   },

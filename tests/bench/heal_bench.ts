@@ -3,7 +3,11 @@
  * from the kernel event of the global default's deletion to the kernel event of its repair,
  * both as seen by one independent `ip -tshort monitor route` (one clock, one observer).
  *
- *   deno run --allow-all tests/bench/heal_bench.ts [--quick] [--runs N]
+ *   deno run --allow-all tests/bench/heal_bench.ts [--quick] [--runs N] [--trace]
+ *
+ * --trace also prints where the time goes: the watcher runs with DEFROUTE_TRACE=1, and each of
+ * its phase marks (lib/core/trace.ts; printed when it exits) is placed after the kernel's
+ * deletion event of the repair it belongs to (median over the repairs, by mark).
  *
  * Needs root, iproute2 and /dev/net/tun; prints why and exits 0 elsewhere.
  */
@@ -23,17 +27,17 @@ import {
   namespaceSupport,
   ROOT,
   ROUTER_ADDRESS,
-  spawnInLab,
   TUN_DEV,
   withLab,
 } from "../linux/netns.ts";
 import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
+import { spawnProc } from "../json_process.ts";
 
 const MAIN = `${ROOT}main.ts`;
 const DEFAULT = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
 
 async function main(): Promise<void> {
-  const { runs, quick } = benchArgs(Deno.args, 60);
+  const { runs, quick, trace } = benchArgs(Deno.args, 60);
   heading(
     `heal latency of \`watch --heal --grace 0\` (deletion -> repaired default, ${runs} runs)`,
   );
@@ -45,7 +49,9 @@ async function main(): Promise<void> {
   await withLab(async (lab) => {
     const dir = await Deno.makeTempDir({ prefix: "drt-bench-" });
     const listener = new RouteListener(lab.ns);
-    const watcher = spawnInLab(lab, DENO, [
+    // --trace: the marks go to stderr when the watcher exits; keep its stderr for them.
+    if (trace) Deno.env.set("DEFROUTE_TRACE", "1");
+    const [program, argv] = lab.exec(DENO, [
       "run",
       ...DENO_RUN_FLAGS,
       MAIN,
@@ -62,6 +68,8 @@ async function main(): Promise<void> {
       "--state",
       `${dir}/state.json`,
     ]);
+    const watcher = spawnProc(program, argv, { stderr: trace ? "piped" : "inherit" });
+    const deletions: number[] = [];
     try {
       let probe = 0;
       await listener.ready(async () => {
@@ -89,7 +97,10 @@ async function main(): Promise<void> {
           gone.index + 1,
           (l) => !l.deleted && l.route.startsWith(DEFAULT),
         );
-        if (i > 0) latencies.push((back.line.at - gone.line.at) / 1000);
+        if (i > 0) {
+          latencies.push((back.line.at - gone.line.at) / 1000);
+          deletions.push(gone.line.at);
+        }
       }
       const middle = median(latencies);
       figure("heal.median", middle, "ms", `target <= 2 ms: ${verdict(middle <= 2)}`);
@@ -99,10 +110,41 @@ async function main(): Promise<void> {
     } finally {
       watcher.kill("SIGTERM"); // watch runs until SIGINT/SIGTERM
       await watcher.exit();
+      if (trace) printTrace(watcher.stderr(), deletions);
       await listener.close();
       await Deno.remove(dir, { recursive: true });
     }
   }, "heal");
+}
+
+/** Each mark (epoch µs) after the deletion it follows, as ms; the median per mark name, where
+ * a name's n-th occurrence within one repair is its own row ("#2"). */
+function printTrace(stderr: string, deletions: number[]): void {
+  const marks = stderr.split("\n").flatMap((line) => {
+    if (!line.startsWith('{"trace"')) return [];
+    const { trace, at } = JSON.parse(line) as { trace: string; at: number };
+    return [{ trace, at }];
+  });
+  const rows = new Map<string, number[]>();
+  deletions.forEach((deleted, i) => {
+    const next = deletions[i + 1] ?? Number.POSITIVE_INFINITY;
+    const seen = new Map<string, number>();
+    // The kernel's timestamp and the marks share one clock; a mark can precede the listener's
+    // stamp of the same event by a few µs, hence the small allowance.
+    for (const mark of marks.filter((m) => m.at >= deleted - 200 && m.at < next - 200)) {
+      const n = (seen.get(mark.trace) ?? 0) + 1;
+      seen.set(mark.trace, n);
+      const key = n > 1 ? `${mark.trace} #${n}` : mark.trace;
+      rows.set(key, [...(rows.get(key) ?? []), (mark.at - deleted) / 1000]);
+    }
+  });
+  console.log(
+    "  where the time goes (median ms after the kernel's deletion event, by trace mark):",
+  );
+  const order = [...rows].sort((a, b) => median(a[1]) - median(b[1]));
+  for (const [name, values] of order) {
+    console.log(`    ${median(values).toFixed(3).padStart(8)}  ${name} (${values.length})`);
+  }
 }
 
 if (import.meta.main) await main();
