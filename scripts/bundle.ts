@@ -31,8 +31,31 @@ export class BundleError extends Error {
 }
 
 /**
- * Bundle `entry` (main.ts) into `outDir` (emptied first, so no chunk of an older build is left
- * behind); returns the path of the bundle's entry, `outDir/main.js`.
+ * Remove an older bundle's files from `outDir`, so none of its chunks is left behind. Only a
+ * directory that holds nothing but `.js` files is touched: `--out .` or `--out ~` must not empty
+ * a directory that is something else.
+ */
+function clearOldBundle(outDir: string): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(outDir)];
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw new BundleError(`cannot read ${outDir}: ${(error as Error).message}`);
+  }
+  const other = entries.find((e) => !e.isFile || !e.name.endsWith(".js"));
+  if (other) {
+    throw new BundleError(
+      `${outDir} holds more than a bundle (${other.name}); give --out an empty directory or ` +
+        `one made by this task`,
+    );
+  }
+  for (const entry of entries) Deno.removeSync(`${outDir}/${entry.name}`);
+}
+
+/**
+ * Bundle `entry` (main.ts) into `outDir`, after removing an older bundle there (clearOldBundle);
+ * returns the path of the bundle's entry, `outDir/main.js`.
  */
 export async function buildBundle(
   outDir: string = DEFAULT_BUNDLE_DIR,
@@ -40,9 +63,7 @@ export async function buildBundle(
 ): Promise<string> {
   // `deno task` runs scripts in the project directory; INIT_CWD is where the user typed it.
   if (!outDir.startsWith("/")) outDir = `${Deno.env.get("INIT_CWD") ?? Deno.cwd()}/${outDir}`;
-  await Deno.remove(outDir, { recursive: true }).catch((error) => {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  });
+  clearOldBundle(outDir);
   const result = await new Deno.Command(Deno.execPath(), {
     args: bundleArgs(outDir, entry),
     cwd: PROJECT_ROOT,

@@ -100,3 +100,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("buildBundle refuses to empty a directory that is not a bundle, and deletes nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "defroute-user-" });
+  try {
+    await Deno.writeTextFile(`${dir}/notes.txt`, "mine");
+    await Deno.writeTextFile(`${dir}/old.js`, "mine too");
+    let error: unknown = null;
+    try {
+      await buildBundle(dir);
+    } catch (caught) {
+      error = caught;
+    }
+    assert(error instanceof BundleError, `not a BundleError: ${error}`);
+    assertMatch(error.message, /holds more than a bundle \(notes\.txt\)/);
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["notes.txt", "old.js"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
