@@ -111,7 +111,6 @@ interface AfterRunInputs {
  * interface settles.
  */
 async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise<RestoreReport> {
-  if (inputs.log !== SILENT_LOG) trace("restore");
   const { log } = inputs;
   const interfaces = inputs.interfaces ?? await system.table.interfaces();
   // A tunnel CMD brought up (absent or down at start): a global default left on it is CMD's
@@ -367,6 +366,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         // The monitor is left parked until the restore is done: it wakes only when the kernel
         // has news, and from now on it acts on nothing (cmdExited), so it cannot race the restore.
         const log = new BufferedLog();
+        trace("restore"); // here, not in restoreAfterExit: the rehearsals run that too
         const report = restoreAfterExit(sys, { ...afterRunInputs(), log });
         early = { log, report };
         await report.catch(() => {}); // after reports it
@@ -398,6 +398,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
               started.log.replayInto(out);
             }
           } else {
+            trace("restore");
             report = await restoreAfterExit(sys, afterRunInputs());
           }
           restoreReport = report;
