@@ -7,7 +7,7 @@
  *   "  <key> <number> <unit>  <note>"      e.g. "  restore.run.median   0.912 ms  target <= 2 ms: met"
  */
 import { parseArgs } from "node:util";
-import { IP } from "../linux/netns.ts";
+import { CLIENT_DEV, IP, type Lab } from "../linux/netns.ts";
 
 export interface BenchArgs {
   /** Few iterations: proves the script still works (bench_smoke_test.ts), figures are rough. */
@@ -162,11 +162,14 @@ export class RouteListener {
     }
   }
 
-  /** Until the listener is surely subscribed: make a route change and wait to see it. */
-  async ready(change: () => Promise<unknown>): Promise<void> {
+  /** Until the listener is surely subscribed: add and delete a probe route in `lab` (TEST-NET-2,
+   * RFC 5737) and wait to see it. */
+  async ready(lab: Lab): Promise<void> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const from = this.lines.length;
-      await change();
+      const net = `198.51.100.${attempt}/32`;
+      await lab.ip("route", "add", net, "dev", CLIENT_DEV);
+      await lab.ip("route", "del", net, "dev", CLIENT_DEV);
       try {
         await this.find(from, () => true, 100);
         return;
@@ -208,4 +211,13 @@ export function processMemory(pid: number): { rssMB: number; hwmMB: number } | n
 /** Sleep without keeping anything else alive. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** `--trace`'s table: each mark's median (ms after `anchor`), in order of that median. */
+export function printTraceMarks(anchor: string, marks: ReadonlyMap<string, number[]>): void {
+  console.log(`  where the time goes (median ms after ${anchor}, by trace mark):`);
+  const order = [...marks].sort((a, b) => median(a[1]) - median(b[1]));
+  for (const [name, values] of order) {
+    console.log(`    ${median(values).toFixed(3).padStart(8)}  ${name} (${values.length})`);
+  }
 }

@@ -17,6 +17,7 @@ import {
   heading,
   median,
   percentile,
+  printTraceMarks,
   RouteListener,
   sleep,
   verdict,
@@ -71,12 +72,7 @@ async function main(): Promise<void> {
     const watcher = spawnProc(program, argv, { stderr: trace ? "piped" : "inherit" });
     const deletions: number[] = [];
     try {
-      let probe = 0;
-      await listener.ready(async () => {
-        const net = `198.51.100.${probe++ % 250}/32`;
-        await lab.ip("route", "add", net, "dev", CLIENT_DEV);
-        await lab.ip("route", "del", net, "dev", CLIENT_DEV);
-      });
+      await listener.ready(lab);
       // The watcher prints every event as a JSON line once its loop runs: toggle tun0 until a
       // line shows up, then it is subscribed and has read the table.
       for (let attempt = 0; watcher.seen.length === 0; attempt++) {
@@ -138,13 +134,7 @@ function printTrace(stderr: string, deletions: number[]): void {
       rows.set(key, [...(rows.get(key) ?? []), (mark.at - deleted) / 1000]);
     }
   });
-  console.log(
-    "  where the time goes (median ms after the kernel's deletion event, by trace mark):",
-  );
-  const order = [...rows].sort((a, b) => median(a[1]) - median(b[1]));
-  for (const [name, values] of order) {
-    console.log(`    ${median(values).toFixed(3).padStart(8)}  ${name} (${values.length})`);
-  }
+  printTraceMarks("the kernel's deletion event", rows);
 }
 
 if (import.meta.main) await main();

@@ -27,6 +27,7 @@ import {
   heading,
   median,
   percentile,
+  printTraceMarks,
   processMemory,
   RouteListener,
   type RouteListener as Listener,
@@ -159,12 +160,7 @@ async function main(): Promise<void> {
     const dir = await Deno.makeTempDir({ prefix: "drt-bench-" });
     const listener = new RouteListener(lab.ns);
     try {
-      let probe = 0;
-      await listener.ready(async () => {
-        const net = `198.51.100.${probe++ % 250}/32`;
-        await lab.ip("route", "add", net, "dev", CLIENT_DEV);
-        await lab.ip("route", "del", net, "dev", CLIENT_DEV);
-      });
+      await listener.ready(lab);
       const defrouteCommand = [
         DENO,
         "run",
@@ -259,11 +255,7 @@ async function main(): Promise<void> {
         console.log(`  floor wrapper skipped: ${floorWrapper.skipped}`);
       }
       if (trace) {
-        console.log("  where the time goes (median ms after the tunnel's exit, by trace mark):");
-        const order = [...marks].sort((a, b) => median(a[1]) - median(b[1]));
-        for (const [name, values] of order) {
-          console.log(`    ${median(values).toFixed(3).padStart(8)}  ${name} (${values.length})`);
-        }
+        printTraceMarks("the tunnel's exit", marks);
       }
       console.log(`  (${runs} runs of each in ${seconds.toFixed(1)} s${quick ? ", --quick" : ""})`);
 

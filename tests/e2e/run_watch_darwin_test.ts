@@ -24,6 +24,8 @@ import {
   type Proc,
   sleep,
   spawnProc,
+  startHealer,
+  stopWatch,
 } from "./run_watch_lib.ts";
 
 const skip = standinUnavailableReason();
@@ -187,24 +189,8 @@ e2e("a CMD that cannot start exits 127 and changes nothing", async (sim, state) 
   assertEquals(await exists(state), false);
 });
 
-async function healer(sim: Simulator, state: string, extra: string[]): Promise<Proc> {
-  const w = defroute(sim, [
-    "watch",
-    "--heal",
-    "--json",
-    "--family",
-    "4",
-    "--state",
-    state,
-    ...extra,
-  ]);
-  await w.next((v) => v.event === "ready");
-  return w;
-}
-
-async function stopWatch(w: Proc): Promise<void> {
-  w.kill("SIGINT");
-  assertEquals(await w.exit(), 0, `watch exits cleanly on SIGINT; stderr:\n${w.stderr()}`);
+function healer(sim: Simulator, state: string, extra: string[]): Promise<Proc> {
+  return startHealer((args) => defroute(sim, args), state, extra);
 }
 
 e2e("watch --heal repairs after the grace period, not before", async (sim, state) => {
@@ -219,7 +205,7 @@ e2e("watch --heal repairs after the grace period, not before", async (sim, state
     assertEquals([event.pid, event.scope, event.interface], [OTHER_PID, "global", "en0"]);
     assertEquals(await globalDefault(sim), ["192.168.1.1 en0"]);
   } finally {
-    await stopWatch(w);
+    await stopWatch(w, "SIGINT");
   }
 });
 
@@ -233,7 +219,7 @@ e2e("watch --heal leaves a default replaced within the grace period alone", asyn
     assertEquals(await globalDefault(sim), ["198.18.0.1 utun4"]);
     assert(!w.seen.some((v) => v.event === "repair"), "no repair");
   } finally {
-    await stopWatch(w);
+    await stopWatch(w, "SIGINT");
   }
 });
 
@@ -254,7 +240,7 @@ e2e("watch --heal stops after --max-repairs", async (sim, state) => {
     await sleep(1000);
     assertEquals(await globalDefault(sim), [], "the third void is not repaired");
   } finally {
-    await stopWatch(w);
+    await stopWatch(w, "SIGINT");
   }
 });
 
@@ -277,7 +263,7 @@ e2e(
       assertEquals(repair.ok, true);
       assertEquals(await table(sim), before);
     } finally {
-      await stopWatch(w);
+      await stopWatch(w, "SIGINT");
     }
   },
 );

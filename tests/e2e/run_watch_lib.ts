@@ -5,6 +5,8 @@
  * lines and keep its stderr for the log assertions.
  */
 import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
+import { assertEquals } from "../assert.ts";
+import type { Proc } from "../json_process.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 /** The CLI under test: main.ts, or the shipped bundle's main.js when tests/linux/bundle_e2e_test.ts
@@ -45,4 +47,22 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** `watch --heal --json --family 4 --state STATE EXTRA...`, started by `spawn` (in a lab or
+ * against the simulated Mac), once it says it is subscribed. */
+export async function startHealer(
+  spawn: (args: string[]) => Proc,
+  state: string,
+  extra: string[],
+): Promise<Proc> {
+  const w = spawn(["watch", "--heal", "--json", "--family", "4", "--state", state, ...extra]);
+  await w.next((v) => v.event === "ready");
+  return w;
+}
+
+/** Stop a watch (it runs until SIGINT or SIGTERM); it must exit 0. */
+export async function stopWatch(w: Proc, signal: "SIGINT" | "SIGTERM"): Promise<void> {
+  w.kill(signal);
+  assertEquals(await w.exit(), 0, `watch exits cleanly on ${signal}; stderr:\n${w.stderr()}`);
 }

@@ -25,6 +25,8 @@ import {
   ROOT,
   sleep,
   spawnProc,
+  startHealer,
+  stopWatch,
 } from "./run_watch_lib.ts";
 
 const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
@@ -42,6 +44,11 @@ function defroute(lab: Lab, args: string[]): Proc {
   const [program, argv] = defrouteArgv(args);
   const [exec, execArgs] = lab.exec(program, argv);
   return spawnProc(exec, execArgs);
+}
+
+/** `run --family 4 --state STATE -- /bin/sh -c SCRIPT` in the lab. */
+function runShell(lab: Lab, state: string, script: string): Proc {
+  return defroute(lab, ["run", "--family", "4", "--state", state, "--", "/bin/sh", "-c", script]);
 }
 
 const TUNNEL_CMD = ["--", DENO, "run", "--allow-all", "--quiet", FAKE_TUNNEL, "--family", "4"];
@@ -85,34 +92,14 @@ e2e("run: the tunnel exits 0 after breaking the default; restored, exit 0", asyn
 });
 
 e2e("run: CMD exits 3 after deleting the default; restored, exit 3", async (lab, state) => {
-  const p = defroute(lab, [
-    "run",
-    "--family",
-    "4",
-    "--state",
-    state,
-    "--",
-    "/bin/sh",
-    "-c",
-    `${IP} route del default && exit 3`,
-  ]);
+  const p = runShell(lab, state, `${IP} route del default && exit 3`);
   assertEquals(await p.exit(), 3);
   assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
   assertMatch(p.stderr(), /exited with status 3/);
 });
 
 e2e("run: CMD crashes (SIGSEGV); restored, exit 139", async (lab, state) => {
-  const p = defroute(lab, [
-    "run",
-    "--family",
-    "4",
-    "--state",
-    state,
-    "--",
-    "/bin/sh",
-    "-c",
-    `${IP} route del default; kill -SEGV $$`,
-  ]);
+  const p = runShell(lab, state, `${IP} route del default; kill -SEGV $$`);
   assertEquals(await p.exit(), 139);
   assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
 });
@@ -168,25 +155,8 @@ e2e("run: defroute killed with SIGKILL; the state file lets restore finish", asy
   assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
 });
 
-/** Start `watch --heal --json` and wait until it is subscribed. */
-async function healer(lab: Lab, state: string, extra: string[]): Promise<Proc> {
-  const w = defroute(lab, [
-    "watch",
-    "--heal",
-    "--json",
-    "--family",
-    "4",
-    "--state",
-    state,
-    ...extra,
-  ]);
-  await w.next((v) => v.event === "ready");
-  return w;
-}
-
-async function stopWatch(w: Proc): Promise<void> {
-  w.kill("SIGTERM");
-  assertEquals(await w.exit(), 0, `watch exits cleanly on SIGTERM; stderr:\n${w.stderr()}`);
+function healer(lab: Lab, state: string, extra: string[]): Promise<Proc> {
+  return startHealer((args) => defroute(lab, args), state, extra);
 }
 
 e2e(
@@ -204,7 +174,7 @@ e2e(
       assertEquals([deleteEvent.gateway, deleteEvent.interface], [ROUTER_ADDRESS, CLIENT_DEV]);
       assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
     } finally {
-      await stopWatch(w);
+      await stopWatch(w, "SIGTERM");
     }
   },
 );
@@ -232,7 +202,7 @@ e2e(
       await w.next((v) => v.event === "repair");
       assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
     } finally {
-      await stopWatch(w);
+      await stopWatch(w, "SIGTERM");
     }
   },
 );
@@ -250,7 +220,7 @@ e2e("watch --heal: stops repairing after --max-repairs", async (lab, state) => {
     assertEquals(await lab.defaults(4), [], "no second repair within the minute");
     assertEquals(w.seen.filter((v) => v.event === "repair").length, 1);
   } finally {
-    await stopWatch(w);
+    await stopWatch(w, "SIGTERM");
   }
 });
 
@@ -267,7 +237,7 @@ e2e(
       assertEquals(repair.ok, true);
       assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
     } finally {
-      await stopWatch(w);
+      await stopWatch(w, "SIGTERM");
     }
   },
 );
