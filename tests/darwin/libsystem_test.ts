@@ -11,6 +11,7 @@ import {
   LibSystemRouteSystem,
 } from "../../lib/darwin/libsystem.ts";
 import { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
+import { RouteTableError } from "../../lib/core/errors.ts";
 import {
   decodeMessages,
   defaultRouteRequest,
@@ -178,5 +179,38 @@ Deno.test({
       table.close();
       await new Promise((r) => setTimeout(r, 0));
     }
+  },
+});
+
+Deno.test({
+  name:
+    "darwin: a route table closed by `using` refuses requests; closing table and library again is a no-op",
+  ignore: skip !== null,
+  async fn() {
+    await using sim = await startSimulator();
+    sim.applyEnv();
+    const system = new LibSystemRouteSystem();
+    let table: DarwinRouteTable;
+    {
+      using scoped = new DarwinRouteTable(system);
+      table = scoped;
+      assert((await table.defaults(4)).length > 0);
+    } // [Symbol.dispose]: close()
+    let kind = "";
+    try {
+      await table.defaults(4);
+    } catch (error) {
+      kind = error instanceof RouteTableError ? error.kind : String(error);
+    }
+    assertEquals(kind, "io", "a closed table refuses requests");
+    table.close(); // again: nothing to do, nothing thrown
+    await new Promise((r) => setTimeout(r, 0)); // the library unloads once its sockets closed
+    assertEquals(system.boundGroups(), [], "the library's groups are unbound");
+
+    const lib = new LibSystem();
+    assert(lib.boundGroups().length > 0);
+    lib[Symbol.dispose]();
+    lib[Symbol.dispose](); // a second dispose is a no-op
+    assertEquals(lib.boundGroups(), []);
   },
 });

@@ -3,6 +3,12 @@
  * hand from reference §3 and §5.3 (route(8) and configd) or read from fixtures of real captures
  * (tests/fixtures/darwin/*.hex, each naming its source) - never produced by the encoder itself.
  */
+import {
+  linkSockaddrLength,
+  roundup32,
+  sockaddrLength,
+  writeSockaddr,
+} from "../../lib/darwin/sockaddr.ts";
 import { assert, assertEquals } from "../assert.ts";
 import {
   decodeMessage,
@@ -804,5 +810,29 @@ Deno.test("decoded texts stay right for thousands of distinct addresses, MACs an
         dst: { family: "inet6", address: groups.map((g) => g.toString(16)).join(":") },
       }, `pass ${pass} #${i}`);
     }
+  }
+});
+
+Deno.test("routeFlagNames: bits with no name are shown as one hex remainder", () => {
+  // 0x80000 and 0x80000000 have no RTF_ name in route.h.
+  assertEquals(routeFlagNames(0x803 | 0x80000 | 0x80000000), "UP,GATEWAY,STATIC,0x80080000");
+  assertEquals(routeFlagNames(0), "");
+});
+
+Deno.test("sockaddr_dl names: a surrogate pair is one byte, a lone surrogate one too", () => {
+  // fromLatin1-style names: one byte per code point; sdl_nlen and sa_len must agree with what
+  // writeSockaddr puts down.
+  for (
+    const [name, nlen] of [["en0", 3], ["\ud83d\ude00a", 2], ["a\ud83d", 2], [
+      "\ud83dx",
+      2,
+    ]] as const
+  ) {
+    const sa = { family: "link", index: 4, name } as const;
+    const saLen = sockaddrLength(sa);
+    assertEquals(saLen, linkSockaddrLength(nlen, 0, 0), name);
+    const out = new Uint8Array(roundup32(saLen));
+    writeSockaddr(sa, out, 0, saLen);
+    assertEquals(out[5], nlen, `sdl_nlen of ${JSON.stringify(name)}`);
   }
 });
