@@ -25,6 +25,15 @@ export function bundleArgs(outDir: string, entry = `${PROJECT_ROOT}/main.ts`): s
   return ["bundle", "--quiet", "--platform", "deno", "--code-splitting", "--outdir", outDir, entry];
 }
 
+/** The one line that says why a deno subcommand failed: its first `error:` line (without the
+ * prefix), else its first non-empty line; null for no output. deno follows the error with a
+ * cause chain and a stack backtrace, which a task's one-line message leaves out. */
+export function denoErrorLine(stderr: string): string | null {
+  const lines = stderr.split("\n").map((l) => l.trim());
+  const line = lines.find((l) => /^error\b/i.test(l)) ?? lines.find((l) => l !== "");
+  return line === undefined ? null : line.replace(/^error:\s*/i, "");
+}
+
 /** Thrown when `deno bundle` fails: one line. */
 export class BundleError extends Error {
   override readonly name = "BundleError";
@@ -74,9 +83,7 @@ export async function buildBundle(
   const built = `${outDir}/main.js`;
   if (!result.success) {
     const text = new TextDecoder().decode(result.stderr);
-    const line = text.split("\n").map((l) => l.trim()).find((l) => /^error\b/i.test(l)) ??
-      text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? `exit ${result.code}`;
-    throw new BundleError(`deno bundle failed: ${line.replace(/^error:\s*/i, "")}`);
+    throw new BundleError(`deno bundle failed: ${denoErrorLine(text) ?? `exit ${result.code}`}`);
   }
   try {
     Deno.statSync(built);

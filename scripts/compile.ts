@@ -19,7 +19,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { RUN_PERMISSIONS } from "../lib/permissions.ts";
-import { buildBundle, BundleError } from "./bundle.ts";
+import { buildBundle, BundleError, denoErrorLine } from "./bundle.ts";
 
 export const TARGETS = [
   "aarch64-apple-darwin",
@@ -129,9 +129,7 @@ export function describeFailure(target: Target, stderr: string, denortBin: strin
       `dl.deno.land${cause ? `: ${cause.toLowerCase()}` : ""}); set DENORT_BIN to a denort for ` +
       `${target} and run with --target ${target}`;
   }
-  const errorLine = text.split("\n").map((l) => l.trim()).find((l) => /^error\b/i.test(l)) ??
-    text.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? "no message";
-  return `defroute-${target}: deno compile failed: ${errorLine.replace(/^error:\s*/i, "")}`;
+  return `defroute-${target}: deno compile failed: ${denoErrorLine(text) ?? "no message"}`;
 }
 
 /** What `--version` of a freshly built host binary says about it; null when it is good. */

@@ -3,6 +3,7 @@
  * modes), and atomicity under concurrent writers in several processes.
  */
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../assert.ts";
+import type { DefaultRoute } from "../../lib/core/types.ts";
 import {
   type DefrouteState,
   MAX_STATE_BYTES,
@@ -146,16 +147,14 @@ Deno.test("a Linux route metric is saved and read back; a route without one has 
   }
 });
 
+/** A global IPv4 default via 10.0.0.1 out of the interface `name`. */
+function routeOn(name: string): DefaultRoute {
+  return { family: 4, gateway: "10.0.0.1", interface: name, index: 7, scoped: false, flags: 3 };
+}
+
 Deno.test("Linux interface names round-trip; a name the file could not hold is not saved", () => {
   for (const name of ["br-lan", "eth0.100", "veth_a", "wlp0s20f3", "enp0s31f6"]) {
-    const route = {
-      family: 4 as const,
-      gateway: "10.0.0.1",
-      interface: name,
-      index: 7,
-      scoped: false,
-      flags: 3,
-    };
+    const route = routeOn(name);
     const saved = savedRouteOf(route);
     assertEquals(saved?.interface, name);
     const text = JSON.stringify({
@@ -165,14 +164,7 @@ Deno.test("Linux interface names round-trip; a name the file could not hold is n
     assertEquals(parseState(text).families[4]?.route?.interface, name);
   }
   for (const name of ["en0/../x", "a b", "x:1", "averyveryverylongname0", ""]) {
-    const route = {
-      family: 4 as const,
-      gateway: "10.0.0.1",
-      interface: name,
-      index: 7,
-      scoped: false,
-      flags: 3,
-    };
+    const route = routeOn(name);
     assertEquals(savedRouteOf(route), null, name);
   }
 });

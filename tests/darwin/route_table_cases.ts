@@ -19,6 +19,16 @@ import {
 import { type SimControl, utun } from "../harness/sim.ts";
 
 /** A fresh simulated Mac and a darwin RouteTable on it. */
+
+/** "The global IPv4 default", as a delete names it: no gateway, no interface, unscoped. */
+const GLOBAL_V4: DefaultRoute = {
+  family: 4,
+  gateway: null,
+  interface: null,
+  index: 0,
+  scoped: false,
+  flags: 0,
+};
 export interface TableFixture {
   sim: SimControl;
   table: DarwinRouteTable;
@@ -163,14 +173,7 @@ export function routeTableCases(harness: TableHarness): void {
   });
 
   test("deletes exactly: unscoped removes only the global, scoped only its own", async ({ sim, table }) => {
-    await table.delete({
-      family: 4,
-      gateway: null,
-      interface: null,
-      index: 0,
-      scoped: false,
-      flags: 0,
-    });
+    await table.delete(GLOBAL_V4);
     let left = await sim.defaults(4);
     assertEquals(left.map((r) => [r.interface, r.scoped]), [["en0", true]]);
     await table.add({
@@ -256,14 +259,7 @@ export function routeTableCases(harness: TableHarness): void {
 
   test("adds an interface default (no gateway, netstat's link#N) on a utun", async ({ sim, table }) => {
     await sim.addInterface(utun("utun4", UTUN));
-    await table.delete({
-      family: 4,
-      gateway: null,
-      interface: null,
-      index: 0,
-      scoped: false,
-      flags: 0,
-    });
+    await table.delete(GLOBAL_V4);
     await table.add({
       family: 4,
       gateway: null,
@@ -334,14 +330,7 @@ export function routeTableCases(harness: TableHarness): void {
   });
 
   test("ENETUNREACH: a gateway on no interface's subnet is kind 'unreachable'", async ({ sim, table }) => {
-    await table.delete({
-      family: 4,
-      gateway: null,
-      interface: null,
-      index: 0,
-      scoped: false,
-      flags: 0,
-    });
+    await table.delete(GLOBAL_V4);
     const error = await errorOf(
       table.add({
         family: 4,
