@@ -508,6 +508,12 @@ export function decodeMessage(bytes: Uint8Array): Decoded<NetlinkMessage> {
   }
 }
 
+/** The little-endian u32 at `at` (which fits), without a DataView. */
+function u32At(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>>
+    0;
+}
+
 /** Whether the message at `at` (whose nlmsg_len `length` fits) is a route message with an
  * rtmsg whose rtm_dst_len is not in `wanted`: read from two header bytes, nothing decoded. */
 function unwantedRoute(
@@ -524,24 +530,25 @@ function unwantedRoute(
 }
 
 /**
- * Whether `datagram` holds an IPv4 route of table `table` whose destination is not 0.0.0.0: in
+ * Whether `datagram` holds an IPv4 route of table `table` (in the answer `seq`, when given)
+ * whose destination is not 0.0.0.0: in
  * an IPv4 dump that proves the rest of the dump holds none of that table's defaults. The kernel
  * walks each table's trie in key order, and the leaf of key 0.0.0.0, which holds every
  * 0.0.0.0/N route and so the defaults, comes first (net/ipv4/fib_trie.c fib_table_dump: "Dump
  * starting at last key. Note: 0.0.0.0/0 (ie default) is first key"). Reads only header bytes and
  * the attributes of that table's routes; never throws on garbage (false when unsure).
  */
-export function passedIpv4Defaults(datagram: Uint8Array, table: number): boolean {
+export function passedIpv4Defaults(datagram: Uint8Array, table: number, seq?: number): boolean {
   let at = 0;
   while (datagram.length - at >= NLMSG_HDRLEN) {
-    const length = (datagram[at]! | (datagram[at + 1]! << 8) | (datagram[at + 2]! << 16) |
-      (datagram[at + 3]! << 24)) >>> 0;
+    const length = u32At(datagram, at);
     if (length < NLMSG_HDRLEN || length > datagram.length - at) return false;
     const type = datagram[at + 4]! | (datagram[at + 5]! << 8);
     const body = at + NLMSG_HDRLEN;
     if (
       type === RTM_NEWROUTE && length >= NLMSG_HDRLEN + RTMSG_LEN && datagram[body] === AF_INET &&
-      datagram[body + 1] !== 0 && nonZeroIpv4Destination(datagram, body, at + length, table)
+      datagram[body + 1] !== 0 && (seq === undefined || u32At(datagram, at + 8) === seq >>> 0) &&
+      nonZeroIpv4Destination(datagram, body, at + length, table)
     ) {
       return true;
     }
@@ -566,8 +573,7 @@ function nonZeroIpv4Destination(
     const type = (bytes[at + 2]! | (bytes[at + 3]! << 8)) & 0x3fff;
     if (length < RTA_HDRLEN || length > end - at) return false;
     if (type === RTA_TABLE && length >= RTA_HDRLEN + 4) {
-      tableId = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) |
-        (bytes[at + 7]! << 24)) >>> 0;
+      tableId = u32At(bytes, at + 4);
     } else if (type === RTA_DST && length === RTA_HDRLEN + 4) {
       destination = bytes[at + 4]! | bytes[at + 5]! | bytes[at + 6]! | bytes[at + 7]!;
     }
@@ -591,8 +597,7 @@ export function decodeMessages(bytes: Uint8Array, routePrefixes?: PrefixLengths)
   let at = 0;
   while (at < bytes.length) {
     if (routePrefixes !== undefined && bytes.length - at >= NLMSG_HDRLEN) {
-      const length = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) |
-        (bytes[at + 3]! << 24)) >>> 0;
+      const length = u32At(bytes, at);
       if (
         length >= NLMSG_HDRLEN && length <= bytes.length - at &&
         unwantedRoute(bytes, at, length, routePrefixes)

@@ -180,6 +180,10 @@ Deno.test("passedIpv4Defaults: only a main-table IPv4 route to a destination oth
   assertEquals(passed({ dstLen: 1, dst: [0, 0, 0, 0] }), false);
   assertEquals(passed({ dstLen: 0 }, { dstLen: 24, dst: [10, 77, 0, 0] }), true);
   assertEquals(passed({ dstLen: 1, dst: [128, 0, 0, 0] }), true);
+  // Only the answer asked for counts (a late answer to an earlier request does not).
+  const beyond = routeMessage({ dstLen: 24, dst: [10, 77, 0, 0] });
+  assertEquals(passedIpv4Defaults(beyond, RT_TABLE_MAIN, 9), true);
+  assertEquals(passedIpv4Defaults(beyond, RT_TABLE_MAIN, 10), false);
   // Another table's routes (rtm_table, or RTA_TABLE which wins) say nothing about main.
   assertEquals(passed({ dstLen: 32, dst: [10, 77, 0, 2], table: 255 }), false);
   assertEquals(passed({ dstLen: 24, dst: [10, 0, 0, 0], tableAttribute: 1000 }), false);
