@@ -82,6 +82,8 @@ export interface SimControl {
   inject(message: Uint8Array | Uint8Array[]): Promise<void>;
   /** The next `count` requests get no reply on the sender's socket (a reply that never comes). */
   swallowReplies(count: number): Promise<void>;
+  /** The next `count` requests are written and forgotten: no change, no reply, no echo. */
+  dropNextRequests(count: number): Promise<void>;
   /** Messages delivered to the next requester just before its reply. */
   noiseBeforeReply(messages: Uint8Array[]): Promise<void>;
   /** Another process (pid) writes a routing message; returns the errno (0 = done). */
@@ -190,6 +192,7 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
         hex: Array.isArray(message) ? message.map(hex) : hex(message),
       }),
     swallowReplies: async (count) => void await call({ op: "swallowReplies", count }),
+    dropNextRequests: async (count) => void await call({ op: "dropNextRequests", count }),
     noiseBeforeReply: async (messages) =>
       void await call({ op: "noiseBeforeReply", hex: messages.map(hex) }),
     requestAs: (pid, message) =>

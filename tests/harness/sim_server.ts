@@ -27,6 +27,7 @@ export type ControlRequest =
   | { op: "scutil"; key: string }
   | { op: "inject"; hex: string | string[] }
   | { op: "swallowReplies"; count: number }
+  | { op: "dropNextRequests"; count: number }
   | { op: "noiseBeforeReply"; hex: string[] }
   | { op: "requestAs"; pid: number; hex: string }
   | { op: "log" }
@@ -68,6 +69,9 @@ export function control(kernel: XnuKernel, request: ControlRequest): unknown {
       return null;
     case "swallowReplies":
       kernel.faults.swallowReplies = request.count;
+      return null;
+    case "dropNextRequests":
+      kernel.faults.dropRequests = request.count;
       return null;
     case "noiseBeforeReply":
       kernel.faults.noiseBeforeReply = request.hex.map(unhex);

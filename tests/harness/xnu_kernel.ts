@@ -272,6 +272,12 @@ export interface KernelFaults {
   swallowReplies: number;
   /** Delivered to the sender just before its next reply: other processes' traffic, garbage. */
   noiseBeforeReply: Uint8Array[];
+  /**
+   * The next N requests are written (write succeeds) and then forgotten: no change, no reply.
+   * From the writer's side that is a reply lost to a full buffer plus someone undoing the
+   * change before it could look.
+   */
+  dropRequests: number;
 }
 
 export class XnuKernel {
@@ -281,7 +287,7 @@ export class XnuKernel {
   readonly #scutil = new Map<string, ScutilDict>();
   /** The interface of the last unscoped default added (set_primary_ifscope, route.c 2467). */
   #primaryScope: Record<4 | 6, number> = { 4: 0, 6: 0 };
-  readonly faults: KernelFaults = { swallowReplies: 0, noiseBeforeReply: [] };
+  readonly faults: KernelFaults = { swallowReplies: 0, noiseBeforeReply: [], dropRequests: 0 };
   /** Called when a scutil value changes (the server re-renders the stand-in scutil's files). */
   onScutilChange: (key: string) => void = () => {};
   /** Every request the kernel handled: who, what, and the errno (for tests' "what happened"). */
@@ -343,6 +349,10 @@ export class XnuKernel {
 
   /** A process wrote `bytes` to its routing socket: returns the errno write() fails with (0 = ok). */
   routeOutput(socket: KernelSocket, bytes: Uint8Array): number {
+    if (this.faults.dropRequests > 0) {
+      this.faults.dropRequests--;
+      return 0;
+    }
     const parsed = parseRequest(bytes);
     const echo = new Uint8Array(bytes);
     const echoView = new DataView(echo.buffer);
