@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   renderScutil,
   type ScutilDict,
+  type SimAddress,
   type SimInterface,
   type SimRoute,
   type XnuKernel,
@@ -20,6 +21,8 @@ export type ControlRequest =
   | { op: "interfaces" }
   | { op: "addInterface"; iface: SimInterface }
   | { op: "removeInterface"; name: string }
+  | { op: "addAddress"; name: string; address: SimAddress }
+  | { op: "removeAddress"; name: string; address: string }
   | { op: "setInterfaceUp"; name: string; up: boolean }
   /** configd's Link Active for the interface; flags and routes untouched. */
   | { op: "setLinkActive"; name: string; active: boolean }
@@ -49,6 +52,12 @@ export function control(kernel: XnuKernel, request: ControlRequest): unknown {
       return null;
     case "removeInterface":
       kernel.removeInterface(request.name);
+      return null;
+    case "addAddress":
+      kernel.addAddress(request.name, request.address);
+      return null;
+    case "removeAddress":
+      kernel.removeAddress(request.name, request.address);
       return null;
     case "setInterfaceUp":
       kernel.setInterfaceUp(request.name, request.up);

@@ -63,6 +63,7 @@ if (values.json) {
 
 await Promise.race([server.stopped, signalled]);
 await server.close();
+kernel.close();
 try {
   Deno.removeSync(server.socketPath);
 } catch {
