@@ -14,7 +14,16 @@
  * - the pair and its routes gone afterwards, also when a case fails halfway.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { IFCONFIG, NETSTAT, openRealBackend, rootSupport, ROUTE, routeGet, runOk } from "./mac.ts";
+import {
+  closeBackend,
+  IFCONFIG,
+  NETSTAT,
+  openRealBackend,
+  rootSupport,
+  ROUTE,
+  routeGet,
+  runOk,
+} from "./mac.ts";
 import { ADDRESS_B, destroyLeftovers, type FethPair, LINK_LOCAL_B, withFeth } from "./feth.ts";
 import { parseIfconfigList, parseNetstatRoutes } from "./tool_output.ts";
 import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
@@ -51,7 +60,7 @@ function fethTest(name: string, body: (pair: FethPair, table: DarwinRouteTable) 
           // The machine's own defaults are exactly as they were.
           assertEquals(await globalDefaults(table), before, "the global defaults changed");
         } finally {
-          table.close();
+          await closeBackend(table);
         }
       }),
   });
@@ -194,7 +203,7 @@ fethTest(
       );
     } finally {
       socket.close();
-      system.close();
+      await closeBackend(system);
     }
   },
 );
@@ -266,7 +275,7 @@ Deno.test({
         try {
           await table.add(scopedDefault(4, pair));
         } finally {
-          table.close();
+          await closeBackend(table);
         }
         throw failure;
       });
@@ -281,7 +290,7 @@ Deno.test({
     try {
       assertEquals((await table.defaults(4)).filter((r) => r.interface === pair.a), []);
     } finally {
-      table.close();
+      await closeBackend(table);
     }
     assertEquals(await destroyLeftovers(), []);
   },

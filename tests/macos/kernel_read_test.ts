@@ -18,6 +18,7 @@
 import { assert, assertEquals } from "../assert.ts";
 import {
   agreeWithin,
+  closeBackend,
   IFCONFIG,
   macSupport,
   NETSTAT,
@@ -98,7 +99,7 @@ macTest("the global default agrees with `route -n get default` (IPv4, IPv6)", as
       });
     }
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 });
 
@@ -116,7 +117,7 @@ macTest("every scoped default agrees with `route -n get -ifscope IF default`", a
       });
     }
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 });
 
@@ -152,7 +153,7 @@ macTest("the defaults agree with `netstat -rn -f inet` and `-f inet6`", async ()
       });
     }
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 });
 
@@ -184,7 +185,7 @@ macTest(
         assertEquals(ours.find((i) => i.name === "lo0")?.tunnel, false);
       });
     } finally {
-      table.close();
+      await closeBackend(table);
     }
   },
 );
@@ -269,7 +270,7 @@ macTest("a monitor socket sees another process's request, stamped with its pid",
   } finally {
     abort.abort();
     socket.close();
-    system.close();
+    await closeBackend(system);
   }
 });
 
@@ -298,7 +299,7 @@ macTest(
       assertEquals([error.errno, error.kind], ["EPERM", "needs-root"]);
       assertEquals(await table.defaults(4), before);
     } finally {
-      table.close();
+      await closeBackend(table);
     }
   },
   Deno.uid() === 0 ? "as root the add would succeed" : "",
