@@ -8,6 +8,7 @@
  */
 import type { RouteTable } from "./core/route_table.ts";
 import type { PrimarySource } from "./core/types.ts";
+import { simulatorSocket } from "./core/override_path.ts";
 
 export type Platform = "darwin" | "linux";
 
@@ -48,8 +49,7 @@ export function changesAllowed(
   env: (name: string) => string | undefined,
 ): boolean {
   if (uid === 0) return true;
-  return platform === "darwin" && Boolean(env("DEFROUTE_LIBSYSTEM")) &&
-    Boolean(env("DEFROUTE_SIM_SOCKET"));
+  return platform === "darwin" && simulatorSocket(env) !== null;
 }
 
 /** Open the backend for this machine. Loads the FFI library only when called. */
