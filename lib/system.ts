@@ -7,7 +7,7 @@
  * path on Linux".
  */
 import type { RouteTable } from "./core/route_table.ts";
-import type { PrimarySource } from "./core/types.ts";
+import { NO_PRIMARY_SOURCE, type PrimarySource } from "./core/types.ts";
 import { simulatorSocket } from "./core/override_path.ts";
 
 export type Platform = "darwin" | "linux";
@@ -73,7 +73,7 @@ export async function openSystem(): Promise<System> {
   return {
     platform,
     table,
-    primary: { primary: () => Promise.resolve(null) },
+    primary: NO_PRIMARY_SOURCE,
     mayChange,
     close: () => table.close(),
   };

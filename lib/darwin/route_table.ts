@@ -313,7 +313,7 @@ export class DarwinRouteTable implements RouteTable, Disposable {
         receiveBufferBytes: this.#options.monitorBufferBytes,
       });
       for await (const message of messages) {
-        const event = this.#eventOf(message, known);
+        const event = this.#eventOf(message, known, transport.pid);
         if (event) yield event;
       }
     } finally {
@@ -321,7 +321,13 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     }
   }
 
-  #eventOf(message: RoutingMessage, known: Map<number, NetInterface>): RouteEvent | null {
+  /** `ownPid`: the rtm_pid the kernel stamps on this process's own requests (rtsock.c
+   * route_output: `rtm->rtm_pid = proc_selfpid()`), which names defroute's own changes. */
+  #eventOf(
+    message: RoutingMessage,
+    known: Map<number, NetInterface>,
+    ownPid: number,
+  ): RouteEvent | null {
     const ifp = message.addrs.ifp;
     if (ifp?.family === "link" && ifp.name) this.#names.set(message.index, ifp.name);
     if (message.kind === "route") {
@@ -340,6 +346,7 @@ export class DarwinRouteTable implements RouteTable, Disposable {
         route: this.#toDefaultRoute(family, message),
         // rtm_pid 0: the kernel itself (an interface went away).
         pid: message.pid === 0 ? null : message.pid,
+        ...(message.pid !== 0 && message.pid === ownPid ? { self: true } : {}),
         error: message.errno === 0 ? null : errnoName(message.errno),
       };
     }

@@ -9,6 +9,7 @@
  */
 import { trace, TRACING } from "../core/trace.ts";
 import type { RouteTable } from "../core/route_table.ts";
+import { ipRouteCommandText } from "../core/route_text.ts";
 import {
   errorKindOfErrno,
   errorKindOfSyscallErrno,
@@ -139,6 +140,11 @@ class LinuxRouteTable implements RouteTable {
 
   constructor(readonly timeoutMs: number) {}
 
+  /** Changes are announced as ip(8) would be given them: `ip route add default via ...`. */
+  commandText(verb: "add" | "delete", route: DefaultRoute): string {
+    return ipRouteCommandText(verb, route);
+  }
+
   #requestSocket(): NetlinkSocket {
     if (this.#closed) throw new RouteTableError("io", "the route table is closed");
     this.#socket ??= openSocket(0, 0);
@@ -232,6 +238,24 @@ class LinuxRouteTable implements RouteTable {
     this.#queue = result.catch(() => undefined);
     return result;
   }
+
+  /** The request socket's port id, learnt when a change names it (autobind gives it on the
+   * first send: the pid if no other socket of this process has it, else a made-up one). */
+  #requestPort: number | null = null;
+
+  /** Whether a netlink port id is this process's: its pid, or the request socket's port. */
+  readonly #isOwnPort = (port: number): boolean => {
+    if (port === Deno.pid) return true;
+    if (this.#requestPort === null && this.#socket !== null) {
+      try {
+        const bound = this.#socket.portId();
+        if (bound !== 0) this.#requestPort = bound;
+      } catch {
+        return false; // cannot tell: not claimed as ours
+      }
+    }
+    return port === this.#requestPort;
+  };
 
   async #links(): Promise<LinkFields[]> {
     const messages = await this.#exchange("list interfaces", encodeLinkDumpRequest);
@@ -340,7 +364,7 @@ class LinuxRouteTable implements RouteTable {
         }
         if (TRACING) trace("event: datagram read");
         for (const message of decodeMessages(datagram).messages) {
-          const event = toEvent(message, known);
+          const event = toEvent(message, known, this.#isOwnPort);
           if (event) yield event;
         }
       }
@@ -356,10 +380,28 @@ class LinuxRouteTable implements RouteTable {
   }
 }
 
-/** A kernel multicast -> a RouteEvent, updating the interface map; null when not reported. */
+/** include/linux/threads.h PID_MAX_LIMIT on 64-bit: no process id is larger. A netlink port id
+ * above it is one netlink_autobind made up (a process's second socket), not a pid. */
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
+
+/** Who sent a route change, from the sender's netlink port id (nlmsg_pid of the multicast). */
+export function actorOfPort(
+  port: number,
+  isOwnPort: (port: number) => boolean,
+): Pick<Extract<RouteEvent, { kind: "route" }>, "pid" | "self" | "port"> {
+  // 0: the kernel itself (an interface went away and took its routes).
+  if (port === 0) return { pid: null };
+  if (isOwnPort(port)) return { pid: Deno.pid, self: true };
+  // A process's first netlink socket is bound to its pid; any other port is made up.
+  return port <= PID_MAX_LIMIT ? { pid: port } : { pid: null, port };
+}
+
+/** A kernel multicast -> a RouteEvent, updating the interface map; null when not reported.
+ * `isOwnPort` says whether a netlink port id is one of this process's sockets. */
 export function toEvent(
   message: NetlinkMessage,
   known: Map<number, NetInterface>,
+  isOwnPort: (port: number) => boolean = () => false,
 ): RouteEvent | null {
   if (message.kind === "route") {
     const { header, route } = message;
@@ -376,7 +418,7 @@ export function toEvent(
       route: toDefaultRoute(route, names),
       // For a change a process requested, the kernel stamps the requester's netlink port id,
       // which for a process's first netlink socket is its pid; 0 means the kernel itself.
-      pid: header.pid !== 0 ? header.pid : null,
+      ...actorOfPort(header.pid, isOwnPort),
       error: null,
     };
   }
