@@ -35,7 +35,10 @@ Verbs:
   add-interface NAME ADDRESS/PREFIX...  an Ethernet interface appears, up, with these addresses
       [--mac aa:bb:cc:dd:ee:ff]
   remove-interface NAME                 the interface goes away, and its routes with it
-  link NAME up|down                     the interface goes up or down (ifconfig NAME up|down)
+  link NAME up|down                     the link becomes active or inactive (a cable, Wi-Fi
+                                        association): configd's State:/Network/Interface/NAME/Link;
+                                        flags stay UP,RUNNING and the routing socket hears nothing
+  ifconfig NAME up|down                 IFF_UP and IFF_RUNNING on or off (RTM_IFINFO)
   set-router 4|6 ADDRESS INTERFACE      configd's State:/Network/Global/IPv4|IPv6 (what scutil
                                         shows as Router and PrimaryInterface); routes unchanged
   clear-router 4|6                      removes that key (no primary service)
@@ -88,6 +91,7 @@ export function ethernet(
     type: 0x6, // IFT_ETHER (bsd/net/if_types.h)
     mtu: 1500,
     addresses,
+    linkActive: true,
   };
 }
 
@@ -240,15 +244,17 @@ async function runVerb(
       await sim.removeInterface(name);
       return { value: null, text: `${name} removed` };
     }
-    case "link": {
+    case "link":
+    case "ifconfig": {
       const name = need(rest[0], "NAME");
       const state = need(rest[1], "up or down");
       extra(2);
       if (state !== "up" && state !== "down") {
-        throw new SimCtlUsage(`link takes up or down, not "${state}"`);
+        throw new SimCtlUsage(`${verb} takes up or down, not "${state}"`);
       }
-      await sim.setInterfaceUp(name, state === "up");
-      return { value: null, text: `${name} ${state}` };
+      if (verb === "link") await sim.setLinkActive(name, state === "up");
+      else await sim.setInterfaceUp(name, state === "up");
+      return { value: null, text: `${name} ${verb === "link" ? "link " : ""}${state}` };
     }
     case "set-router": {
       const family = familyOf(rest[0]);

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { standinUnavailableReason, startSimulator } from "./sim.ts";
-import { SCUTIL_IPV4 } from "./xnu_kernel.ts";
+import { IFF_RUNNING, IFF_UP, SCUTIL_IPV4, scutilLinkKey } from "./xnu_kernel.ts";
 import { SIM_CTL_HELP, simCtl } from "./sim_ctl.ts";
 import { REPO_DIR } from "./standin.ts";
 
@@ -26,7 +26,8 @@ async function ctl(socket: string | undefined, ...args: string[]) {
 }
 
 Deno.test({
-  name: "sim-ctl: add-utun, add-interface, link, remove-interface change the simulated Mac",
+  name:
+    "sim-ctl: add-utun, add-interface, link, ifconfig, remove-interface change the simulated Mac",
   ignore: skip !== null,
   async fn() {
     await using sim = await startSimulator();
@@ -55,10 +56,20 @@ Deno.test({
     ]);
     assert(en1 !== undefined && en1.index > utun4.index, "indexes are handed out in order");
 
+    // link: configd's Link key only; the flags stay UP|RUNNING (as on a real Mac).
+    assertEquals(await sim.scutil(scutilLinkKey("en1")), { Active: "TRUE" });
     assertEquals((await ctl(socket, "link", "en1", "down")).code, 0);
-    assertEquals((await sim.interfaces()).find((i) => i.name === "en1")!.flags & 0x1, 0);
+    assertEquals(await sim.scutil(scutilLinkKey("en1")), { Active: "FALSE" });
+    const flagsOf = async (name: string) =>
+      (await sim.interfaces()).find((i) => i.name === name)!.flags & (IFF_UP | IFF_RUNNING);
+    assertEquals(await flagsOf("en1"), IFF_UP | IFF_RUNNING);
     assertEquals((await ctl(socket, "link", "en1", "up")).code, 0);
-    assertEquals((await sim.interfaces()).find((i) => i.name === "en1")!.flags & 0x1, 1);
+    assertEquals(await sim.scutil(scutilLinkKey("en1")), { Active: "TRUE" });
+    // ifconfig: the interface flags.
+    assertEquals((await ctl(socket, "ifconfig", "en1", "down")).code, 0);
+    assertEquals(await flagsOf("en1"), 0);
+    assertEquals((await ctl(socket, "ifconfig", "en1", "up")).code, 0);
+    assertEquals(await flagsOf("en1"), IFF_UP | IFF_RUNNING);
 
     // The scoped default on en0 goes with it when en0 goes.
     assertEquals((await ctl(socket, "remove-interface", "en0")).code, 0);
@@ -141,7 +152,16 @@ Deno.test({
   async fn() {
     const help = await ctl(undefined, "--help");
     assertEquals([help.code, help.out], [0, SIM_CTL_HELP]);
-    for (const verb of ["add-utun", "add-interface", "remove-interface", "link", "set-router"]) {
+    for (
+      const verb of [
+        "add-utun",
+        "add-interface",
+        "remove-interface",
+        "link",
+        "ifconfig",
+        "set-router",
+      ]
+    ) {
       assert(SIM_CTL_HELP.includes(`  ${verb} `), `--help does not list ${verb}`);
     }
     const unset = await ctl(undefined, "routes");
