@@ -7,7 +7,7 @@
  * path on Linux".
  */
 import type { RouteTable } from "./core/route_table.ts";
-import type { PrimarySource } from "./core/types.ts";
+import { NO_PRIMARY_SOURCE, type PrimarySource } from "./core/types.ts";
 
 export type Platform = "darwin" | "linux";
 
@@ -51,7 +51,7 @@ export async function openSystem(): Promise<System> {
   return {
     platform,
     table,
-    primary: { primary: () => Promise.resolve(null) },
+    primary: NO_PRIMARY_SOURCE,
     isRoot,
     close: () => table.close(),
   };

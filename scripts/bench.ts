@@ -8,8 +8,8 @@
  * - tests/bench/codec_throughput.ts  `deno bench` of tests/bench/codec_bench.ts, msgs/s
  *
  * The namespace benches need root, iproute2 and /dev/net/tun and print why they skip
- * otherwise. The machine the figures come from is printed first (the README's Performance
- * section quotes it).
+ * otherwise. The machine the figures come from is printed first (docs/performance.md §2 quotes
+ * it).
  */
 const ROOT = new URL("../", import.meta.url).pathname;
 

@@ -19,9 +19,10 @@ from, in this order of trust:
 
 If a global default on a live interface is already there, restore does nothing ("present"): it
 never fights configd or a VPN that installed its own default. --force replaces it. Every change
-is announced on stderr before it is made:
-  [#] route add default 192.168.1.1 (en0)
+is announced on stderr before it is made, in the words of the platform's own tool:
+  [#] route add default 192.168.1.1 (en0)             (macOS, route(8))
   [#] route add -inet6 default fe80::1%en0
+  [#] ip route add default via 10.77.0.1 dev eth0     (Linux, ip(8))
 An "already exists" answer means someone restored it first (checked by reading it back); an
 unreachable gateway moves on to the next source; every add is verified by reading the table
 back. While an interface settles, restore retries after 0.5 s, 2.5 s and 12.5 s.

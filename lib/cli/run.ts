@@ -25,7 +25,7 @@ import {
 } from "../core/run_wrapper.ts";
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
 import type { DefaultRoute, Family, NetInterface } from "../core/types.ts";
-import { isTunnelName } from "../core/types.ts";
+import { isTunnelName, NO_PRIMARY_SOURCE } from "../core/types.ts";
 import type { System } from "../system.ts";
 import { saveDefaults } from "../core/save.ts";
 import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
@@ -34,6 +34,7 @@ import { BufferedLog, type Log, SILENT_LOG } from "../core/log.ts";
 import { type DefrouteState, emptyState, readState, StateFileError } from "../core/state.ts";
 import type { RouteTable } from "../core/route_table.ts";
 import { trace } from "../core/trace.ts";
+import { commandWordsOf } from "../core/route_text.ts";
 
 export interface RunDeps {
   signals?: SignalSource;
@@ -126,7 +127,7 @@ async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise
     replaceTunnelDefaults: new Set(leftovers),
     log,
   };
-  const noScutil: System = { ...system, primary: { primary: () => Promise.resolve(null) } };
+  const noScutil: System = { ...system, primary: NO_PRIMARY_SOURCE };
   const fast = await restoreDefaults(noScutil, {
     ...base,
     families: inputs.families,
@@ -162,6 +163,7 @@ function rehearsalTable(real: RouteTable): RouteTable {
     delete: () => Promise.resolve(),
     interfaces: () => real.interfaces(),
     events: (signal) => real.events(signal),
+    ...(real.commandText ? { commandText: commandWordsOf(real) } : {}),
     close: () => {},
   };
 }
@@ -186,7 +188,7 @@ async function rehearseRestore(
   const rehearsal: System = {
     ...system,
     table: rehearsalTable(system.table),
-    primary: { primary: () => Promise.resolve(null) },
+    primary: NO_PRIMARY_SOURCE,
   };
   await restoreAfterExit(rehearsal, {
     ...inputs,

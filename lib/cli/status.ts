@@ -9,7 +9,7 @@ import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
 import { ExitCode } from "../core/errors.ts";
 import { globalDefaultsOf, observe } from "../core/observe.ts";
 import { planFor } from "../core/restore.ts";
-import { describeRoute, gatewayText } from "../core/route_text.ts";
+import { commandWordsOf, describeRoute, gatewayText } from "../core/route_text.ts";
 import { type DefrouteState, readState, type SavedFamily, StateFileError } from "../core/state.ts";
 import { diagnose, type Diagnosis } from "../core/status.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../core/types.ts";
@@ -92,6 +92,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
         scutilError: seen.scutilError,
         saved,
         plan,
+        words: commandWordsOf(system.table),
       }),
       restorePlan: { action: plan.action, reason: plan.reason, looked: plan.looked },
     };

@@ -34,6 +34,16 @@ export function describeActor(pid: number | null, name: string | null): string {
   return name ? `pid ${pid} (${name})` : `pid ${pid}`;
 }
 
+/** Who made a route change, in words: defroute itself, a process, a netlink socket that is not a
+ * process id, or the kernel. */
+function actorOf(event: Extract<RouteEvent, { kind: "route" }>, namer: ProcessNamer): string {
+  if (event.self) return "defroute itself";
+  if (event.pid === null && event.port !== undefined) {
+    return `netlink port ${event.port} (not a process id)`;
+  }
+  return describeActor(event.pid, event.pid === null ? null : namer(event.pid));
+}
+
 const PAST_TENSE = { add: "added", delete: "deleted", change: "changed" } as const;
 
 /** One human line for an event, e.g. "global default deleted by pid 4711 (sing-box): via
@@ -43,7 +53,7 @@ export function formatEventText(event: RouteEvent, namer: ProcessNamer = () => n
     case "route": {
       const what = describeScope(event.route);
       const target = describeTarget(event.route);
-      const actor = describeActor(event.pid, event.pid === null ? null : namer(event.pid));
+      const actor = actorOf(event, namer);
       const tail = target ? `: ${target}` : "";
       if (event.error !== null) {
         // A failed request echoed back (macOS rtm_errno, reference §5.1): nothing changed, but
@@ -82,7 +92,9 @@ export function formatEventJson(
         interface: event.route.interface,
         index: event.route.index,
         pid: event.pid,
-        process: event.pid === null ? null : namer(event.pid),
+        process: event.self ? "defroute" : event.pid === null ? null : namer(event.pid),
+        self: event.self === true,
+        ...(event.port !== undefined ? { port: event.port } : {}),
         error: event.error,
       };
     case "link":

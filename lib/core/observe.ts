@@ -20,6 +20,8 @@ export interface FamilyObservation {
   scutil: PrimaryInfo | null;
   /** Why scutil's view is unknown (it failed, printed garbage, timed out); null when fine. */
   scutilError: string | null;
+  /** false when there is no scutil to ask (Linux, or run's fast restore): nothing is said of it. */
+  hasScutil?: boolean;
 }
 
 export interface Observation {
@@ -54,7 +56,13 @@ export async function observe(
     const routes = (given ? [...given] : await system.table.defaults(family))
       .filter((r) => r.family === family);
     const primary = primaries[i] ?? { info: null, error: null };
-    observed.push({ family, defaults: routes, scutil: primary.info, scutilError: primary.error });
+    observed.push({
+      family,
+      defaults: routes,
+      scutil: primary.info,
+      scutilError: primary.error,
+      hasScutil: system.primary.available !== false,
+    });
   }
   return { interfaces: listed, families: observed };
 }

@@ -31,7 +31,7 @@ import {
   type RestorePlan,
   sameDefault,
 } from "./restore_plan.ts";
-import { describeRoute, routeCommandText } from "./route_text.ts";
+import { type CommandWords, commandWordsOf, describeRoute } from "./route_text.ts";
 import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "./state.ts";
 import type { DefaultRoute, Family, NetInterface } from "./types.ts";
 
@@ -119,6 +119,8 @@ interface Context {
   delays: readonly number[];
   sleep: (ms: number) => Promise<void>;
   log: Log;
+  /** The platform's own words for a change (ip(8) on Linux, route(8) on macOS). */
+  words: CommandWords;
 }
 
 /** Put the default route back for each family. Throws RouteTableError "needs-root". */
@@ -159,6 +161,7 @@ export async function restoreDefaults(
     delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     sleep: options.sleep ?? defaultSleep,
     log,
+    words: commandWordsOf(system.table),
   };
   const families: FamilyRestoreReport[] = [];
   for (const family of options.families) families.push(await restoreFamily(context, family));
@@ -180,6 +183,7 @@ export function planFor(
     stateError,
     scutil: observed.scutil,
     scutilError: observed.scutilError,
+    hasScutil: observed.hasScutil,
     defaults: observed.defaults,
     interfaces,
     options,
@@ -251,8 +255,8 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
     const first = plan.candidates[0];
     if (!first) return report("no-gateway", plan.reason, null); // an "add" plan always has one
     if (context.dryRun) {
-      if (plan.replace) log.info(`would run: ${routeCommandText("delete", plan.replace)}`);
-      log.info(`would run: ${routeCommandText("add", first.route)}`);
+      if (plan.replace) log.info(`would run: ${context.words("delete", plan.replace)}`);
+      log.info(`would run: ${context.words("add", first.route)}`);
       return report("planned", `would ${plan.reason}`, first.route, first.source);
     }
     const done = await carryOut(context, plan, errors);
@@ -305,7 +309,7 @@ async function carryOut(
   };
   let replaced: DefaultRoute | null = null;
   if (plan.replace) {
-    log.announce(routeCommandText("delete", plan.replace));
+    log.announce(context.words("delete", plan.replace));
     try {
       await system.table.delete(plan.replace);
       replaced = plan.replace;
@@ -322,7 +326,7 @@ async function carryOut(
   }
   for (const candidate of plan.candidates) {
     const route = candidate.route;
-    log.announce(routeCommandText("add", route));
+    log.announce(context.words("add", route));
     try {
       await system.table.add(route);
     } catch (error) {
@@ -370,7 +374,7 @@ async function carryOut(
   // Nothing worked. A working default we deleted (--force, tunnel leftover) goes back, so a
   // failure leaves the table as it was found.
   if (replaced && plan.replace && !isBroken(plan)) {
-    log.announce(routeCommandText("add", replaced));
+    log.announce(context.words("add", replaced));
     try {
       await system.table.add(replaced);
     } catch (error) {

@@ -38,6 +38,8 @@ export interface PlanInput {
   stateError: string | null;
   scutil: PrimaryInfo | null;
   scutilError: string | null;
+  /** false where there is no scutil (Linux): source 1 is not looked at, nor spoken of. */
+  hasScutil?: boolean;
   /** The kernel's defaults of this family, global and scoped. */
   defaults: readonly DefaultRoute[];
   interfaces: readonly NetInterface[];
@@ -111,6 +113,7 @@ function scutilCandidate(input: PlanInput, looked: Finding[]): {
   const { family, scutil, interfaces } = input;
   const note = (usable: boolean, text: string) =>
     looked.push({ source: "scutil", usable, note: text });
+  if (input.hasScutil === false) return { candidate: null, settling: false };
   if (input.scutilError !== null) {
     note(false, `scutil unavailable (${input.scutilError})`);
     return { candidate: null, settling: false };

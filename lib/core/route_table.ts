@@ -2,6 +2,7 @@
  * The kernel seam. Three implementations: darwin (PF_ROUTE through FFI), linux (rtnetlink through
  * FFI) and the in-process XNU simulator used by tests. Core policy code sees only this.
  */
+import type { CommandWords } from "./route_text.ts";
 import type { DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
 
 export interface RouteTable {
@@ -22,6 +23,11 @@ export interface RouteTable {
    * and never throws.
    */
   warm?(): void;
+  /**
+   * Optional: a change to a default in the words of this platform's own tool, for the `[#] ...`
+   * line announced before it (ip(8)'s on Linux); route(8)'s when absent (macOS).
+   */
+  commandText?: CommandWords;
   /** Release sockets and library handles. */
   close(): void;
 }

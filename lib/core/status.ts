@@ -11,7 +11,7 @@
 import { sameGateway } from "./gateway_address.ts";
 import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
 import type { RestorePlan } from "./restore_plan.ts";
-import { describeRoute, routeCommandText } from "./route_text.ts";
+import { type CommandWords, describeRoute, routeCommandText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
 
@@ -37,6 +37,8 @@ export interface DiagnosisInput {
   scutilError: string | null;
   saved: SavedFamily | null;
   plan: RestorePlan;
+  /** The platform's words for a change (RouteTable.commandText); route(8)'s by default. */
+  words?: CommandWords;
 }
 
 export interface Diagnosis {
@@ -50,7 +52,7 @@ export interface Diagnosis {
   restoreWouldDo: string;
 }
 
-function restoreWords(plan: RestorePlan): string {
+function restoreWords(plan: RestorePlan, words: CommandWords): string {
   switch (plan.action) {
     case "keep":
       return "nothing (a global default is present)";
@@ -59,8 +61,8 @@ function restoreWords(plan: RestorePlan): string {
     case "add": {
       const first = plan.candidates[0];
       const steps = [
-        ...(plan.replace ? [routeCommandText("delete", plan.replace)] : []),
-        ...(first ? [`${routeCommandText("add", first.route)} (from ${first.source})`] : []),
+        ...(plan.replace ? [words("delete", plan.replace)] : []),
+        ...(first ? [`${words("add", first.route)} (from ${first.source})`] : []),
       ];
       return steps.join(", then ");
     }
@@ -123,5 +125,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   if (savedRoute && !interfaceOf(interfaces, savedRoute.interface)) {
     notes.push(`the saved route's interface ${savedRoute.interface} no longer exists`);
   }
-  return { family, condition, summary, notes, restoreWouldDo: restoreWords(plan) };
+  return {
+    family,
+    condition,
+    summary,
+    notes,
+    restoreWouldDo: restoreWords(plan, input.words ?? routeCommandText),
+  };
 }

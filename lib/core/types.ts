@@ -49,6 +49,13 @@ export type RouteEvent =
     /** The process that made the change: macOS rtm_pid, Linux netlink sender port when it is a
      * process id. null when the kernel did it or did not say. */
     pid: number | null;
+    /** This defroute process made the change itself (its repair or restore), through any of its
+     * sockets: it is named as such, not by a pid (Linux stamps a process's second netlink
+     * socket with a port id that is no pid at all). */
+    self?: boolean;
+    /** Linux: the sender's netlink port id when it is not a process id (a process's second
+     * socket gets a port the kernel makes up, netlink_autobind), so `pid` is null. */
+    port?: number;
     /** The kernel's error for a failed request echoed on the socket (macOS rtm_errno), by name,
      * e.g. "EEXIST"; null for a change that happened. */
     error: string | null;
@@ -76,8 +83,18 @@ export interface PrimaryInfo {
 
 /** Where the system's idea of the primary router comes from (scutil on macOS). */
 export interface PrimarySource {
+  /** false where the platform has no such source (Linux), so nothing speaks of scutil there;
+   * true (or absent) for scutil. */
+  readonly available?: boolean;
   primary(family: Family): Promise<PrimaryInfo | null>;
 }
+
+/** The PrimarySource of a platform without one (Linux), or of a caller that will not ask (run's
+ * fast restore after CMD exits). */
+export const NO_PRIMARY_SOURCE: PrimarySource = {
+  available: false,
+  primary: () => Promise.resolve(null),
+};
 
 /** Interface name prefixes that are tunnels, never a place to restore a default to. */
 const TUNNEL_PREFIXES = ["utun", "ipsec", "ppp", "tun", "tap", "wg", "gif", "stf"] as const;

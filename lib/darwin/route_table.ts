@@ -38,6 +38,8 @@ import {
   NET_RT_DUMP,
   NET_RT_IFLIST,
   PF_ROUTE,
+  type PrefixLengths,
+  prefixLengths,
   type RouteMessage,
   type RoutingMessage,
   RTF_DONE,
@@ -70,6 +72,9 @@ export interface DarwinRouteTableOptions {
   /** SO_RCVBUF of the events() socket (default 1 MiB). */
   monitorBufferBytes?: number;
 }
+
+/** The routes defaults() decodes out of a dump: prefix length 0. */
+const DEFAULT_PREFIXES: PrefixLengths = prefixLengths([0]);
 
 /** Is this decoded address the all-zero address of an inet family? */
 function isAnyAddress(sa: Sockaddr | undefined): boolean {
@@ -182,7 +187,12 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       if (!(error instanceof RouteTableError && error.kind === "not-found")) throw error;
     }
     const af = family === 4 ? AF_INET : AF_INET6;
-    const dump = decodeMessages(this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]));
+    // Only the /0 routes are decoded: every other route of the dump is stepped over by its
+    // header and sockaddr lengths, so a 100,000-route table costs a few milliseconds (issue 15).
+    const dump = decodeMessages(
+      this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]),
+      DEFAULT_PREFIXES,
+    );
     const scoped: DefaultRoute[] = [];
     for (const message of dump.messages) {
       if (message.kind !== "route" || familyOfMessage(message) !== family) continue;
@@ -307,7 +317,7 @@ export class DarwinRouteTable implements RouteTable, Disposable {
         receiveBufferBytes: this.#options.monitorBufferBytes,
       });
       for await (const message of messages) {
-        const event = this.#eventOf(message, known);
+        const event = this.#eventOf(message, known, transport.pid);
         if (event) yield event;
       }
     } finally {
@@ -315,7 +325,13 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     }
   }
 
-  #eventOf(message: RoutingMessage, known: Map<number, NetInterface>): RouteEvent | null {
+  /** `ownPid`: the rtm_pid the kernel stamps on this process's own requests (rtsock.c
+   * route_output: `rtm->rtm_pid = proc_selfpid()`), which names defroute's own changes. */
+  #eventOf(
+    message: RoutingMessage,
+    known: Map<number, NetInterface>,
+    ownPid: number,
+  ): RouteEvent | null {
     const ifp = message.addrs.ifp;
     if (ifp?.family === "link" && ifp.name) this.#names.set(message.index, ifp.name);
     if (message.kind === "route") {
@@ -334,6 +350,7 @@ export class DarwinRouteTable implements RouteTable, Disposable {
         route: this.#toDefaultRoute(family, message),
         // rtm_pid 0: the kernel itself (an interface went away).
         pid: message.pid === 0 ? null : message.pid,
+        ...(message.pid !== 0 && message.pid === ownPid ? { self: true } : {}),
         error: message.errno === 0 ? null : errnoName(message.errno),
       };
     }

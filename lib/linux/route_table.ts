@@ -9,6 +9,7 @@
  */
 import { trace, TRACING } from "../core/trace.ts";
 import type { RouteTable } from "../core/route_table.ts";
+import { ipRouteCommandText } from "../core/route_text.ts";
 import {
   errorKindOfErrno,
   errorKindOfSyscallErrno,
@@ -46,6 +47,9 @@ import {
   NLMSG_ERROR,
   NLMSG_HDRLEN,
   NLMSGERR_MIN_LEN,
+  passedIpv4Defaults,
+  type PrefixLengths,
+  prefixLengths,
   type RouteFields,
   RT_TABLE_MAIN,
   RTM_DELLINK,
@@ -87,6 +91,31 @@ export function describeDefault(route: DefaultRoute): string {
   if (route.metric !== undefined) words.push(`metric ${route.metric}`);
   return words.join(" ");
 }
+
+/** The route messages defroute reads: defaults only (rtm_dst_len 0). Every other route of a
+ * dump or a multicast is stepped over by its header (decodeMessages), so a 100,000-route table
+ * costs about what a 2-route one does (issue 15). */
+const DEFAULT_PREFIXES: PrefixLengths = prefixLengths([0]);
+
+/** How #exchange reads a dump: which routes it decodes, and when it has read enough. */
+interface DumpReading {
+  routePrefixes?: PrefixLengths;
+  /** True once a datagram of the dump `seq` shows that the rest of it cannot hold what is
+   * wanted. */
+  enough?(datagram: Uint8Array, seq: number): boolean;
+}
+
+/**
+ * An IPv4 route dump lists the main table's defaults before its first route to another
+ * destination (passedIpv4Defaults), so it is read only that far: on a 100,000-route table the
+ * first datagram or two instead of ~190 of 32 KiB each, which was most of the time `restore` and
+ * `status` spent there (issue 15). An IPv6 dump is read whole: fib6's walk lists the root's
+ * routes, the defaults, last (net/ipv6/ip6_fib.c fib6_walk_continue).
+ */
+const IPV4_DEFAULTS_DUMP: DumpReading = {
+  routePrefixes: DEFAULT_PREFIXES,
+  enough: (datagram, seq) => passedIpv4Defaults(datagram, RT_TABLE_MAIN, seq),
+};
 
 function familyCode(family: Family): number {
   return family === 4 ? AF_INET : AF_INET6;
@@ -139,6 +168,11 @@ class LinuxRouteTable implements RouteTable {
 
   constructor(readonly timeoutMs: number) {}
 
+  /** Changes are announced as ip(8) would be given them: `ip route add default via ...`. */
+  commandText(verb: "add" | "delete", route: DefaultRoute): string {
+    return ipRouteCommandText(verb, route);
+  }
+
   #requestSocket(): NetlinkSocket {
     if (this.#closed) throw new RouteTableError("io", "the route table is closed");
     this.#socket ??= openSocket(0, 0);
@@ -176,62 +210,111 @@ class LinuxRouteTable implements RouteTable {
    * nothing for an ack. Replies are matched by nlmsg_seq; a reply to an earlier request that
    * timed out is dropped.
    */
-  #exchange(what: string, build: (seq: number) => Uint8Array): Promise<NetlinkMessage[]> {
+  #exchange(
+    what: string,
+    build: (seq: number) => Uint8Array,
+    dump: DumpReading = {},
+  ): Promise<NetlinkMessage[]> {
     const run = async () => {
-      const socket = this.#requestSocket();
-      const seq = this.#seq = (this.#seq % 0x7fff_fffe) + 1;
-      if (TRACING) trace(`send: ${what}`);
+      // A dump that may be left early runs on a socket of its own, closed afterwards: a socket
+      // with a dump in progress refuses the next one (EBUSY), and the request socket, whose
+      // port id names this process's changes (#isOwnPort), stays as it is.
+      const oneOff = dump.enough !== undefined;
+      const socket = oneOff ? this.#oneOffSocket() : this.#requestSocket();
       try {
-        socket.send(build(seq));
-      } catch (error) {
-        throw asRouteError(what, error);
-      }
-      const deadline = Date.now() + this.timeoutMs;
-      const collected: NetlinkMessage[] = [];
-      for (;;) {
-        let datagram: Uint8Array | null;
-        try {
-          datagram = socket.receiveNow();
-        } catch (error) {
-          throw asRouteError(what, error);
-        }
-        if (!datagram) {
-          const left = deadline - Date.now();
-          if (left <= 0) {
-            throw new RouteTableError(
-              "timeout",
-              `${what}: no answer from the kernel within ${this.timeoutMs} ms`,
-            );
-          }
-          await socket.readable(Math.min(left, 250));
-          continue;
-        }
-        for (const message of decodeMessages(datagram).messages) {
-          if (message.header.seq !== seq) continue;
-          if (message.kind === "error") {
-            if (TRACING) trace(`answer: ${what}`);
-            if (message.errno === 0) return collected;
-            const name = errnoName(message.errno);
-            const kind = errorKindOfErrno(name);
-            throw new RouteTableError(
-              kind,
-              `${what}: ${name} (${MEANING[kind] ?? "failed"})`,
-              name,
-              "rtnetlink",
-            );
-          }
-          if (message.kind === "done") {
-            if (TRACING) trace(`answer: ${what}`);
-            return collected;
-          }
-          collected.push(message);
-        }
+        return await this.#collect(socket, what, build, dump);
+      } finally {
+        if (oneOff) socket.close();
       }
     };
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => undefined);
     return result;
   }
+
+  #oneOffSocket(): NetlinkSocket {
+    if (this.#closed) throw new RouteTableError("io", "the route table is closed");
+    return openSocket(0, 0);
+  }
+
+  async #collect(
+    socket: NetlinkSocket,
+    what: string,
+    build: (seq: number) => Uint8Array,
+    dump: DumpReading,
+  ): Promise<NetlinkMessage[]> {
+    const seq = this.#seq = (this.#seq % 0x7fff_fffe) + 1;
+    if (TRACING) trace(`send: ${what}`);
+    try {
+      socket.send(build(seq));
+    } catch (error) {
+      throw asRouteError(what, error);
+    }
+    const deadline = Date.now() + this.timeoutMs;
+    const collected: NetlinkMessage[] = [];
+    for (;;) {
+      let datagram: Uint8Array | null;
+      try {
+        datagram = socket.receiveNow();
+      } catch (error) {
+        throw asRouteError(what, error);
+      }
+      if (!datagram) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new RouteTableError(
+            "timeout",
+            `${what}: no answer from the kernel within ${this.timeoutMs} ms`,
+          );
+        }
+        await socket.readable(Math.min(left, 250));
+        continue;
+      }
+      for (const message of decodeMessages(datagram, dump.routePrefixes).messages) {
+        if (message.header.seq !== seq) continue;
+        if (message.kind === "error") {
+          if (TRACING) trace(`answer: ${what}`);
+          if (message.errno === 0) return collected;
+          const name = errnoName(message.errno);
+          const kind = errorKindOfErrno(name);
+          throw new RouteTableError(
+            kind,
+            `${what}: ${name} (${MEANING[kind] ?? "failed"})`,
+            name,
+            "rtnetlink",
+          );
+        }
+        if (message.kind === "done") {
+          if (TRACING) trace(`answer: ${what}`);
+          return collected;
+        }
+        collected.push(message);
+      }
+      if (dump.enough?.(datagram, seq)) {
+        // The rest of the dump cannot matter: leave it unread (the caller closes the socket).
+        if (TRACING) trace(`answer: ${what} (dump left early)`);
+        return collected;
+      }
+    }
+  }
+
+  /** The request socket's port id, learnt when a change names it (autobind gives it on the
+   * first send: the pid if no other socket of this process has it, else a made-up one). */
+  #requestPort: number | null = null;
+
+  /** Whether a netlink port id is this process's: its pid, or the request socket's port. */
+  readonly #isOwnPort = (port: number): boolean => {
+    if (port === Deno.pid) return true;
+    if (this.#requestPort === null && this.#socket !== null) {
+      try {
+        const bound = this.#socket.portId();
+        if (bound !== 0) this.#requestPort = bound;
+      } catch {
+        return false; // cannot tell: not claimed as ours
+      }
+    }
+    return port === this.#requestPort;
+  };
 
   async #links(): Promise<LinkFields[]> {
     const messages = await this.#exchange("list interfaces", encodeLinkDumpRequest);
@@ -242,6 +325,7 @@ class LinuxRouteTable implements RouteTable {
     const messages = await this.#exchange(
       `list IPv${family} routes`,
       (seq) => encodeRouteDumpRequest(seq, familyCode(family)),
+      family === 4 ? IPV4_DEFAULTS_DUMP : { routePrefixes: DEFAULT_PREFIXES },
     );
     return messages
       .flatMap((m) =>
@@ -339,8 +423,8 @@ class LinuxRouteTable implements RouteTable {
           continue;
         }
         if (TRACING) trace("event: datagram read");
-        for (const message of decodeMessages(datagram).messages) {
-          const event = toEvent(message, known);
+        for (const message of decodeMessages(datagram, DEFAULT_PREFIXES).messages) {
+          const event = toEvent(message, known, this.#isOwnPort);
           if (event) yield event;
         }
       }
@@ -356,10 +440,28 @@ class LinuxRouteTable implements RouteTable {
   }
 }
 
-/** A kernel multicast -> a RouteEvent, updating the interface map; null when not reported. */
+/** include/linux/threads.h PID_MAX_LIMIT on 64-bit: no process id is larger. A netlink port id
+ * above it is one netlink_autobind made up (a process's second socket), not a pid. */
+export const PID_MAX_LIMIT = 4 * 1024 * 1024;
+
+/** Who sent a route change, from the sender's netlink port id (nlmsg_pid of the multicast). */
+export function actorOfPort(
+  port: number,
+  isOwnPort: (port: number) => boolean,
+): Pick<Extract<RouteEvent, { kind: "route" }>, "pid" | "self" | "port"> {
+  // 0: the kernel itself (an interface went away and took its routes).
+  if (port === 0) return { pid: null };
+  if (isOwnPort(port)) return { pid: Deno.pid, self: true };
+  // A process's first netlink socket is bound to its pid; any other port is made up.
+  return port <= PID_MAX_LIMIT ? { pid: port } : { pid: null, port };
+}
+
+/** A kernel multicast -> a RouteEvent, updating the interface map; null when not reported.
+ * `isOwnPort` says whether a netlink port id is one of this process's sockets. */
 export function toEvent(
   message: NetlinkMessage,
   known: Map<number, NetInterface>,
+  isOwnPort: (port: number) => boolean = () => false,
 ): RouteEvent | null {
   if (message.kind === "route") {
     const { header, route } = message;
@@ -376,7 +478,7 @@ export function toEvent(
       route: toDefaultRoute(route, names),
       // For a change a process requested, the kernel stamps the requester's netlink port id,
       // which for a process's first netlink socket is its pid; 0 means the kernel itself.
-      pid: header.pid !== 0 ? header.pid : null,
+      ...actorOfPort(header.pid, isOwnPort),
       error: null,
     };
   }

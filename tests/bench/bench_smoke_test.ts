@@ -1,7 +1,7 @@
 // Keeps the bench scripts from rotting: `deno task bench --quick --trace` (scripts/bench.ts, every
 // bench with a few iterations) must run to the end and print each figure line with a positive
 // number, and the two latency benches their "where the time goes" marks.
-// No timing is asserted: the figures are for people (README "Performance"), not for CI.
+// No timing is asserted: the figures are for people (docs/performance.md), not for CI.
 // Needs root, iproute2 and /dev/net/tun (the namespace benches); skips with the reason elsewhere.
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { namespaceSupport, ROOT } from "../linux/netns.ts";

@@ -28,6 +28,8 @@ interface Row {
   stateError?: string;
   scutil?: ReturnType<typeof primary> | null;
   scutilError?: string;
+  /** false: a platform without scutil (Linux). */
+  hasScutil?: boolean;
   defaults?: DefaultRoute[];
   interfaces: NetInterface[];
   force?: boolean;
@@ -222,6 +224,21 @@ const ROWS: Row[] = [
     candidates: ["192.168.1.1%en0 (saved)"],
   },
   {
+    name: "Linux (no scutil): nothing is said of scutil keys, the saved route is used",
+    hasScutil: false,
+    saved: saved("10.77.0.1", "veth0", 2),
+    interfaces: [iface("veth0", 2, ["10.77.0.0/24"])],
+    action: "add",
+    candidates: ["10.77.0.1%veth0 (saved)"],
+  },
+  {
+    name: "Linux (no scutil), nothing saved: the reason names no scutil key",
+    hasScutil: false,
+    interfaces: [en0],
+    action: "none",
+    reason: /^no IPv4 gateway known: no global IPv4 default; nothing saved for IPv4$/,
+  },
+  {
     name: "the other family's routes are ignored",
     family: 6,
     defaults: [route("192.168.1.1", "en0", 4)],
@@ -241,6 +258,7 @@ for (const row of ROWS) {
       stateError: row.stateError ?? null,
       scutil: row.scutil ?? null,
       scutilError: row.scutilError ?? null,
+      ...(row.hasScutil !== undefined ? { hasScutil: row.hasScutil } : {}),
       defaults: row.defaults ?? [],
       interfaces: row.interfaces,
       options: { force: row.force ?? false, replaceTunnelDefaults: new Set(row.replaceTunnels) },
@@ -250,7 +268,12 @@ for (const row of ROWS) {
     assertEquals(plan.family, family);
     if (row.reason) assertMatch(plan.reason, row.reason);
     assert(plan.looked.some((f) => f.source === "kernel"), "the kernel is always looked at");
-    assert(plan.looked.some((f) => f.source === "scutil"));
+    assertEquals(
+      plan.looked.some((f) => f.source === "scutil"),
+      row.hasScutil !== false,
+      "scutil is looked at, and named, only where there is one",
+    );
+    if (row.hasScutil === false) assert(!/scutil|State:/.test(plan.reason), plan.reason);
     assert(plan.looked.some((f) => f.source === "saved"));
     if (plan.action === "add") {
       const got = plan.candidates.map((c) =>

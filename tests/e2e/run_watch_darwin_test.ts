@@ -203,7 +203,11 @@ e2e("watch --heal repairs after the grace period, not before", async (sim, state
     assertMatch(repair.cause as string, new RegExp(`deleted by pid ${OTHER_PID}`));
     const event = await w.next((v) => v.event === "route" && v.action === "delete");
     assertEquals([event.pid, event.scope, event.interface], [OTHER_PID, "global", "en0"]);
+    assertEquals(event.self, false);
     assertEquals(await globalDefault(sim), ["192.168.1.1 en0"]);
+    // The repair's own RTM_ADD echo (rtm_pid = the watcher's) is named as defroute's.
+    const own = await w.next((v) => v.event === "route" && v.action === "add" && v.error === null);
+    assertEquals([own.self, own.process, own.scope], [true, "defroute", "global"]);
   } finally {
     await stopWatch(w, "SIGINT");
   }

@@ -80,12 +80,12 @@ e2e("run: the tunnel exits 0 after breaking the default; restored, exit 0", asyn
   assert(deleted, "the tunnel reported the delete");
   // The pid in the log is the one the kernel stamped: the ip(8) process the tunnel ran.
   assertMatch(p.stderr(), new RegExp(`global default deleted by pid ${deleted.pid}\\b`));
-  assertMatch(p.stderr(), /\[#\] route add default 10\.77\.0\.1 \(veth0\)/);
+  assertMatch(p.stderr(), /\[#\] ip route add default via 10\.77\.0\.1 dev veth0/);
   // The restore runs the moment the tunnel exits, but its lines come after the exit line, and
   // the route monitor does not report the restore's own add as an event.
   const lines = p.stderr().split("\n");
   const exitLine = lines.findIndex((l) => /exited with status 0/.test(l));
-  const addLine = lines.findIndex((l) => /\[#\] route add default 10\.77\.0\.1/.test(l));
+  const addLine = lines.findIndex((l) => /\[#\] ip route add default via 10\.77\.0\.1/.test(l));
   assert(exitLine >= 0 && addLine > exitLine, `exit line before the restore:\n${p.stderr()}`);
   const after = lines.slice(exitLine + 1).filter((l) => /default .*(added|appeared)/i.test(l));
   assertEquals(after, [], "no route event is reported after CMD's exit");
@@ -114,7 +114,7 @@ e2e(
     assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
     const result = await p.next((v) => "exitStatus" in v);
     assertEquals([result.signal, result.exitStatus, result.ok], ["SIGKILL", 137, true]);
-    assertMatch(p.stderr(), /\[#\] route delete default -interface tun0/);
+    assertMatch(p.stderr(), /\[#\] ip route delete default dev tun0/);
   },
 );
 
@@ -172,7 +172,13 @@ e2e(
       assertMatch(repair.cause as string, /global default deleted by pid \d+/);
       const deleteEvent = await w.next((v) => v.event === "route" && v.action === "delete");
       assertEquals([deleteEvent.gateway, deleteEvent.interface], [ROUTER_ADDRESS, CLIENT_DEV]);
+      assertEquals(deleteEvent.self, false);
       assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
+      // The repair's own add is named as defroute's: not the made-up port id of its second
+      // netlink socket passed off as a pid (issue 18 item 4).
+      const own = await w.next((v) => v.event === "route" && v.action === "add");
+      assertEquals([own.self, own.process, own.pid], [true, "defroute", w.pid]);
+      assert(!("port" in own), JSON.stringify(own));
     } finally {
       await stopWatch(w, "SIGTERM");
     }

@@ -119,6 +119,22 @@ cli("save, a tunnel deletes the default, restore puts the same one back", async 
   assertMatch(restore.stderr, /\[#\].*10\.77\.0\.1/);
 });
 
+cli("restore -v speaks ip(8)'s words on Linux, and never of scutil", async (lab, state) => {
+  const save = await defroute(lab, "save", "--family", "4", "--state", state);
+  assertEquals(save.code, 0, explain(save));
+  await tunnelBreaksDefault(lab, "4");
+  const restore = await defroute(lab, "restore", "-v", "--family", "4", "--state", state);
+  assertEquals(restore.code, 0, explain(restore));
+  assertMatch(restore.stderr, /^\[#\] ip route add default via 10\.77\.0\.1 dev veth0$/m);
+  assert(!/\broute add default 10\.77/.test(restore.stderr), `route(8) words: ${restore.stderr}`);
+  assert(!/scutil|State:\/Network/.test(restore.stdout + restore.stderr), explain(restore));
+  const dry = await defroute(lab, "status", "--family", "4", "--state", state);
+  assertMatch(dry.stdout, /restore would:\s+nothing/);
+  await lab.ip("route", "del", "default");
+  const status = await defroute(lab, "status", "--family", "4", "--state", state);
+  assertMatch(status.stdout, /restore would:\s+ip route add default via 10\.77\.0\.1 dev veth0/);
+});
+
 cli("restore when nothing is missing changes nothing", async (lab, state) => {
   const save = await defroute(lab, "save", "--state", state);
   assertEquals(save.code, 0, explain(save));

@@ -5,6 +5,7 @@ import { errorKindOfErrno, errorKindOfSyscallErrno } from "../../lib/core/errors
 import {
   describeDefault,
   isMainDefault,
+  PID_MAX_LIMIT,
   toDefaultRoute,
   toEvent,
   toNetInterface,
@@ -182,4 +183,26 @@ Deno.test("link multicasts: new, down, up, unchanged, gone", () => {
   ].map((e) => e?.kind === "link" ? e.action : null);
   assertEquals(actions, ["new", "up", null, "down", "gone"]);
   assertEquals(known.size, 0);
+});
+
+Deno.test("route multicasts: defroute's own sockets are named as such, a made-up port is no pid", () => {
+  const known = new Map<number, NetInterface>();
+  // 4281305937: the port id netlink_autobind gave defroute's second socket in issue 18's log.
+  const SECOND_SOCKET = 4281305937;
+  const own = (port: number): boolean => port === SECOND_SOCKET;
+  const actor = (pid: number, isOwn = own) => {
+    const e = toEvent(
+      { kind: "route", header: header(RTM_NEWROUTE, 0, pid), route: route() },
+      known,
+      isOwn,
+    );
+    return e?.kind === "route" ? { pid: e.pid, self: e.self ?? false, port: e.port ?? null } : null;
+  };
+  assertEquals(actor(SECOND_SOCKET), { pid: Deno.pid, self: true, port: null });
+  assertEquals(actor(4711), { pid: 4711, self: false, port: null });
+  assertEquals(actor(0), { pid: null, self: false, port: null });
+  // Someone else's second socket: not a process id, so not reported as one.
+  assertEquals(actor(SECOND_SOCKET, () => false), { pid: null, self: false, port: SECOND_SOCKET });
+  assertEquals(actor(PID_MAX_LIMIT), { pid: PID_MAX_LIMIT, self: false, port: null });
+  assertEquals(actor(PID_MAX_LIMIT + 1)?.port, PID_MAX_LIMIT + 1);
 });
