@@ -42,7 +42,7 @@ Deno.test("restore --no-retry makes one attempt while an interface is still sett
     platform: "darwin",
     table,
     primary: new FakePrimary({ 4: primary(4, "10.0.0.1", "en1") }),
-    isRoot: true,
+    mayChange: true,
     close() {},
   };
   const result = await restore(["--no-retry", "--family", "4", "--json"], system);
