@@ -151,12 +151,14 @@ export function systemHookEnvironment(): HookEnvironment {
     uid: () => Deno.uid() ?? -1,
     compiledBinary: () => Deno.build.standalone ? Deno.execPath() : null,
     launchctl: async (args) => {
-      // An override runs as root: absolute, and root's own file (lib/core/override_path.ts).
-      if (launchctlPath !== DEFAULT_LAUNCHCTL) {
-        checkOverrideTrusted("DEFROUTE_LAUNCHCTL", launchctlPath);
-      }
+      // An override runs as root: absolute, and root's own from `/` down; the path run is the
+      // one checked, links resolved, so nothing can be swapped in between
+      // (lib/core/override_path.ts).
+      const program = launchctlPath === DEFAULT_LAUNCHCTL
+        ? launchctlPath
+        : checkOverrideTrusted("DEFROUTE_LAUNCHCTL", launchctlPath);
       try {
-        const result = await new Deno.Command(launchctlPath, {
+        const result = await new Deno.Command(program, {
           args,
           stdin: "null",
           stdout: "null",

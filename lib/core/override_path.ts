@@ -2,13 +2,17 @@
  * Environment overrides that swap a system program or library for another file:
  * DEFROUTE_LIBSYSTEM (the library dlopen'ed), DEFROUTE_SCUTIL and DEFROUTE_LAUNCHCTL (programs
  * run). They exist so the tests can run the real darwin code against stand-ins, but in a root
- * process they would run whatever file they name with root's rights. So, like the state file
- * (lib/core/state.ts): the path must be absolute, and when running as root the file and its
- * directory must be owned by root and writable by nobody else. `sudo` resets the environment by
- * default, so in practice only root's own environment (a test run, a launchd plist) sets them.
+ * process they would run whatever file they name with root's rights. So the path must be
+ * absolute, and when running as root every component of it, from `/` down, must be root's and
+ * writable by no one else (lib/core/path_trust.ts, the same check as the state file's): no user
+ * can then swap the file, a directory or a symbolic link on the way between the check and the
+ * use. The caller uses the path returned, with every link resolved. `sudo` resets the
+ * environment by default, so in practice only root's own environment (a test run, a launchd
+ * plist) sets them.
  */
-import { dirname, isAbsolute } from "./posix_path.ts";
+import { isAbsolute } from "./posix_path.ts";
 import { CliError, ExitCode } from "./errors.ts";
+import { fileTypeName, PathTrustError, resolveTrustedPath } from "./path_trust.ts";
 
 /** Who must own an override (root's uid when running as root; null = no check). */
 export type OverrideOwner = number | null;
@@ -17,40 +21,48 @@ function defaultOwner(): OverrideOwner {
   return Deno.uid() === 0 ? 0 : null;
 }
 
-/** Throws CliError when `path` (named by `variable`) may be written by someone but `owner`. */
+/**
+ * Throws CliError when `path` (named by `variable`) is not absolute, not a regular file, or may
+ * be changed by someone but `owner`; returns the path with every symbolic link resolved.
+ */
 export function checkOverrideTrusted(
   variable: string,
   path: string,
   owner: OverrideOwner = defaultOwner(),
-): void {
+): string {
   if (!isAbsolute(path)) {
     throw new CliError(ExitCode.FAILURE, `${variable} must be an absolute path, not "${path}"`);
   }
-  if (owner === null) return;
-  for (const [what, target] of [["file", path], ["directory", dirname(path)]] as const) {
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(target);
-    } catch (error) {
-      const why = error instanceof Deno.errors.NotFound ? "it does not exist" : String(error);
-      throw new CliError(ExitCode.FAILURE, `${variable}: cannot use ${target}: ${why}`);
+  let resolved: string;
+  let info: Deno.FileInfo | null;
+  try {
+    ({ resolved, info } = resolveTrustedPath(path, { ownerUid: owner }));
+  } catch (error) {
+    if (!(error instanceof PathTrustError)) throw error;
+    if (error.kind !== "untrusted") {
+      throw new CliError(ExitCode.FAILURE, `${variable}: cannot use ${path}: ${error.message}`);
     }
-    const mode = info.mode ?? 0o777;
-    if (info.uid !== owner || (mode & 0o022) !== 0) {
-      throw new CliError(
-        ExitCode.FAILURE,
-        `refusing ${variable}=${path}: the ${what} ${target} must be owned by root and writable ` +
-          `by no one else (owner uid ${info.uid}, mode ${(mode & 0o7777).toString(8)}), since ` +
-          `root would run it`,
-      );
-    }
+    throw new CliError(
+      ExitCode.FAILURE,
+      `refusing ${variable}=${path}: ${error.message}; every directory and link on its path, ` +
+        `and the file, must be owned by root and writable by no one else, since root would run it`,
+    );
   }
+  if (info === null) {
+    throw new CliError(ExitCode.FAILURE, `${variable}: cannot use ${path}: it does not exist`);
+  }
+  if (!info.isFile) {
+    throw new CliError(
+      ExitCode.FAILURE,
+      `${variable}: cannot use ${path}: it is ${fileTypeName(info)}, not a regular file`,
+    );
+  }
+  return resolved;
 }
 
-/** The value of `variable` if set (checked), else `systemPath`. */
+/** The value of `variable` if set (checked, links resolved), else `systemPath`. */
 export function overridePath(variable: string, systemPath: string): string {
   const value = Deno.env.get(variable);
   if (!value) return systemPath;
-  checkOverrideTrusted(variable, value);
-  return value;
+  return checkOverrideTrusted(variable, value);
 }

@@ -18,13 +18,13 @@ import { describeRoute, gatewayText } from "./route_text.ts";
 import {
   type DefrouteState,
   emptyState,
+  isReplaceable,
   MAX_OTHER_ROUTES,
   readState,
   type SavedFamily,
   savedPrimaryOf,
   type SavedRoute,
   savedRouteOf,
-  StateFileError,
   type TrustPolicy,
   updateState,
 } from "./state.ts";
@@ -193,9 +193,7 @@ export async function saveDefaults(
       existing = await readState(statePath, { trust: options.trust });
     } catch (error) {
       // Same rule as updateState's replaceUnreadable: only a bad file, never a bad directory.
-      const replaceable = error instanceof StateFileError && error.path === statePath &&
-        ["corrupt", "future-version", "too-large", "untrusted"].includes(error.kind);
-      if (!force || !replaceable) throw error;
+      if (!force || !isReplaceable(error, statePath)) throw error;
       replaced = error.message;
     }
     decide(existing);

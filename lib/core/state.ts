@@ -14,6 +14,12 @@
  */
 import { basename, dirname } from "./posix_path.ts";
 import { CliError, ExitCode } from "./errors.ts";
+import {
+  fileTypeName,
+  PathTrustError,
+  resolveTrustedPath,
+  type TrustedPath,
+} from "./path_trust.ts";
 import { isPortableInterfaceName, normalizeGateway } from "./gateway_address.ts";
 import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";
 import { decodeUtf8 } from "./utf8_text.ts";
@@ -65,6 +71,9 @@ export type StateErrorKind =
   | "future-version"
   | "too-large"
   | "untrusted"
+  /** Not a regular file (a FIFO, device, socket, directory or symbolic link): never opened,
+   * never replaced. */
+  | "not-regular"
   | "permission"
   | "io";
 
@@ -334,24 +343,59 @@ function ioError(path: string, action: string, error: unknown): StateFileError {
   return new StateFileError("io", path, `cannot ${action} the state file ${path}: ${why}`);
 }
 
-/** The directory holding the state file, checked; null when it does not exist. */
-function checkDirectory(path: string, policy: TrustPolicy): boolean {
-  const dir = dirname(path);
-  let info: Deno.FileInfo;
+/**
+ * The state path walked from `/` (lib/core/path_trust.ts): every directory on the way owned by
+ * root and writable by no one else (a sticky one, like /tmp, only above the state file's own
+ * directory), symbolic links on the way resolved and checked, the final component lstat'ed and
+ * not followed. Reads use the *Sync calls: a state file is a few hundred bytes on a local disk,
+ * and each async call is a round trip through Deno's blocking thread pool (~0.2 ms each), paid
+ * between a tunnel's exit and the restored default (tests/bench/).
+ */
+function walkStatePath(path: string, policy: TrustPolicy): TrustedPath {
   try {
-    // Reads use the *Sync calls: a state file is a few hundred bytes on a local disk, and each
-    // async call is a round trip through Deno's blocking thread pool (~0.2 ms each, ~1.3 ms per
-    // read), paid between a tunnel's exit and the restored default (tests/bench/).
-    info = Deno.statSync(dir); // follows symlinks: /var/run is one on macOS
+    return resolveTrustedPath(path, { ownerUid: policy.ownerUid, strictParent: true }, {
+      followFinalLink: false,
+      // The file itself is judged on the descriptor opened (readTrustedBytes), or replaced.
+      judgeFinal: false,
+    });
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw ioError(path, "read", error);
+    if (!(error instanceof PathTrustError)) throw error;
+    if (error.kind !== "untrusted") {
+      throw new StateFileError("io", path, `cannot use the state file ${path}: ${error.message}`);
+    }
+    // The state file's own directory: the message that says how to fix it.
+    const info = statOrNull(error.component);
+    if (info?.isDirectory && error.component === dirname(path)) {
+      checkTrusted(error.component, "directory", info, policy);
+    }
+    throw new StateFileError(
+      "untrusted",
+      error.component,
+      `refusing the state file ${path}: ${error.message}, so someone but root could change ` +
+        `what the path names (whoever can write the state file chooses the gateway all ` +
+        `traffic goes to). Use --state PATH in a directory only root can write`,
+    );
   }
-  if (!info.isDirectory) {
-    throw new StateFileError("io", path, `cannot use ${path}: ${dir} is not a directory`);
+}
+
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
   }
-  checkTrusted(dir, "directory", info, policy);
-  return true;
+}
+
+/** Throws "not-regular" unless `info` is a regular file: a FIFO or a device would hang or
+ * misbehave when opened, a directory or a link is not a state file. Nothing is opened. */
+function requireRegular(path: string, info: Deno.FileInfo, what = "state file"): void {
+  if (info.isFile) return;
+  throw new StateFileError(
+    "not-regular",
+    path,
+    `refusing the ${what} ${path}: it is ${fileTypeName(info)}, not a regular file (it was ` +
+      `not opened); remove it or use --state PATH`,
+  );
 }
 
 /**
@@ -371,11 +415,13 @@ export async function readState(
     if (!options.readOnly) return parseStateText(path, unchanged.text);
     return unchanged.frozen ??= deepFreeze(parseStateText(path, unchanged.text));
   }
-  if (!checkDirectory(path, policy)) return null;
-  // A concurrent writer may rename a new file over the path between our open and lstat; the
+  // A concurrent writer may rename a new file over the path between our lstat and open; the
   // next attempt reads that new file. Three renames in a row while we read is not plausible.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const read = readTrustedBytes(path, policy);
+    const walked = walkStatePath(path, policy);
+    if (walked.info === null) return null;
+    requireRegular(path, walked.info);
+    const read = readTrustedBytes(path, walked.resolved, walked.info, policy);
     if (read === "replaced") continue;
     if (read === null) return null;
     let text: string;
@@ -468,45 +514,28 @@ function parseStateText(path: string, text: string): DefrouteState {
 }
 
 /**
- * The bytes of the state file, checked on the open descriptor itself (owner, mode, size), and
- * the path checked not to be a symlink. "replaced" when the path no longer names the file opened.
+ * The bytes of the state file at `resolved` (no symbolic link in it), which the walk found to be
+ * the regular file `checked`: opened, and the open descriptor's own fstat compared with that
+ * lstat (device and inode) and checked again (owner, mode, size). "replaced" when the path no
+ * longer names the file checked (a writer renamed a new one over it).
  */
 function readTrustedBytes(
   path: string,
+  resolved: string,
+  checked: Deno.FileInfo,
   policy: TrustPolicy,
 ): { bytes: Uint8Array; info: Deno.FileInfo } | null | "replaced" {
   let file: Deno.FsFile;
   try {
-    file = Deno.openSync(path, { read: true });
+    file = Deno.openSync(resolved, { read: true });
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
+    if (error instanceof Deno.errors.NotFound) return "replaced";
     throw ioError(path, "read", error);
   }
   try {
     const info = file.statSync();
-    let linkInfo: Deno.FileInfo | null = null;
-    try {
-      linkInfo = Deno.lstatSync(path);
-    } catch {
-      linkInfo = null;
-    }
-    if (linkInfo?.isSymlink) {
-      throw new StateFileError(
-        "untrusted",
-        path,
-        `refusing the state file ${path}: it is a symbolic link; remove it or use --state PATH`,
-      );
-    }
-    if (linkInfo === null || linkInfo.ino !== info.ino || linkInfo.dev !== info.dev) {
-      return "replaced";
-    }
-    if (!info.isFile) {
-      throw new StateFileError(
-        "untrusted",
-        path,
-        `refusing the state file ${path}: it is not a regular file; use --state PATH`,
-      );
-    }
+    if (info.ino !== checked.ino || info.dev !== checked.dev) return "replaced";
+    requireRegular(path, info);
     checkTrusted(path, "file", info, policy);
     if (info.size > MAX_STATE_BYTES) {
       throw new StateFileError(
@@ -543,26 +572,82 @@ function readTrustedBytes(
 // local, and each async call is a round trip through Deno's blocking thread pool (~0.2 ms each,
 // ~10 of them per save). Only a lock held by another process is waited for asynchronously.
 
-/** Create the directory (0755) if missing; check it when it exists. */
-function ensureDirectory(path: string, policy: TrustPolicy): void {
-  if (checkDirectory(path, policy)) return;
-  const dir = dirname(path);
-  try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
-    Deno.chmodSync(dir, 0o755); // the umask may have taken bits; make it exactly 0755
-  } catch (error) {
-    throw ioError(path, "write", error);
+/** Where a state file is written: the path as given (for messages), and its directory and name
+ * with every symbolic link on the way resolved (what the writes use). */
+interface StateLocation {
+  path: string;
+  dir: string;
+  name: string;
+}
+
+/** Create the directory (0755) if missing, and walk the whole path (walkStatePath). */
+function ensureDirectory(path: string, policy: TrustPolicy): StateLocation {
+  let walked = walkStatePath(path, policy);
+  if (walked.missing !== null && walked.missing.rest.length > 1) {
+    const dir = dirname(walked.resolved);
+    try {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      Deno.chmodSync(dir, 0o755); // the umask may have taken bits; make it exactly 0755
+    } catch (error) {
+      throw ioError(path, "write", error);
+    }
+    // What was made (or what someone else put there first) is judged like the rest.
+    walked = walkStatePath(path, policy);
   }
-  checkDirectory(path, policy);
+  return { path, dir: dirname(walked.resolved), name: basename(walked.resolved) };
+}
+
+/** The temp files writeAtomically names `.NAME.PID.RANDOM.tmp`. */
+function isTempOf(name: string, entry: string): boolean {
+  const prefix = `.${name}.`;
+  return entry.startsWith(prefix) && /^\d+\.[0-9a-f]+\.tmp$/.test(entry.slice(prefix.length));
+}
+
+/**
+ * Remove the temp files of writers that died between creating their temp file and renaming it
+ * (SIGKILL mid-save). Called under the lock: every writer holds it from before its temp file
+ * exists until after the rename, so any temp file seen now is a dead writer's. Only regular
+ * files and symbolic links are removed (unlink never follows a link).
+ */
+function removeDeadWritersTemps(where: StateLocation): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(where.dir)];
+  } catch {
+    return; // best effort: the write itself reports a directory it cannot use
+  }
+  for (const entry of entries) {
+    if (!isTempOf(where.name, entry.name) || !(entry.isFile || entry.isSymlink)) continue;
+    try {
+      Deno.removeSync(`${where.dir}/${entry.name}`);
+    } catch {
+      // gone already, or not ours to remove: the next write tries again
+    }
+  }
+}
+
+/** Throws "not-regular" when something that is not a regular file sits at the state path: the
+ * rename would replace it, and only a state file (or nothing) may ever be replaced. */
+function requireReplaceable(where: StateLocation): void {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(`${where.dir}/${where.name}`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw ioError(where.path, "write", error);
+  }
+  requireRegular(where.path, info);
 }
 
 /** Write `state` atomically: temp file in the same directory, fsync, rename, fsync the dir. */
-function writeAtomically(path: string, text: string): void {
-  const dir = dirname(path);
+function writeAtomically(where: StateLocation, text: string): void {
+  const { path, dir } = where;
+  removeDeadWritersTemps(where);
+  requireReplaceable(where);
   // Only has to differ from a temp file a crashed writer with our pid left behind (createNew
   // refuses to reuse one); Math.random, because crypto's first use costs a hook ~0.25 ms.
   const random = Math.floor(Math.random() * 0x1_0000_0000).toString(16);
-  const temp = `${dir}/.${basename(path)}.${Deno.pid}.${random}.tmp`;
+  const temp = `${dir}/.${where.name}.${Deno.pid}.${random}.tmp`;
   try {
     const file = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
     try {
@@ -574,7 +659,7 @@ function writeAtomically(path: string, text: string): void {
       file.close();
     }
     Deno.chmodSync(temp, 0o644); // exactly 0644 whatever the umask
-    Deno.renameSync(temp, path);
+    Deno.renameSync(temp, `${dir}/${where.name}`);
   } catch (error) {
     try {
       Deno.removeSync(temp);
@@ -596,6 +681,83 @@ function writeAtomically(path: string, text: string): void {
   }
 }
 
+/** Whether a lock file's owner or mode would let someone but the policy's owner hold it (or
+ * swap it): such a lock is replaced. */
+function lockIsForeign(info: Deno.FileInfo, policy: TrustPolicy): boolean {
+  if (policy.ownerUid === null) return false;
+  return info.uid !== policy.ownerUid || ((info.mode ?? 0o777) & 0o022) !== 0;
+}
+
+/** Put a fresh 0600 lock file in place of a foreign one, by rename (atomic; the directory is
+ * root's, walked): a process holding the old one holds a lock nobody else takes any more. */
+function replaceLock(lockPath: string, shown: string): void {
+  const random = Math.floor(Math.random() * 0x1_0000_0000).toString(16);
+  const temp = `${lockPath}.${Deno.pid}.${random}.tmp`;
+  try {
+    Deno.openSync(temp, { write: true, createNew: true, mode: 0o600 }).close();
+    Deno.chmodSync(temp, 0o600);
+    Deno.renameSync(temp, lockPath);
+  } catch (error) {
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // never created
+    }
+    throw ioError(shown, "lock", error);
+  }
+}
+
+/**
+ * Open the lock file (`<state>.lock`, 0600) of `where`: never anything but a regular file (a
+ * FIFO there is refused without being opened), and one owned by someone else or writable by
+ * others is first replaced. Returns the open file and what it is (fstat), for holdLock.
+ */
+function openLock(where: StateLocation, policy: TrustPolicy): Deno.FsFile {
+  const lockPath = `${where.dir}/${where.name}.lock`;
+  const shown = `${where.path}.lock`;
+  let info: Deno.FileInfo | null = null;
+  try {
+    info = Deno.lstatSync(lockPath);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw ioError(shown, "lock", error);
+  }
+  if (info !== null) {
+    requireRegular(shown, info, "lock file");
+    if (lockIsForeign(info, policy)) replaceLock(lockPath, shown);
+  }
+  let lock: Deno.FsFile;
+  try {
+    lock = Deno.openSync(lockPath, { read: true, write: true, create: true, mode: 0o600 });
+  } catch (error) {
+    throw ioError(shown, "lock", error);
+  }
+  const opened = lock.statSync();
+  // Created or swapped under us between the lstat and the open (only root can, in a walked
+  // directory): judged on what was opened.
+  if (!opened.isFile || lockIsForeign(opened, policy)) {
+    lock.close();
+    requireRegular(shown, opened, "lock file");
+    throw new StateFileError(
+      "untrusted",
+      shown,
+      `refusing the lock file ${shown}: it changed while it was opened; try again`,
+    );
+  }
+  return lock;
+}
+
+/** Whether the held `lock` is still the file at its path (a replaceLock elsewhere would have
+ * put a new one there, which the next holder locks instead). */
+function stillTheLock(where: StateLocation, lock: Deno.FsFile): boolean {
+  try {
+    const now = Deno.lstatSync(`${where.dir}/${where.name}.lock`);
+    const held = lock.statSync();
+    return now.ino === held.ino && now.dev === held.dev;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Run `fn` holding the exclusive lock of `path` (flock on `<path>.lock`, mode 0600 so only its
  * owner can take it). The lock file is never removed: removing lock files reopens the race.
@@ -605,23 +767,30 @@ export async function withStateLock<T>(
   fn: () => Promise<T>,
   options: StateFileOptions = {},
 ): Promise<T> {
+  return await withLockAt(path, () => fn(), options);
+}
+
+async function withLockAt<T>(
+  path: string,
+  fn: (where: StateLocation) => Promise<T>,
+  options: StateFileOptions,
+): Promise<T> {
   const policy = options.trust ?? defaultTrust();
-  ensureDirectory(path, policy);
-  let lock: Deno.FsFile;
-  try {
-    lock = Deno.openSync(`${path}.lock`, { read: true, write: true, create: true, mode: 0o600 });
-  } catch (error) {
-    throw ioError(`${path}.lock`, "lock", error);
+  const where = ensureDirectory(path, policy);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const lock = openLock(where, policy);
+    try {
+      // Uncontended (the usual case) the lock is taken at once; a holder (another hook, or an
+      // update under way in this very process, whose flock on its own descriptor conflicts
+      // too) is waited for off the main thread, so this process keeps running meanwhile.
+      if (!lock.tryLockSync(true)) await lock.lock(true);
+      if (!stillTheLock(where, lock)) continue; // replaced while we waited: lock the new one
+      return await fn(where);
+    } finally {
+      lock.close(); // closing releases the flock
+    }
   }
-  try {
-    // Uncontended (the usual case) the lock is taken at once; a holder (another hook, or an
-    // update under way in this very process, whose flock on its own descriptor conflicts too)
-    // is waited for off the main thread, so this process keeps running meanwhile.
-    if (!lock.tryLockSync(true)) await lock.lock(true);
-    return await fn();
-  } finally {
-    lock.close(); // closing releases the flock
-  }
+  throw new StateFileError("io", path, `the lock file ${path}.lock kept being replaced`);
 }
 
 /** Write the whole state under the lock. */
@@ -630,11 +799,22 @@ export async function writeState(
   state: DefrouteState,
   options: StateFileOptions = {},
 ): Promise<void> {
-  await withStateLock(
+  await withLockAt(
     path,
-    () => Promise.resolve(writeAtomically(path, formatState(state))),
+    (where) => Promise.resolve(writeAtomically(where, formatState(state))),
     options,
   );
+}
+
+/**
+ * Whether `save --force` may replace the state file that failed with `error`: a regular file
+ * that is corrupt, too large, from a newer version or not root's (replaced by rename, which drops
+ * it safely). Never a directory on the way, and never anything but a regular file ("not-regular").
+ */
+export function isReplaceable(error: unknown, path: string): error is StateFileError {
+  return error instanceof StateFileError && error.path === path &&
+    (error.kind === "corrupt" || error.kind === "future-version" || error.kind === "too-large" ||
+      error.kind === "untrusted");
 }
 
 export interface UpdateOptions extends StateFileOptions {
@@ -660,23 +840,18 @@ export async function updateState(
   fn: (current: DefrouteState | null) => DefrouteState | null | Promise<DefrouteState | null>,
   options: UpdateOptions = {},
 ): Promise<UpdateResult> {
-  return await withStateLock(path, async () => {
+  return await withLockAt(path, async (where) => {
     let current: DefrouteState | null = null;
     let replaced: StateFileError | null = null;
     try {
       current = await readState(path, options);
     } catch (error) {
-      const replaceable = error instanceof StateFileError &&
-        (error.kind === "corrupt" || error.kind === "future-version" ||
-          error.kind === "too-large" ||
-          // An untrusted file (not directory) is replaced by rename, which drops it safely.
-          (error.kind === "untrusted" && error.path === path));
-      if (!options.replaceUnreadable || !replaceable) throw error;
+      if (!options.replaceUnreadable || !isReplaceable(error, path)) throw error;
       replaced = error;
     }
     const next = await fn(current);
     if (next === null) return { state: current, written: false, replaced: null };
-    writeAtomically(path, formatState(next));
+    writeAtomically(where, formatState(next));
     return { state: next, written: true, replaced };
   }, options);
 }

@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "../assert.ts";
 import { checkOverrideTrusted, overridePath } from "../../lib/core/override_path.ts";
 import { CliError } from "../../lib/core/errors.ts";
+import { lchown } from "./file_kinds.ts";
 
 async function withFile(fn: (dir: string, file: string) => void | Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "defroute-override-" });
@@ -65,7 +66,7 @@ Deno.test("override: a file owned by another user is refused", async () => {
     // The required owner is someone else than the file's owner (us).
     assertThrows(
       () => checkOverrideTrusted("DEFROUTE_LIBSYSTEM", file, me + 1),
-      refused(/owner uid/),
+      refused(/owned by/),
     );
   });
 });
@@ -75,4 +76,38 @@ Deno.test("override: a missing file is refused with a clear message", () => {
     () => checkOverrideTrusted("DEFROUTE_LIBSYSTEM", "/nonexistent/libsystem.so", me),
     refused(/does not exist/),
   );
+});
+
+Deno.test({
+  name: "override as root: every component from / down; a user's link or directory is refused",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    await withFile(async (dir, file) => {
+      // A link another user owns, to root's own directory (the DEFROUTE_LAUNCHCTL race: the user
+      // flips it between a root-owned directory and their own).
+      const link = `${dir}/bin`;
+      await Deno.symlink(dir, link);
+      await lchown(link, 65534);
+      assertThrows(
+        () => checkOverrideTrusted("DEFROUTE_LAUNCHCTL", `${link}/scutil`, 0),
+        refused(/bin is a symbolic link owned by uid 65534, not root/),
+      );
+      // A directory another user owns higher up, even with root's file and directory below it.
+      await Deno.mkdir(`${dir}/user/root`, { recursive: true });
+      await Deno.copyFile(file, `${dir}/user/root/scutil`);
+      await Deno.chown(`${dir}/user`, 65534, 65534);
+      assertThrows(
+        () => checkOverrideTrusted("DEFROUTE_SCUTIL", `${dir}/user/root/scutil`, 0),
+        refused(/user is owned by uid 65534, not root/),
+      );
+      // root's own link to root's own file is fine, and the path to use has no link left in it.
+      await lchown(link, 0);
+      assertEquals(checkOverrideTrusted("DEFROUTE_LAUNCHCTL", `${link}/scutil`, 0), file);
+      // Something that is not a regular file is named.
+      assertThrows(
+        () => checkOverrideTrusted("DEFROUTE_LIBSYSTEM", dir, 0),
+        refused(/it is a directory, not a regular file/),
+      );
+    });
+  },
 });

@@ -284,7 +284,7 @@ Deno.test({
       await Deno.remove(path);
       await Deno.writeTextFile(`${dir}/elsewhere.json`, JSON.stringify(SAMPLE));
       await Deno.symlink(`${dir}/elsewhere.json`, path);
-      await assertRejects(() => readState(path), isStateError("untrusted", /symbolic link/));
+      await assertRejects(() => readState(path), isStateError("not-regular", /symbolic link/));
       await Deno.remove(path);
 
       // An untrusted *file* in a good directory can be replaced by save --force (rename).

@@ -43,7 +43,7 @@ export {
   type SimSetup,
   XnuKernel,
 };
-export { utun } from "./xnu_kernel.ts";
+export { scutilLinkKey, utun } from "./xnu_kernel.ts";
 export { standinUnavailableReason } from "./standin.ts";
 
 /** One request the kernel handled. */
@@ -64,7 +64,14 @@ export interface SimControl {
   addInterface(iface: SimInterface): Promise<void>;
   /** The interface goes away; its routes are deleted with kernel reports. */
   removeInterface(name: string): Promise<void>;
+  /** IFF_UP|IFF_RUNNING on or off (RTM_IFINFO). */
   setInterfaceUp(name: string, up: boolean): Promise<void>;
+  /**
+   * The link goes active or inactive (a cable, Wi-Fi association): only configd's
+   * `State:/Network/Interface/<name>/Link` `Active` changes (the stand-in scutil answers it);
+   * the interface stays UP|RUNNING and the routing socket hears nothing, as on a real Mac.
+   */
+  setLinkActive(name: string, active: boolean): Promise<void>;
   /** Sets (or with null removes) a scutil key, e.g. State:/Network/Global/IPv4. */
   setScutil(key: string, value: ScutilDict | null): Promise<void>;
   scutil(key: string): Promise<ScutilDict | null>;
@@ -174,6 +181,7 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
     addInterface: async (iface) => void await call({ op: "addInterface", iface }),
     removeInterface: async (name) => void await call({ op: "removeInterface", name }),
     setInterfaceUp: async (name, up) => void await call({ op: "setInterfaceUp", name, up }),
+    setLinkActive: async (name, active) => void await call({ op: "setLinkActive", name, active }),
     setScutil: async (key, value) => void await call({ op: "setScutil", key, value }),
     scutil: (key) => call({ op: "scutil", key }) as Promise<ScutilDict | null>,
     inject: async (message) =>

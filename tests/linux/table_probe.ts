@@ -10,6 +10,9 @@
  *   save-reads              -> {"ok":true,"value":[libc symbol groups bound]} after what `save`
  *                              reads (both families' defaults and the interfaces)
  *   warm                    -> {"ok":true,"value":[libc symbol groups bound]} after warm()
+ *   reread F ROUTE_JSON     -> {"ok":true,"value":{"before":[...],"after":[...],"again":[...]}}:
+ *                              defaults(F), add ROUTE, defaults(F), delete ROUTE, defaults(F),
+ *                              all on one table (a dump left early must not spoil the next)
  */
 import { openLinuxRouteTable } from "../../lib/linux/route_table.ts";
 import { boundGroups } from "../../lib/linux/libc.ts";
@@ -40,6 +43,16 @@ try {
       table.warm?.();
       print({ ok: true, value: boundGroups() });
       break;
+    case "reread": {
+      const family = argument === "6" ? 6 : 4;
+      const route = JSON.parse(Deno.args[2] ?? "null") as DefaultRoute;
+      const before = await table.defaults(family);
+      await table.add(route);
+      const after = await table.defaults(family);
+      await table.delete(route);
+      print({ ok: true, value: { before, after, again: await table.defaults(family) } });
+      break;
+    }
     case "add":
     case "delete": {
       const route = JSON.parse(argument ?? "null") as DefaultRoute;
