@@ -56,7 +56,7 @@ function printReport(ctx: CommandContext, report: RestoreReport): void {
 export async function restore(ctx: CommandContext): Promise<number> {
   const dryRun = ctx.values["dry-run"] === true;
   const system = await ctx.system();
-  if (!dryRun && !system.isRoot) {
+  if (!dryRun && !system.mayChange) {
     throw new CliError(
       ExitCode.NEEDS_ROOT,
       "restore changes the routing table, which needs root: run it with sudo " +

@@ -172,7 +172,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
   }
   const dryRun = ctx.values["dry-run"] === true;
   const system = await ctx.system();
-  if (heal && !dryRun && !system.isRoot) {
+  if (heal && !dryRun && !system.mayChange) {
     throw new CliError(
       ExitCode.NEEDS_ROOT,
       "watch --heal adds routes, which needs root: run it with sudo (or add --dry-run)",
@@ -194,7 +194,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
   }; Ctrl-C to stop`;
   // Listed before subscribing: an interface that appears from here on is not trusted as the
   // place of the last good default (record_rule.ts).
-  const recording = !dryRun && system.isRoot;
+  const recording = !dryRun && system.mayChange;
   const before = recording ? await system.table.interfaces() : [];
   try {
     await runMonitor({
@@ -242,7 +242,8 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
           }
         })
         : undefined,
-      // The state file is root's (state.ts trust rules): a user's plain `watch` only looks.
+      // The state file is root's (state.ts trust rules): a user's plain `watch` only looks (on
+      // the simulated Mac, whose kernel decides, the user's own state file is written).
       onGoodDefault: recording ? recordGoodDefault(ctx, system, before, "watch") : undefined,
     });
   } finally {

@@ -37,7 +37,7 @@ export async function setup(
     platform: "linux",
     table,
     primary: NO_PRIMARY_SOURCE,
-    isRoot: true,
+    mayChange: true,
     close: () => {},
   };
   const out = memoryOutput(json, 2);
