@@ -13,6 +13,7 @@
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import {
   cleanEnv,
+  closeBackend,
   DENO,
   destructiveSupport,
   IFCONFIG,
@@ -58,7 +59,7 @@ async function globalDefault(): Promise<DefaultRoute | null> {
   try {
     return (await table.defaults(4)).find((r) => !r.scoped) ?? null;
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 }
 
@@ -67,7 +68,7 @@ async function scopedOn(iface: string): Promise<DefaultRoute[]> {
   try {
     return (await table.defaults(4)).filter((r) => r.scoped && r.interface === iface);
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 }
 

@@ -11,19 +11,32 @@
  * - our own echo, matched by rtm_pid and rtm_seq, and the kernel's report of a deletion;
  * - the monitor (DarwinRouteTable.events) seeing route(8)'s changes with route(8)'s pid, and its
  *   failed request with the errno;
+ * - `ifconfig down`: the IPv4 scoped default deleted without a routing message, the IPv6 one kept
+ *   (the simulator's model of a link going away is checked against this);
  * - the pair and its routes gone afterwards, also when a case fails halfway.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { IFCONFIG, NETSTAT, openRealBackend, rootSupport, ROUTE, routeGet, runOk } from "./mac.ts";
+import {
+  closeBackend,
+  IFCONFIG,
+  NETSTAT,
+  openRealBackend,
+  rootSupport,
+  ROUTE,
+  routeGet,
+  runOk,
+} from "./mac.ts";
 import { ADDRESS_B, destroyLeftovers, type FethPair, LINK_LOCAL_B, withFeth } from "./feth.ts";
 import { parseIfconfigList, parseNetstatRoutes } from "./tool_output.ts";
 import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
-import type { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
+import { type DarwinRouteTable, isDefaultRouteMessage } from "../../lib/darwin/route_table.ts";
 import { RouteTableError } from "../../lib/core/errors.ts";
 import {
   decodeMessage,
   defaultRouteRequest,
   encodeRouteMessage,
+  IFF_UP,
+  type RoutingMessage,
   RTF_DONE,
   RTF_GATEWAY,
   RTF_IFSCOPE,
@@ -31,6 +44,7 @@ import {
   RTF_UP,
   RTM_ADD,
   RTM_DELETE,
+  RTM_IFINFO,
 } from "../../lib/darwin/route_message.ts";
 import { DARWIN_ERRNO, SyscallError } from "../../lib/darwin/errno.ts";
 import type { RouteTransport } from "../../lib/darwin/route_socket.ts";
@@ -51,7 +65,7 @@ function fethTest(name: string, body: (pair: FethPair, table: DarwinRouteTable) 
           // The machine's own defaults are exactly as they were.
           assertEquals(await globalDefaults(table), before, "the global defaults changed");
         } finally {
-          table.close();
+          await closeBackend(table);
         }
       }),
   });
@@ -194,7 +208,7 @@ fethTest(
       );
     } finally {
       socket.close();
-      system.close();
+      await closeBackend(system);
     }
   },
 );
@@ -253,6 +267,56 @@ fethTest(
   },
 );
 
+/**
+ * xnu bsd/net/if.c if_updown(): taking an interface down tells each protocol (pfctlinput
+ * PRC_IFDOWN per address) before the one RTM_IFINFO (rt_ifmsg). For IPv4, raw_ip.c rip_ctlinput
+ * calls in_ifadown(ifa, 1), which deletes every route through that address, static ones
+ * included, with rtrequest_locked: no message on the routing socket. IPv6 has no PRC_IFDOWN
+ * handler; its routes stay until the interface is detached. A monitor that waits for an
+ * RTM_DELETE never hears of the IPv4 default going: it must re-read on RTM_IFINFO.
+ */
+for (const family of [4, 6] as const) {
+  fethTest(
+    `IPv${family}: \`ifconfig down\` and the scoped default (no RTM_DELETE for it)`,
+    async (pair, table) => {
+      await table.add(scopedDefault(family, pair));
+      const { system } = openRealBackend();
+      const socket = system.openSocket();
+      try {
+        const index = system.interfaceIndex(pair.a);
+        await runOk(IFCONFIG, [pair.a, "down"]);
+        const heard: RoutingMessage[] = [];
+        const deadline = Date.now() + 5000;
+        let ifinfo: RoutingMessage | null = null;
+        while (ifinfo === null && Date.now() < deadline) {
+          const bytes = await socket.receive(500);
+          const decoded = bytes ? decodeMessage(bytes) : null;
+          if (!decoded?.ok) continue;
+          heard.push(decoded.message);
+          const m = decoded.message;
+          if (m.kind === "interface" && m.type === RTM_IFINFO && m.index === index) ifinfo = m;
+        }
+        assert(ifinfo !== null, `no RTM_IFINFO for ${pair.a} going down`);
+        assertEquals(ifinfo.flags & IFF_UP, 0);
+        const deletes = heard.filter((m) =>
+          m.kind === "route" && m.type === RTM_DELETE && isDefaultRouteMessage(m)
+        );
+        assertEquals(deletes, [], "the kernel announced the default's deletion");
+        const left = (await table.defaults(family)).filter((r) => r.interface === pair.a);
+        if (family === 4) {
+          assertEquals(left, [], "the IPv4 default outlived its interface going down");
+          assertEquals((await routeGet(4, pair.a)).kind, "not-in-table");
+        } else {
+          assertEquals(left.map((r) => r.gateway), [LINK_LOCAL_B]);
+        }
+      } finally {
+        socket.close();
+        await closeBackend(system);
+      }
+    },
+  );
+}
+
 Deno.test({
   name: "macos (root): the pair and its routes are gone afterwards, also after a failure",
   ignore: !support.ok,
@@ -266,7 +330,7 @@ Deno.test({
         try {
           await table.add(scopedDefault(4, pair));
         } finally {
-          table.close();
+          await closeBackend(table);
         }
         throw failure;
       });
@@ -281,7 +345,7 @@ Deno.test({
     try {
       assertEquals((await table.defaults(4)).filter((r) => r.interface === pair.a), []);
     } finally {
-      table.close();
+      await closeBackend(table);
     }
     assertEquals(await destroyLeftovers(), []);
   },

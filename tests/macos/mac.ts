@@ -154,6 +154,16 @@ export function openRealBackend(): { system: LibSystemRouteSystem; table: Darwin
   return { system, table: new DarwinRouteTable(system) };
 }
 
+/**
+ * Closes what openRealBackend() opened and lets the deferred unload of libSystem's symbol groups
+ * run (LibSystemRouteSystem.close unloads after its sockets are closed), so no test ends with the
+ * library still loaded. Callers close only with no poll(2) pending: every wait here has returned.
+ */
+export async function closeBackend(closable: { close(): void }): Promise<void> {
+  closable.close();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** defroute's scutil reader on the real /usr/sbin/scutil (no DEFROUTE_SCUTIL involved). */
 export function realScutil(): ScutilPrimarySource {
   return new ScutilPrimarySource({ path: SCUTIL_PATH });
