@@ -295,7 +295,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             if (event.action === "gone") interfacesKnown.delete(iface.index);
             else interfacesKnown.set(iface.index, iface);
           }
-          if (event.kind === "link" && !event.interface.tunnel) {
+          if ((event.kind === "link" && !event.interface.tunnel) || event.kind === "address") {
             return out.debug(formatEventText(event, namer));
           }
           if (out.json) out.event(formatEventJson(event, new Date(), namer));

@@ -14,7 +14,15 @@
  * Every source considered leaves a line in `looked`, kept or not, for messages and --json.
  */
 import { sameGateway } from "./gateway_address.ts";
-import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
+import {
+  deadRouteReason,
+  globalDefaultsOf,
+  interfaceOf,
+  interfaceProblem,
+  isLiveInterface,
+  isOnLiveInterface,
+  isTunnel,
+} from "./observe.ts";
 import { describeRoute, gatewayText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
@@ -151,8 +159,8 @@ function scutilCandidate(input: PlanInput, looked: Finding[]): {
     note(false, `${shown}: ${iface.name} is a tunnel, never a place for the default`);
     return { candidate: null, settling: false };
   }
-  if (!iface.up) {
-    note(false, `${shown}: ${iface.name} is down`);
+  if (!isLiveInterface(iface)) {
+    note(false, `${shown}: ${iface.name} is ${interfaceProblem(iface)}`);
     return { candidate: null, settling: true };
   }
   note(true, `${shown} (up)`);
@@ -194,10 +202,11 @@ function savedCandidate(input: PlanInput, looked: Finding[]): {
     return { candidate: null, settling: false };
   }
   // The kernel decides whether a down interface can take it (ENETUNREACH, then retry).
-  note(true, `${shown}${iface.up ? "" : `: ${name} is down`}`);
+  const live = isLiveInterface(iface);
+  note(true, `${shown}${live ? "" : `: ${name} is ${interfaceProblem(iface)}`}`);
   return {
     candidate: { source: "saved", route: routeTo(family, gateway, iface, saved.route.metric) },
-    settling: !iface.up,
+    settling: !live,
   };
 }
 
@@ -256,8 +265,8 @@ export function planRestore(input: PlanInput): RestorePlan {
       source: "kernel",
       usable: false,
       note: `global default ${describeRoute(route)}, but ${
-        route.interface ?? "its interface"
-      } is gone or down`,
+        deadRouteReason(route, interfaces) ?? `${route.interface ?? "its interface"} is down`
+      }`,
     });
   } else {
     looked.push({

@@ -9,7 +9,13 @@
  * hides because a scoped default still prints as "default".
  */
 import { sameGateway } from "./gateway_address.ts";
-import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
+import {
+  deadRouteReason,
+  globalDefaultsOf,
+  interfaceOf,
+  isOnLiveInterface,
+  isTunnel,
+} from "./observe.ts";
 import type { RestorePlan } from "./restore_plan.ts";
 import { type CommandWords, describeRoute, routeCommandText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
@@ -22,7 +28,7 @@ export type Condition =
   | "tunnel-default"
   /** No global default, but scoped ones: the sing-tun #80 condition. */
   | "scoped-only"
-  /** A global default whose interface is gone or down. */
+  /** A global default whose interface is gone, down or has its link inactive. */
   | "broken-default"
   /** No default at all, though one is known (saved or from scutil). */
   | "missing"
@@ -107,9 +113,10 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     }
   } else if (globals.length > 0) {
     condition = "broken-default";
-    summary = `the ${v} global default ${
-      describeRoute(globals[0] as DefaultRoute)
-    } points at an interface that is gone or down: traffic has nowhere to go`;
+    const broken = globals[0] as DefaultRoute;
+    summary = `the ${v} global default ${describeRoute(broken)} is dead: ${
+      deadRouteReason(broken, interfaces) ?? "its interface is gone or down"
+    }, so traffic has nowhere to go`;
   } else if (scoped.length > 0) {
     condition = "scoped-only";
     summary =
