@@ -20,16 +20,15 @@ export interface KernelSnapshot {
 }
 
 export type RecheckChange =
-  /** A family's defaults, each in words ("192.168.1.1 via en0", "... (scoped)", "(dead: ...)"). */
+  /** A family's defaults, each in words ("192.168.1.1 via en0", "... (scoped to en0)",
+   * "... (dead: en0 is down)"). */
   | { kind: "defaults"; family: Family; before: string[]; after: string[] }
   /** An interface's state: "up", "down", "link inactive" or "absent". */
   | { kind: "interface"; interface: string; before: string; after: string };
 
 function routeWords(route: DefaultRoute, interfaces: readonly NetInterface[]): string {
   const dead = route.scoped ? null : deadRouteReason(route, interfaces);
-  return `${describeRoute(route)}${route.scoped ? " (scoped)" : ""}${
-    dead ? ` (dead: ${dead})` : ""
-  }`;
+  return `${describeRoute(route)}${dead ? ` (dead: ${dead})` : ""}`;
 }
 
 function interfaceWords(iface: NetInterface | undefined): string {
