@@ -70,8 +70,9 @@ e2e(
     const w = await startHealer((args) => defroute(sim, args), state, ["--grace", "0"]);
     try {
       await sim.removeInterface("en0");
-      // configd brings up the next service a moment later, as on a Mac.
-      await new Promise((r) => setTimeout(r, 100));
+      // configd brings up the next service a while later, as on a Mac. Meanwhile every
+      // attempt finds no gateway: none may use up --max-repairs.
+      await new Promise((r) => setTimeout(r, 1000));
       await sim.setScutil(SCUTIL_IPV4, EN1_PRIMARY);
       const repaired = await w.next((v) => v.event === "repair" && v.ok === true);
       assertEquals(await globalDefault(sim), ["192.168.2.1 en1"]);
