@@ -286,6 +286,9 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         log: out,
         onReady: () => ready(),
         describe: (event) => formatEventText(event, namer),
+        // Healing judges link state too (macOS: configd's, one scutil run per interface change);
+        // a plain run's monitor only logs, and spawns nothing before CMD starts.
+        linkStates: heal ? sys.primary.inactiveLinks?.bind(sys.primary) : undefined,
         // CMD owns stdout: the route log goes to stderr (JSON lines there with --json).
         onEvent: (event) => {
           if (cmdExited) return;

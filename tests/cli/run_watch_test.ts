@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
 import { recheckMsOf, watch, watchCommand } from "../../lib/cli/watch.ts";
 import { parseArgv } from "../../lib/cli/argv.ts";
+import { watchProgramArguments } from "../../lib/core/launchd_plist.ts";
 import { main } from "../../lib/cli/main.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import { route, until } from "../core/fake_route_table.ts";
@@ -154,6 +155,16 @@ Deno.test("watch: --recheck is seconds, 30 by default, 0 off; `watch --heal --gr
   );
   assertEquals({ ...parsed.values }, { heal: true, grace: "0", json: true, recheck: "2" });
   assertEquals(recheckMsOf(parsed.values), 2000);
+});
+
+Deno.test("the launchd daemon keeps --recheck's default (a periodic re-read every 30 s)", async () => {
+  const args = watchProgramArguments("/usr/local/bin/defroute", "/var/run/defroute/state.json");
+  assertEquals(args.includes("--recheck"), false);
+  const shipped = await Deno.readTextFile(
+    new URL("../../hooks/launchd/org.defroute.watch.plist", import.meta.url),
+  );
+  assertEquals(shipped.includes("--recheck"), false);
+  assertEquals(recheckMsOf(parseArgv(args.slice(1), watchCommand.options).values), 30_000);
 });
 
 Deno.test("watch --recheck: a default gone without any event is found, reported and repaired", async () => {
