@@ -17,6 +17,8 @@ import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
 import type { DefrouteState } from "../core/state.ts";
 import { recordLastGood } from "../core/record.ts";
+import { isTunnel } from "../core/observe.ts";
+import { tunnelHolds } from "../core/tunnel_hold.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
 
 /** The heal options `watch` and `run` share. */
@@ -24,6 +26,7 @@ export const HEAL_OPTIONS: OptionSpec = {
   heal: { type: "boolean" },
   grace: { type: "string" },
   "max-repairs": { type: "string" },
+  "heal-under-tunnel": { type: "boolean" },
 };
 
 export const HEAL_OPTIONS_HELP =
@@ -32,10 +35,16 @@ export const HEAL_OPTIONS_HELP =
                       saved route). Only fills a void; never replaces a default.
   --grace SECONDS     how long the default must be missing before a repair (default 1); a
                       tunnel that deletes and re-adds its own default within it is left alone
-  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap`;
+  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap
+  --heal-under-tunnel fill a void even while a live tunnel holds the traffic (a default of any
+                      scope, routes covering half the addresses, a policy rule); by default
+                      the healer waits until that tunnel goes away`;
 
 /** --grace and --max-repairs as a HealConfig; usage errors name the flag. */
 export function healConfigOf(values: CommandContext["values"]): HealConfig {
+  if (values["heal-under-tunnel"] !== undefined && values.heal !== true) {
+    throw new UsageError("--heal-under-tunnel only makes sense with --heal");
+  }
   const config = { ...DEFAULT_HEAL_CONFIG };
   const grace = values.grace;
   if (typeof grace === "string") {
@@ -161,7 +170,24 @@ export function healHooks(
       onRepair(family, cause, ok);
       return ok;
     },
+    ...(ctx.values["heal-under-tunnel"] === true
+      ? {}
+      : { holder: (family: Family, seen: RepairInputs) => holdingTunnel(system, family, seen) }),
   };
+}
+
+/** Which live tunnel holds the family's traffic during a void, in words (tunnel_hold.ts). */
+async function holdingTunnel(
+  system: System,
+  family: Family,
+  seen: RepairInputs,
+): Promise<string | null> {
+  const interfaces = seen.interfaces ?? await system.table.interfaces();
+  // No live tunnel, nothing to hold the traffic: the common case reads nothing more.
+  if (!interfaces.some((i) => i.up && isTunnel(i))) return null;
+  const carriers = await system.table.carriers?.(family) ?? null;
+  const hold = tunnelHolds({ family, defaults: seen.defaults, carriers, interfaces })[0];
+  return hold ? `tunnel ${hold.interface} holds the IPv${family} traffic (${hold.how})` : null;
 }
 
 export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<number> {
@@ -216,6 +242,15 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
         }
       },
       onDecision: (decision) => {
+        if (out.json && decision.kind === "held") {
+          out.emit({
+            time: new Date().toISOString(),
+            event: "held",
+            family: decision.family,
+            heldBy: decision.heldBy,
+            cause: decision.cause,
+          });
+        }
         if (out.json && decision.kind === "rate-limited") {
           out.emit({
             time: new Date().toISOString(),

@@ -39,6 +39,11 @@ export interface HealOptions {
    * default is in place afterwards; throws or resolves false when it could not.
    */
   repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean>;
+  /**
+   * Which live tunnel holds the family's traffic while it has no global default, in words, or
+   * null (lib/core/tunnel_hold.ts). Absent with --heal-under-tunnel: every void is filled.
+   */
+  holder?(family: Family, seen: RepairInputs): Promise<string | null>;
 }
 
 /** What the loop saw right before a repair, so the repair need not read it again. */
@@ -198,12 +203,62 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   let state: HealState = initialHealState(initial, now());
   options.onReady?.(initial);
 
-  const observe = async (family: Family, cause: string, refine = false) => {
-    const present = await readFamily(family);
-    state = applyHealInput(state, { kind: "observed", family, present, at: now(), cause, refine });
+  /** With heal, during a void: the live tunnel holding the traffic, if any (never fatal). */
+  const holdOf = async (family: Family): Promise<string | null> => {
+    const holder = options.heal?.holder;
+    if (!holder) return null;
+    try {
+      return await holder(family, {
+        defaults: lastRead.get(family)?.defaults ?? [],
+        interfaces: links === null ? undefined : [...links.values()],
+      });
+    } catch (error) {
+      log.warn(
+        `could not tell whether a tunnel holds the IPv${family} traffic: ${messageOf(error)}`,
+      );
+      return null;
+    }
   };
 
+  const observe = async (family: Family, cause: string, refine = false) => {
+    const present = await readFamily(family);
+    const heldBy = present ? null : await holdOf(family);
+    state = applyHealInput(state, {
+      kind: "observed",
+      family,
+      present,
+      at: now(),
+      cause,
+      refine,
+      heldBy,
+    });
+  };
+  for (const [family, present] of initial) {
+    if (!present) {
+      const heldBy = await holdOf(family);
+      if (heldBy !== null) {
+        state = applyHealInput(state, {
+          kind: "observed",
+          family,
+          present,
+          at: now(),
+          cause: "no global default at start",
+          heldBy,
+        });
+      }
+    }
+  }
+
   const carryOut = async (decision: HealDecision, heal: HealOptions) => {
+    if (decision.kind === "held") {
+      log.info(
+        `not repairing the IPv${decision.family} default: ${decision.heldBy}; waiting until it ` +
+          `goes away (--heal-under-tunnel repairs anyway)`,
+      );
+      options.onDecision?.(decision, null);
+      return;
+    }
+    if (decision.kind === "recheck") return await observe(decision.family, decision.cause);
     if (decision.kind === "rate-limited") {
       log.warn(
         `not repairing the IPv${decision.family} default: ${decision.attempts} repairs in the ` +
