@@ -783,6 +783,13 @@ function scanFamily(
   return null;
 }
 
+/** 1 for each rtm_type whose header is rt_msghdr or rt_msghdr2 (messageKind's "route" and
+ * "route2"), as a table: the peek runs once per route of a dump. */
+const ROUTE_HEADER_TYPES: Uint8Array = Uint8Array.from(
+  { length: 256 },
+  (_, type) => messageKind(type) === "route" || messageKind(type) === "route2" ? 1 : 0,
+);
+
 /** What peekPrefixLength returns when only the full decoder can tell. */
 const DECODE_IT = -2;
 
@@ -795,8 +802,7 @@ const DECODE_IT = -2;
  * a message is only ever stepped over when its decoding would have said the same.
  */
 function peekPrefixLength(buffer: Uint8Array, start: number, length: number): number {
-  const kind = messageKind(buffer[start + 3]!);
-  if (kind !== "route" && kind !== "route2") return DECODE_IT;
+  if (ROUTE_HEADER_TYPES[buffer[start + 3]!] !== 1) return DECODE_IT;
   // rt_msghdr and rt_msghdr2 are both 92 bytes, with rtm_addrs at 12 (reference §1.2, §1.3).
   if (buffer[start + 2] !== RTM_VERSION || length < SIZEOF_RT_MSGHDR) return DECODE_IT;
   const addrBits = u32(buffer, start + ROUTE_OFFSETS.addrs);
@@ -842,14 +848,16 @@ function maskPrefixAt(
   from: number,
   count: number,
 ): number {
+  // Only the bytes below sa_len are read; the rest of the mask is zero.
+  const present = Math.max(0, Math.min(count, saLen - from));
+  const base = at + from;
   let i = 0;
-  const byte = (k: number) => from + k < saLen ? buffer[at + from + k]! : 0;
-  while (i < count && byte(i) === 0xff) i++;
+  while (i < present && buffer[base + i] === 0xff) i++;
   if (i === count) return count * 8;
   // The complement of a contiguous byte mask is 2^k - 1: adding one leaves a single bit.
-  const inverted = ~byte(i) & 0xff;
+  const inverted = ~(i < present ? buffer[base + i]! : 0) & 0xff;
   if ((inverted & (inverted + 1)) !== 0) return -1;
-  for (let rest = i + 1; rest < count; rest++) if (byte(rest) !== 0) return -1;
+  for (let rest = i + 1; rest < present; rest++) if (buffer[base + rest] !== 0) return -1;
   return i * 8 + 8 - Math.log2(inverted + 1);
 }
 

@@ -99,10 +99,11 @@ export function syntheticRoute(i: number): RouteMessageInit {
   };
 }
 
-/** The dump: the defaults first (a radix walk meets 0.0.0.0 first), then `count` routes. */
+/** A dump of `count` routes: the defaults first (a radix walk meets 0.0.0.0 first; fewer of
+ * them when `count` is below 3), then other routes. */
 export function syntheticDump(count: number): Uint8Array {
-  const parts = [...SYNTHETIC_DEFAULTS.map(encodeRouteMessage)];
-  for (let i = 0; i < count; i++) parts.push(encodeRouteMessage(syntheticRoute(i)));
+  const parts = SYNTHETIC_DEFAULTS.slice(0, count).map(encodeRouteMessage);
+  for (let i = 0; parts.length < count; i++) parts.push(encodeRouteMessage(syntheticRoute(i)));
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {
