@@ -49,6 +49,7 @@ import {
   validateLabel,
   watchProgramArguments,
 } from "../core/launchd_plist.ts";
+import { newsyslogConf, newsyslogPath, validateRotatedPath } from "../core/newsyslog.ts";
 
 const HELP = `Usage:
   sudo defroute hook install [--binary PATH] [--label LABEL] [--log PATH] [--force] [--dry-run]
@@ -66,7 +67,7 @@ back without toggling Wi-Fi.
              answers "5: Input/output error" (up to 5 attempts in 7.5 s). If it still fails,
              the previous plist is put back as it was (and loaded again), so a failed
              reinstall never leaves you without the daemon.
-  uninstall  'launchctl bootout system/LABEL' and remove the plist
+  uninstall  'launchctl bootout system/LABEL', remove the plist and the newsyslog entry
   print      show the plist that install would write (no root needed)
 
 Options:
@@ -77,10 +78,13 @@ Options:
                     since launchd runs it as root
   -f, --force       install such a binary anyway (with a warning)
   --label LABEL     the launchd label, reverse-DNS (default ${DEFAULT_LABEL})
-  --log PATH        StandardOutPath and StandardErrorPath (default ${DEFAULT_LOG_PATH})
+  --log PATH        the daemon's log (default ${DEFAULT_LOG_PATH}): 'watch --log-file PATH',
+                    and launchd's StandardOutPath/StandardErrorPath for anything else it
+                    prints; install also writes /etc/newsyslog.d/LABEL.conf so newsyslog
+                    rotates it (1 MiB, 5 kept), uninstall removes that
   --state PATH      passed on to 'watch' when given
-  --root DIR        write under DIR/Library/LaunchDaemons instead of / (for packaging and tests;
-                    needs no root)
+  --root DIR        write under DIR (DIR/Library/LaunchDaemons, DIR/etc/newsyslog.d) instead
+                    of / (for packaging and tests; needs no root)
   -n, --dry-run     say what would be written and run, change nothing
   --json            one JSON object describing the result
 
@@ -110,6 +114,8 @@ export interface HookSettings {
   label: string;
   /** Where the plist goes (under --root when given). */
   path: string;
+  /** Where the newsyslog entry for the log goes (under --root when given). */
+  newsyslogPath: string;
   /** Null for uninstall, which needs no binary. */
   programArguments: string[] | null;
   logPath: string;
@@ -141,7 +147,9 @@ export function hookSettings(
   };
   try {
     const label = validateLabel(option("label") ?? DEFAULT_LABEL);
-    const logPath = validateAbsolutePath(option("log") ?? DEFAULT_LOG_PATH, "log path");
+    const logPath = validateRotatedPath(
+      validateAbsolutePath(option("log") ?? DEFAULT_LOG_PATH, "log path"),
+    );
     const rootOption = option("root");
     const root = rootOption === undefined ? "" : resolve(rootOption);
     let programArguments: string[] | null = null;
@@ -153,12 +161,13 @@ export function hookSettings(
             "(e.g. --binary /usr/local/bin/defroute)",
         );
       }
-      programArguments = watchProgramArguments(binary, option("state"));
+      programArguments = watchProgramArguments(binary, option("state"), logPath);
     }
     return {
       action,
       label,
       path: plistPath(root, label),
+      newsyslogPath: newsyslogPath(root, label),
       programArguments,
       logPath,
       dryRun: values["dry-run"] === true,
@@ -276,6 +285,10 @@ function print(out: Output, settings: HookSettings): number {
       path: settings.path,
       programArguments: settings.programArguments,
       plist,
+      newsyslog: {
+        path: settings.newsyslogPath,
+        conf: newsyslogConf(settings.logPath, settings.label),
+      },
     });
   } else {
     out.print(plist);
@@ -324,7 +337,9 @@ async function checkInstall(out: Output, settings: HookSettings): Promise<void> 
 async function install(out: Output, settings: HookSettings, env: HookEnvironment): Promise<number> {
   await checkInstall(out, settings);
   const plist = plistOf(settings);
+  const conf = newsyslogConf(settings.logPath, settings.label);
   const previous = await readIfExists(settings.path);
+  const previousConf = await readIfExists(settings.newsyslogPath);
   const report = {
     ok: true,
     action: "install",
@@ -340,11 +355,16 @@ async function install(out: Output, settings: HookSettings, env: HookEnvironment
       bootstrapArgs(settings.path),
     ],
     plist,
+    newsyslog: { path: settings.newsyslogPath, conf },
   };
   if (settings.dryRun) {
     out.info(
       `(dry run) would boot out ${settings.label} if launchd has it loaded, and wait until ` +
         `'launchctl print system/${settings.label}' no longer knows it`,
+    );
+    out.info(
+      `(dry run) would write ${settings.newsyslogPath} (0644, owner root): newsyslog ` +
+        `rotates ${settings.logPath}`,
     );
     out.info(`(dry run) would write ${settings.path} (0644, owner root) and run:`);
     for (const args of report.launchctl.slice(2)) out.info(`(dry run)   ${launchctlLine(args)}`);
@@ -367,19 +387,25 @@ async function install(out: Output, settings: HookSettings, env: HookEnvironment
     throw new CliError(ExitCode.FAILURE, error instanceof Error ? error.message : String(error));
   }
   await enableService(steps, settings.label);
-  out.announce(`write ${settings.path} (0644)`);
-  await writeSystemFile(settings.path, plist, env.uid() === 0);
+  const asRoot = env.uid() === 0;
+  const undo = async () => {
+    await putBack(out, settings.newsyslogPath, previousConf, asRoot);
+    return await rollBack(out, steps, settings.path, previous, asRoot);
+  };
   let loaded: { error: string | null; attempts: number };
   try {
+    out.announce(`write ${settings.newsyslogPath} (0644)`);
+    await writeSystemFile(settings.newsyslogPath, conf, asRoot);
+    out.announce(`write ${settings.path} (0644)`);
+    await writeSystemFile(settings.path, plist, asRoot);
     loaded = await bootstrapWithRetries(steps, settings.path);
   } catch (error) {
-    await rollBack(out, steps, settings.path, previous, env.uid() === 0);
+    await undo();
     throw error;
   }
   if (loaded.error !== null) {
     const after = loaded.attempts > 1 ? ` after ${loaded.attempts} attempts` : "";
-    const back = await rollBack(out, steps, settings.path, previous, env.uid() === 0);
-    throw new CliError(ExitCode.FAILURE, `${loaded.error}${after}; ${back}`);
+    throw new CliError(ExitCode.FAILURE, `${loaded.error}${after}; ${await undo()}`);
   }
   if (out.json) out.emit({ ...report, launchctl: made });
   else {
@@ -397,6 +423,18 @@ async function install(out: Output, settings: HookSettings, env: HookEnvironment
  * that launchd would load at the next boot without being asked. Returns what was done, for the
  * error message.
  */
+/** A file as it was before: its previous bytes, or no file at all. */
+async function putBack(
+  out: Output,
+  path: string,
+  previous: Uint8Array | null,
+  asRoot: boolean,
+): Promise<void> {
+  if (previous === null) return await removeQuietly(path);
+  out.announce(`write ${path} (as it was)`);
+  await writeSystemFile(path, previous, asRoot);
+}
+
 async function rollBack(
   out: Output,
   steps: LaunchdSteps,
@@ -404,12 +442,8 @@ async function rollBack(
   previous: Uint8Array | null,
   asRoot: boolean,
 ): Promise<string> {
-  if (previous === null) {
-    await removeQuietly(path);
-    return `removed ${path} again`;
-  }
-  out.announce(`write ${path} (the previous plist, as it was)`);
-  await writeSystemFile(path, previous, asRoot);
+  await putBack(out, path, previous, asRoot);
+  if (previous === null) return `removed ${path} again`;
   const again = await bootstrapWithRetries(steps, path, []);
   return again.error === null
     ? `put the previous ${path} back and loaded it again`
@@ -439,6 +473,9 @@ async function uninstall(
     out.info(
       present ? `(dry run) would remove ${settings.path}` : `(dry run) ${settings.path} is absent`,
     );
+    if (await exists(settings.newsyslogPath)) {
+      out.info(`(dry run) would remove ${settings.newsyslogPath}`);
+    }
     if (out.json) out.emit({ ...report, removed: false, loaded: null });
     return ExitCode.OK;
   }
@@ -462,6 +499,11 @@ async function uninstall(
     await Deno.remove(settings.path);
   } else {
     out.info(`${settings.path} is absent`);
+  }
+  // The log's rotation goes with the daemon; the log itself stays for the user to read.
+  if (await exists(settings.newsyslogPath)) {
+    out.announce(`rm ${settings.newsyslogPath}`);
+    await Deno.remove(settings.newsyslogPath);
   }
   if (out.json) out.emit(report);
   else if (!present && !report.loaded) out.info(`nothing to uninstall`);

@@ -14,6 +14,7 @@ import {
   systemHookEnvironment,
 } from "../../lib/cli/hook.ts";
 import { parseArgv } from "../../lib/cli/argv.ts";
+import { newsyslogFields } from "../../lib/core/newsyslog.ts";
 import { reportError } from "../../lib/cli/main.ts";
 import type { CommandContext } from "../../lib/cli/command.ts";
 import { HAVE_PLISTLIB, parsePlist } from "./helpers.ts";
@@ -44,6 +45,12 @@ interface Sandbox {
   files(): string[];
   cleanup(): Promise<void>;
 }
+
+/** What an install leaves under --root: the plist and the newsyslog entry for its log. */
+const INSTALLED = [
+  "Library/LaunchDaemons/org.defroute.watch.plist",
+  "etc/newsyslog.d/org.defroute.watch.conf",
+];
 
 async function sandbox(): Promise<Sandbox> {
   const dir = await Deno.makeTempDir({ prefix: "defroute-hook-" });
@@ -195,7 +202,7 @@ function hookTest(name: string, fn: (box: Sandbox) => Promise<void>) {
 hookTest("install writes exactly the plist, 0644, and bootstraps it", async (box) => {
   const r = await defroute(box, "hook", "install", "--root", box.root, "--binary", box.binary);
   assertEquals(r.code, 0, r.stderr.join("\n"));
-  assertEquals(box.files(), ["Library/LaunchDaemons/org.defroute.watch.plist"]);
+  assertEquals(box.files(), INSTALLED);
   assertEquals((await Deno.stat(box.plist)).mode! & 0o777, 0o644);
   // Not loaded: nothing to boot out; enabled (a once-disabled label would not load) and loaded.
   assertEquals(await box.calls(), [
@@ -208,7 +215,13 @@ hookTest("install writes exactly the plist, 0644, and bootstraps it", async (box
   if (HAVE_PLISTLIB) {
     const job = await parsePlist(await Deno.readTextFile(box.plist)) as Record<string, unknown>;
     assertEquals(job.Label, "org.defroute.watch");
-    assertEquals(job.ProgramArguments, [box.binary, "watch", "--heal"]);
+    assertEquals(job.ProgramArguments, [
+      box.binary,
+      "watch",
+      "--heal",
+      "--log-file",
+      "/var/log/defroute.log",
+    ]);
     assertEquals(job.StandardOutPath, "/var/log/defroute.log");
   }
 });
@@ -235,7 +248,7 @@ hookTest("a reinstall boots the old job out first; options reach the plist", asy
   const text = await Deno.readTextFile(box.plist);
   assertMatch(text, /<string>\/var\/log\/other\.log<\/string>/);
   assertMatch(text, /<string>--state<\/string>\s*<string>\/var\/run\/x\/state\.json<\/string>/);
-  assertEquals(box.files(), ["Library/LaunchDaemons/org.defroute.watch.plist"]);
+  assertEquals(box.files(), INSTALLED);
 });
 
 hookTest("install --label writes <label>.plist and --json reports it", async (box) => {
@@ -265,7 +278,10 @@ hookTest("install --label writes <label>.plist and --json reports it", async (bo
     ["enable", "system/com.example.route-guard"],
     ["bootstrap", "system", path],
   ]);
-  assertEquals(box.files(), ["Library/LaunchDaemons/com.example.route-guard.plist"]);
+  assertEquals(box.files(), [
+    "Library/LaunchDaemons/com.example.route-guard.plist",
+    "etc/newsyslog.d/com.example.route-guard.conf",
+  ]);
 });
 
 hookTest("install --dry-run writes nothing and runs nothing, but shows the plist", async (box) => {
@@ -299,7 +315,7 @@ hookTest("uninstall --dry-run keeps the file and calls nothing", async (box) => 
   await defroute(box, "hook", "install", "--root", box.root, "--binary", box.binary);
   const r = await defroute(box, "hook", "uninstall", "--dry-run", "--root", box.root);
   assertEquals(r.code, 0);
-  assertEquals(box.files(), ["Library/LaunchDaemons/org.defroute.watch.plist"]);
+  assertEquals(box.files(), INSTALLED);
   assertEquals((await box.calls()).length, 3);
 });
 
@@ -322,7 +338,7 @@ hookTest("a failing bootout keeps the plist and exits 1 with one line", async (b
   assertEquals(r.code, 1);
   assertEquals(r.stderr.filter((l) => l.startsWith("defroute: ")).length, 1);
   assertMatch(r.stderr.at(-1) ?? "", /bootout system\/org\.defroute\.watch failed \(exit 5\)/);
-  assertEquals(box.files(), ["Library/LaunchDaemons/org.defroute.watch.plist"]);
+  assertEquals(box.files(), INSTALLED);
 });
 
 hookTest("a first install that launchd keeps refusing (5) leaves no plist; exit 1", async (box) => {
@@ -381,7 +397,13 @@ hookTest("print needs no root and writes nothing; --json carries the plist", asy
   assertEquals(r.code, 0);
   const report = JSON.parse(r.stdout);
   assertEquals(report.path, "/Library/LaunchDaemons/org.defroute.watch.plist");
-  assertEquals(report.programArguments, ["/usr/local/bin/defroute", "watch", "--heal"]);
+  assertEquals(report.programArguments, [
+    "/usr/local/bin/defroute",
+    "watch",
+    "--heal",
+    "--log-file",
+    "/var/log/defroute.log",
+  ]);
   assertMatch(report.plist, /^<\?xml/);
   assertEquals(await box.calls(), []);
 });
@@ -411,7 +433,7 @@ Deno.test("needsRoot: only real installs and uninstalls need root", () => {
 Deno.test("hookSettings: the compiled binary is the default, --binary wins", () => {
   assertEquals(
     hookSettings(["print"], {}, "/opt/bin/defroute").programArguments,
-    ["/opt/bin/defroute", "watch", "--heal"],
+    ["/opt/bin/defroute", "watch", "--heal", "--log-file", "/var/log/defroute.log"],
   );
   assertEquals(
     hookSettings(["print"], values(), "/opt/bin/defroute").programArguments?.[0],
@@ -524,7 +546,7 @@ hookTest(
     assertEquals(r.code, 1, r.stderr.join("\n"));
     assertEquals(await Deno.readFile(box.plist), before);
     assertEquals((await Deno.stat(box.plist)).mode! & 0o777, 0o644);
-    assertEquals(box.files(), ["Library/LaunchDaemons/org.defroute.watch.plist"]);
+    assertEquals(box.files(), INSTALLED);
     assertMatch(
       r.stderr.at(-1) ?? "",
       /after 5 attempts; put the previous .*org\.defroute\.watch\.plist back; it loads at the next boot/,
@@ -572,7 +594,7 @@ hookTest(
     const forced = await defroute(box, ...args, "--force");
     assertEquals(forced.code, 0, forced.stderr.join("\n"));
     assert(forced.stderr.some((l) => /--force: installing anyway, although/.test(l)));
-    assertEquals(box.files(), ["Library/LaunchDaemons/org.defroute.watch.plist"]);
+    assertEquals(box.files(), INSTALLED);
   },
 );
 
@@ -614,5 +636,62 @@ hookTest(
       r.stderr.join("\n"),
       /can be replaced by someone but root .* refuses it without --force/,
     );
+  },
+);
+
+// --- issue 17 item 8: the daemon's log is rotated by newsyslog ---------------------------------
+
+hookTest("install writes the newsyslog entry for the log; uninstall removes it", async (box) => {
+  const conf = `${box.root}/etc/newsyslog.d/org.defroute.watch.conf`;
+  const args = ["hook", "install", "--root", box.root, "--binary", box.binary];
+  assertEquals((await defroute(box, ...args, "--log", "/var/log/route-guard.log")).code, 0);
+  assertEquals((await Deno.stat(conf)).mode! & 0o777, 0o644);
+  assertEquals(newsyslogFields(await Deno.readTextFile(conf)), [
+    "/var/log/route-guard.log", // the log the daemon writes (watch --log-file)
+    "root:wheel",
+    "644",
+    "5", // old logs kept
+    "1024", // KiB
+    "*",
+    "N", // no signal: the daemon reopens the renamed file itself
+  ]);
+  const job = await Deno.readTextFile(box.plist);
+  assertMatch(job, /<string>--log-file<\/string>\s*<string>\/var\/log\/route-guard\.log<\/string>/);
+  const r = await defroute(box, "hook", "uninstall", "--root", box.root);
+  assertEquals(r.code, 0, r.stderr.join("\n"));
+  assert(r.stderr.includes(`[#] rm ${conf}`), r.stderr.join("\n"));
+  assertEquals(box.files(), []);
+});
+
+hookTest("a failed reinstall puts the previous newsyslog entry back too", async (box) => {
+  const conf = `${box.root}/etc/newsyslog.d/org.defroute.watch.conf`;
+  const args = ["hook", "install", "--root", box.root, "--binary", box.binary];
+  assertEquals((await fast(box, ...args, "--log", "/var/log/first.log")).code, 0);
+  const before = await Deno.readFile(conf);
+  await box.launchd("busy", "always");
+  assertEquals((await fast(box, ...args, "--log", "/var/log/second.log")).code, 1);
+  assertEquals(await Deno.readFile(conf), before);
+});
+
+hookTest(
+  "a log path newsyslog cannot name is a usage error (exit 2), nothing written",
+  async (box) => {
+    for (const log of ["/var/log/my log", "/var/log/a#b.log"]) {
+      const r = await defroute(
+        box,
+        "hook",
+        "install",
+        "--root",
+        box.root,
+        "--binary",
+        box.binary,
+        "--log",
+        log,
+      );
+      assertEquals(r.code, 2, r.stderr.join("\n"));
+      assertMatch(r.stderr[0] ?? "", /cannot be rotated by newsyslog/);
+    }
+    assertEquals(box.files(), []);
+    assertEquals(await box.calls(), []);
   },
 );
