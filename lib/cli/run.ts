@@ -275,8 +275,10 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     fallback: true,
   });
 
-  const startMonitor = (sys: System): Promise<void> =>
+  const startMonitor = (sys: System, before: readonly NetInterface[]): Promise<void> =>
     new Promise((ready) => {
+      // Only an interface that was there before CMD started may hold the last good default.
+      const record = recordGoodDefault(ctx, sys, before, "run");
       monitor = runMonitor({
         table: sys.table,
         families: ctx.families,
@@ -307,11 +309,11 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             if (ok) repairs++;
           })
           : undefined,
-        onGoodDefault: dryRun ? undefined : async (route: DefaultRoute) => {
+        onGoodDefault: dryRun ? undefined : async (routes, interfaces) => {
           if (cmdExited) return;
           recordsUnderWay++;
           try {
-            const state = await recordGoodDefault(ctx, route, "run");
+            const state = await record(routes, interfaces);
             if (state !== null) knownState = state;
           } finally {
             recordsUnderWay--;
@@ -342,10 +344,11 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             "run saves and restores routes, which needs root: run it with sudo (or add --dry-run)",
           );
         }
-        tunnelsUpAtStart = tunnelsUp(await sys.table.interfaces());
+        const atStart = await sys.table.interfaces();
+        tunnelsUpAtStart = tunnelsUp(atStart);
         const saved = await saveBeforeRun(sys, ctx, dryRun);
         if (dryRun) dryRunState = saved;
-        await startMonitor(sys);
+        await startMonitor(sys, atStart);
         if (!monitorFailed) {
           const listed = await sys.table.interfaces();
           if (!monitorFailed) interfacesKnown = new Map(listed.map((i) => [i.index, i]));

@@ -12,16 +12,11 @@ import { DEFAULT_HEAL_CONFIG, type HealConfig } from "../core/heal.ts";
 import { type HealOptions, type RepairInputs, runMonitor } from "../core/heal_loop.ts";
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
 import type { ProcessNamer } from "../core/event_log.ts";
-import type { DefaultRoute, Family, RouteEvent } from "../core/types.ts";
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../core/types.ts";
 import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
-import {
-  type DefrouteState,
-  emptyState,
-  type SavedRoute,
-  savedRouteOf,
-  updateState,
-} from "../core/state.ts";
+import type { DefrouteState } from "../core/state.ts";
+import { recordLastGood } from "../core/record.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
 import { type LogFileOutput, logFileOutput } from "./log_file.ts";
 
@@ -69,49 +64,32 @@ export function printEvent(out: Output, event: RouteEvent, namer: ProcessNamer):
   else out.print(`${now.toISOString()} ${formatEventText(event, namer)}`);
 }
 
-function sameRoute(a: SavedRoute, b: SavedRoute): boolean {
-  return a.gateway === b.gateway && a.interface === b.interface && a.index === b.index &&
-    a.metric === b.metric;
-}
-
 /**
- * Record `route` (a global default on a live, non-tunnel interface) as the family's last good
- * default, under the state file's lock (updateState). Nothing is written when the file already
- * says the same, so a steady network causes no writes. Returns the state file as it now is
- * (null when the route is not one a state file can hold).
+ * The monitor's onGoodDefault for `watch` and `run`: record the family's last good default in
+ * the state file by the recording rule (lib/core/record_rule.ts), trusting only interfaces in
+ * `before` (listed before the monitor started: for run, before CMD). Resolves to the state file
+ * as it now is.
  */
-export async function recordGoodDefault(
+export function recordGoodDefault(
   ctx: CommandContext,
-  route: DefaultRoute,
+  system: System,
+  before: readonly NetInterface[],
   savedBy: string,
-): Promise<DefrouteState | null> {
-  const saved = savedRouteOf(route);
-  if (saved === null) return null;
-  const result = await updateState(ctx.statePath, (current) => {
-    const state = current ?? emptyState();
-    const previous = state.families[route.family];
-    if (previous?.route && sameRoute(previous.route, saved)) return null;
-    const now = new Date().toISOString();
-    // scutil's saved view stays only if it still describes this route.
-    const scutil = previous?.scutil && previous.scutil.interface === saved.interface &&
-        previous.scutil.router === saved.gateway
-      ? previous.scutil
-      : null;
-    return {
-      ...state,
-      updatedAt: now,
-      families: {
-        ...state.families,
-        [route.family]: { route: saved, scutil, savedAt: now, savedBy },
-      },
-    };
-  });
-  if (result.written) {
-    ctx.out.debug(
-      `recorded the last good IPv${route.family} default: ${saved.gateway} on ${saved.interface}`,
-    );
-  }
-  return result.state;
+): (routes: readonly DefaultRoute[], interfaces: readonly NetInterface[]) => Promise<
+  DefrouteState | null
+> {
+  const present = new Set(before.map((i) => `${i.index}:${i.name}`));
+  return (routes, interfaces) => {
+    const family = routes[0]?.family;
+    if (family === undefined) return Promise.resolve(null);
+    return recordLastGood(system, ctx.statePath, family, {
+      routes,
+      interfaces,
+      presentBefore: (iface) => present.has(`${iface.index}:${iface.name}`),
+      savedBy,
+      log: ctx.out,
+    });
+  };
 }
 
 /** Whether a family's restore left (or, dry run, would leave) a global default in place, or
@@ -249,6 +227,10 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
       }`
       : ""
   }; Ctrl-C to stop`;
+  // Listed before subscribing: an interface that appears from here on is not trusted as the
+  // place of the last good default (record_rule.ts).
+  const recording = !dryRun && system.mayChange;
+  const before = recording ? await system.table.interfaces() : [];
   try {
     await runMonitor({
       table: system.table,
@@ -297,9 +279,7 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
         : undefined,
       // The state file is root's (state.ts trust rules): a user's plain `watch` only looks (on
       // the simulated Mac, whose kernel decides, the user's own state file is written).
-      onGoodDefault: dryRun || !system.mayChange
-        ? undefined
-        : (route: DefaultRoute) => recordGoodDefault(ctx, route, "watch"),
+      onGoodDefault: recording ? recordGoodDefault(ctx, system, before, "watch") : undefined,
     });
   } finally {
     for (const s of stopSignals) signals.unlisten(s, stop);
@@ -316,8 +296,11 @@ export const watchCommand: Command = {
 Stream every change to a default route (with the pid that made it) and every interface
 change, one line each (JSON lines with --json), until SIGINT or SIGTERM.
 
-Every global default on a live, non-tunnel interface that appears is recorded in the state
-file as the last good default, so a later 'restore' (or this daemon) knows where to go back to.
+A new global default is recorded in the state file as the last good default, so a later
+'restore' (or this daemon) knows where to go back to, only on an interface there is reason to
+trust: up, not a tunnel (by name, link type or driver), not point-to-point, there before watch
+started, and on macOS scutil's PrimaryInterface; and never over a saved default whose
+interface still exists (-v says why a default was not recorded).
 
 With --heal (needs root), a missing global default is put back after the grace period, from
 the same sources 'restore' uses, re-derived at repair time (the network may have changed).

@@ -61,9 +61,13 @@ export interface MonitorOptions {
   describe?(event: RouteEvent): string;
   /** Repair a void after the grace period. Without it the loop only monitors. */
   heal?: HealOptions;
-  /** Called when a global default on a live, non-tunnel interface appears (watch records it
-   * as the last good default in the state file). Errors are logged, not fatal. */
-  onGoodDefault?(route: DefaultRoute): Promise<unknown> | void;
+  /** Called when the global defaults on live, non-tunnel interfaces change (best first), with
+   * the interfaces just listed: watch and run decide there whether one is recorded as the last
+   * good default (lib/core/record_rule.ts). Errors are logged, not fatal. */
+  onGoodDefault?(
+    routes: readonly DefaultRoute[],
+    interfaces: readonly NetInterface[],
+  ): Promise<unknown> | void;
   /** Called after each heal decision is carried out (tests and `run` count repairs). */
   onDecision?(decision: HealDecision, outcome: "repaired" | "failed" | "skipped" | null): void;
   /** Called once the loop is subscribed and has read the table: from now on no change is
@@ -174,15 +178,15 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     const all = await table.interfaces();
     if (options.heal) listLinks(all);
     const live = new Set(all.filter((i) => i.up && !i.tunnel).map((i) => i.name));
-    const good = globals.find((r) =>
+    const good = globals.filter((r) =>
       r.interface !== null && live.has(r.interface) && !isTunnelName(r.interface)
     );
-    if (!good) return;
-    const key = `${good.gateway}|${good.interface}|${good.index}`;
+    if (good.length === 0) return;
+    const key = good.map((r) => `${r.gateway}|${r.interface}|${r.index}|${r.metric}`).join(",");
     if (goodSeen.get(family) === key) return;
     goodSeen.set(family, key);
     try {
-      await options.onGoodDefault?.(good);
+      await options.onGoodDefault?.(good, all);
     } catch (error) {
       log.warn(`could not record the last good default: ${messageOf(error)}`);
     }

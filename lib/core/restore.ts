@@ -243,6 +243,10 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
     };
 
     if (plan.action === "keep") {
+      if (plan.putBack.length > 0) {
+        const back = await putBackSaved(context, plan.putBack, errors);
+        if (back.outcome) return report(back.outcome, back.message, back.route, "saved");
+      }
       return report(attempt > 1 ? "already" : "present", plan.reason, plan.current);
     }
     if (plan.action === "none") {
@@ -257,12 +261,15 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
     if (context.dryRun) {
       if (plan.replace) log.info(`would run: ${context.words("delete", plan.replace)}`);
       log.info(`would run: ${context.words("add", first.route)}`);
+      for (const r of plan.putBack) log.info(`would run: ${context.words("add", r)}`);
       return report("planned", `would ${plan.reason}`, first.route, first.source);
     }
     const done = await carryOut(context, plan, errors);
     if (done.replaced) replacedRoute = done.replaced;
     if (done.outcome) {
-      return report(done.outcome, done.message, done.route, done.source);
+      const back = await putBackSaved(context, plan.putBack, errors);
+      const also = back.outcome === "restored" ? `; ${back.message}` : "";
+      return report(done.outcome, done.message + also, done.route, done.source);
     }
     if (retry) {
       await wait(`no candidate worked (${errors[errors.length - 1] ?? "unknown"})`);
@@ -282,6 +289,65 @@ interface CarryOutResult {
   route: DefaultRoute | null;
   source: CandidateSource | null;
   replaced: DefaultRoute | null;
+}
+
+interface PutBackResult {
+  /** "restored" when one was added, "planned" for a dry run; null when none could be. */
+  outcome: "restored" | "planned" | null;
+  message: string;
+  route: DefaultRoute | null;
+}
+
+/**
+ * Put back each saved default that is missing beside the ones present (restore_plan.ts
+ * missingSaved: Linux's several defaults). Each is looked for again first (someone may have put
+ * it back), announced, added and read back; a failure is reported, never fatal: the family has
+ * a default either way.
+ */
+async function putBackSaved(
+  context: Context,
+  routes: readonly DefaultRoute[],
+  errors: string[],
+): Promise<PutBackResult> {
+  const { system, log } = context;
+  if (routes.length === 0) return { outcome: null, message: "", route: null };
+  const shown = routes.map(describeRoute).join(", ");
+  if (context.dryRun) {
+    for (const r of routes) log.info(`would run: ${context.words("add", r)}`);
+    return { outcome: "planned", message: `would put back the saved ${shown}`, route: routes[0]! };
+  }
+  const added: DefaultRoute[] = [];
+  for (const route of routes) {
+    const family = route.family;
+    const there = (all: readonly DefaultRoute[]) =>
+      globalDefaultsOf(all).some((r) => r.interface === route.interface);
+    if (there(await system.table.defaults(family))) continue;
+    log.announce(context.words("add", route));
+    try {
+      await system.table.add(route);
+    } catch (error) {
+      if (!(error instanceof RouteTableError)) throw error;
+      if (error.kind === "needs-root") throw error;
+      if (error.kind !== "exists") {
+        errors.push(`put back ${describeRoute(route)}: ${error.message}`);
+        log.warn(
+          `could not put back the saved IPv${family} default ${describeRoute(route)}: ` +
+            error.message,
+        );
+        continue;
+      }
+    }
+    if (there(await system.table.defaults(family))) added.push(route);
+  }
+  if (added.length === 0) return { outcome: null, message: "", route: null };
+  const first = added[0]!;
+  return {
+    outcome: "restored",
+    message: `IPv${first.family} default restored: ${
+      added.map(describeRoute).join(", ")
+    } (from saved, beside the default that stayed)`,
+    route: first,
+  };
 }
 
 /** The live global default of a family now, if any. */

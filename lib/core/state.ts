@@ -49,6 +49,10 @@ export interface SavedPrimary {
 export interface SavedFamily {
   /** The kernel's global default, or null when there was no good one to save. */
   route: SavedRoute | null;
+  /** The other good global defaults, on other interfaces, best first: Linux may hold several
+   * side by side at different metrics, and restore puts back each one that is missing. Absent
+   * when there was only one (always on macOS, which has one global default). */
+  others?: SavedRoute[];
   scutil: SavedPrimary | null;
   /** ISO 8601 time of the save. */
   savedAt: string;
@@ -166,6 +170,24 @@ function checkRoute(family: Family, value: unknown, where: string): SavedRoute |
   };
 }
 
+/** At most this many other defaults per family: a real machine has one or two. */
+export const MAX_OTHER_ROUTES = 8;
+
+function checkOthers(family: Family, value: unknown, where: string): SavedRoute[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_OTHER_ROUTES) {
+    throw new StateFormatError(
+      "corrupt",
+      `${where} is not a list of at most ${MAX_OTHER_ROUTES} routes`,
+    );
+  }
+  return value.map((route, i) => {
+    const checked = checkRoute(family, route, `${where}[${i}]`);
+    if (checked === null) throw new StateFormatError("corrupt", `${where}[${i}] is null`);
+    return checked;
+  });
+}
+
 function checkPrimary(family: Family, value: unknown, where: string): SavedPrimary | null {
   if (value === null) return null;
   if (!isRecord(value)) throw new StateFormatError("corrupt", `${where} is not an object`);
@@ -223,8 +245,10 @@ export function parseState(text: string): DefrouteState {
     if (typeof entry.savedBy !== "string" || !SAVED_BY.test(entry.savedBy)) {
       throw new StateFormatError("corrupt", `${where}.savedBy is not a command name`);
     }
+    const others = checkOthers(family, entry.others, `${where}.others`);
     families[family] = {
       route: checkRoute(family, entry.route ?? null, `${where}.route`),
+      ...(others.length > 0 ? { others } : {}),
       scutil: checkPrimary(family, entry.scutil ?? null, `${where}.scutil`),
       savedAt: entry.savedAt,
       savedBy: entry.savedBy,

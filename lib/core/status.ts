@@ -55,6 +55,11 @@ export interface Diagnosis {
 function restoreWords(plan: RestorePlan, words: CommandWords): string {
   switch (plan.action) {
     case "keep":
+      if (plan.putBack.length > 0) {
+        return `${
+          plan.putBack.map((r) => words("add", r)).join(", then ")
+        } (from saved: put back beside the default that is present)`;
+      }
       return "nothing (a global default is present)";
     case "none":
       return `nothing: no gateway known (it would exit 4${plan.expected ? "" : " if asked"})`;
@@ -63,6 +68,7 @@ function restoreWords(plan: RestorePlan, words: CommandWords): string {
       const steps = [
         ...(plan.replace ? [words("delete", plan.replace)] : []),
         ...(first ? [`${words("add", first.route)} (from ${first.source})`] : []),
+        ...plan.putBack.map((r) => `${words("add", r)} (from saved)`),
       ];
       return steps.join(", then ");
     }
@@ -120,6 +126,12 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     summary = `no ${v} default route: traffic to the internet has no route`;
   }
 
+  if (plan.action === "keep" && plan.putBack.length > 0) {
+    notes.push(
+      `the saved ${plan.putBack.map(describeRoute).join(", ")} is missing beside the default ` +
+        `that is present`,
+    );
+  }
   if (input.scutilError) notes.push(`scutil could not be read: ${input.scutilError}`);
   const savedRoute = input.saved?.route;
   if (savedRoute && !interfaceOf(interfaces, savedRoute.interface)) {

@@ -36,8 +36,11 @@ export interface NetInterface {
   index: number;
   /** Administratively up and running (IFF_UP and IFF_RUNNING where the kernel has it). */
   up: boolean;
-  /** A tunnel by name or type: utun, ipsec, ppp, tun, wg, gif, stf (see isTunnelName). */
+  /** A tunnel by name (utun, ipsec, ppp, tun, wg, gif, stf: isTunnelName), by link type, or by
+   * driver where the OS says so (Linux: a TUN/TAP or WireGuard device of any name). */
   tunnel: boolean;
+  /** IFF_POINTOPOINT: a link to one peer (PPP, utun, most VPN devices), never the LAN's router. */
+  pointToPoint?: boolean;
 }
 
 /** One change seen on the kernel's routing channel. */

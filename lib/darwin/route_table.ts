@@ -33,6 +33,7 @@ import {
   decodeMessages,
   defaultRouteRequest,
   encodeRouteMessage,
+  IFF_POINTOPOINT,
   IFF_RUNNING,
   IFF_UP,
   NET_RT_DUMP,
@@ -406,6 +407,9 @@ function netInterface(name: string, index: number, flags: number): NetInterface 
     index,
     up: (flags & IFF_UP) !== 0 && (flags & IFF_RUNNING) !== 0,
     tunnel: isTunnelName(name),
+    // utun, ppp and ipsec are point-to-point: `ifconfig utun0` shows flags=8051<UP,POINTOPOINT,
+    // RUNNING,MULTICAST>.
+    pointToPoint: (flags & IFF_POINTOPOINT) !== 0,
   };
 }
 

@@ -74,7 +74,11 @@ export const RTN_UNICAST = 1;
 export const RTM_F_CLONED = 0x200;
 
 export const IFLA_IFNAME = 3;
+/** Nested: the link's driver (rtnl_link_ops), e.g. IFLA_INFO_KIND "tun" for a TUN or TAP. */
+export const IFLA_LINKINFO = 18;
+export const IFLA_INFO_KIND = 1;
 export const IFF_UP = 0x1;
+export const IFF_POINTOPOINT = 0x10;
 export const IFF_RUNNING = 0x40;
 export const IFF_LOWER_UP = 0x10000;
 /** ifi_type of a TUN device (and of wireguard): no link-layer header. */
@@ -134,6 +138,9 @@ export interface LinkFields {
   flags: number;
   change: number;
   name: string | null;
+  /** The driver's kind from IFLA_LINKINFO/IFLA_INFO_KIND ("tun", "wireguard", "veth"); null for
+   * a device without rtnl_link_ops (a physical NIC). */
+  kind?: string | null;
 }
 
 export type NetlinkMessage =
@@ -445,12 +452,10 @@ export function decodeLink(payload: Uint8Array): Decoded<LinkFields> {
   const view = new DataView(payload.buffer, payload.byteOffset, IFINFOMSG_LEN);
   const attributes = decodeAttributes(payload.subarray(IFINFOMSG_LEN));
   if (!attributes.ok) return fail(`link attributes: ${attributes.error}`);
-  const nameData = attributes.value.get(IFLA_IFNAME);
-  let name: string | null = null;
-  if (nameData) {
-    const end = nameData.indexOf(0);
-    name = decodeUtf8(end < 0 ? nameData : nameData.subarray(0, end));
-  }
+  const name = cString(attributes.value.get(IFLA_IFNAME));
+  const info = attributes.value.get(IFLA_LINKINFO);
+  const nested = info ? decodeAttributes(info) : null;
+  const kind = nested?.ok ? cString(nested.value.get(IFLA_INFO_KIND)) : null;
   return {
     ok: true,
     value: {
@@ -460,8 +465,16 @@ export function decodeLink(payload: Uint8Array): Decoded<LinkFields> {
       flags: view.getUint32(8, true),
       change: view.getUint32(12, true),
       name,
+      kind,
     },
   };
+}
+
+/** A NUL-terminated (or not) string attribute; null when absent. */
+function cString(data: Uint8Array | undefined): string | null {
+  if (!data) return null;
+  const end = data.indexOf(0);
+  return decodeUtf8(end < 0 ? data : data.subarray(0, end));
 }
 
 /** One message whose header is already known to fit in `bytes`. */

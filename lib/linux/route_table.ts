@@ -39,6 +39,7 @@ import {
   encodeRouteDumpRequest,
   errnoName,
   IFF_LOWER_UP,
+  IFF_POINTOPOINT,
   IFF_RUNNING,
   IFF_UP,
   type LinkFields,
@@ -148,6 +149,32 @@ export function toDefaultRoute(
   };
 }
 
+/**
+ * Link kinds (IFLA_INFO_KIND, each driver's rtnl_link_ops.kind) that are tunnels whatever their
+ * name or link type: drivers/net/tun.c ("tun", for TUN and TAP alike: an Ethernet-typed TAP
+ * named corp0 is still a VPN's), drivers/net/wireguard, ppp_generic.c, and the kernel's IP
+ * tunnels (ipip, sit, ip6_tunnel, ip_gre, ip6_gre, ip_vti, ip6_vti, xfrm_interface) and
+ * overlays (vxlan, geneve).
+ */
+const TUNNEL_KINDS: ReadonlySet<string> = new Set([
+  "tun",
+  "wireguard",
+  "ppp",
+  "ipip",
+  "sit",
+  "ip6tnl",
+  "gre",
+  "gretap",
+  "ip6gre",
+  "ip6gretap",
+  "erspan",
+  "vti",
+  "vti6",
+  "xfrm",
+  "vxlan",
+  "geneve",
+]);
+
 /** up = administratively up and the link is running (carrier), as `ip link` shows UP/LOWER_UP. */
 export function toNetInterface(link: LinkFields): NetInterface {
   const name = link.name ?? `if${link.index}`;
@@ -155,7 +182,9 @@ export function toNetInterface(link: LinkFields): NetInterface {
     name,
     index: link.index,
     up: (link.flags & IFF_UP) !== 0 && (link.flags & (IFF_RUNNING | IFF_LOWER_UP)) !== 0,
-    tunnel: isTunnelName(name) || link.type === ARPHRD_NONE,
+    tunnel: isTunnelName(name) || link.type === ARPHRD_NONE ||
+      (typeof link.kind === "string" && TUNNEL_KINDS.has(link.kind)),
+    pointToPoint: (link.flags & IFF_POINTOPOINT) !== 0,
   };
 }
 

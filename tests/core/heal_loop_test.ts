@@ -36,8 +36,8 @@ function setup(routes: DefaultRoute[] = [EN0]) {
     },
     onEvent: (e) => events.push(e),
     onDecision: (d, outcome) => decisions.push([d, outcome]),
-    onGoodDefault: (r) => {
-      good.push(r);
+    onGoodDefault: (routes) => {
+      good.push(...routes.slice(0, 1));
     },
     ...extra,
   });

@@ -427,10 +427,11 @@ export function routeTableCases(harness: TableHarness): void {
     await sim.addInterface(utun("utun4", UTUN));
     await sim.setInterfaceUp("en0", false);
     const list = await table.interfaces();
+    // IFF_POINTOPOINT: a utun is a link to one peer (ifconfig: flags=8051<UP,POINTOPOINT,...>).
     assertEquals(list, [
-      { name: "lo0", index: 1, up: true, tunnel: false },
-      { name: "en0", index: EN0, up: false, tunnel: false },
-      { name: "utun4", index: UTUN, up: true, tunnel: true },
+      { name: "lo0", index: 1, up: true, tunnel: false, pointToPoint: false },
+      { name: "en0", index: EN0, up: false, tunnel: false, pointToPoint: false },
+      { name: "utun4", index: UTUN, up: true, tunnel: true, pointToPoint: true },
     ]);
   });
 
@@ -468,6 +469,7 @@ export function routeTableCases(harness: TableHarness): void {
         index: 11,
         up: true,
         tunnel: true,
+        pointToPoint: true,
       });
       await sim.setInterfaceUp("utun7", false);
       await monitor.waitFor((e) =>

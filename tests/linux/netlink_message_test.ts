@@ -17,6 +17,8 @@ import {
   IFF_LOWER_UP,
   IFF_UP,
   IFLA_IFNAME,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
   type NetlinkMessage,
   NLM_F_DUMP,
   NLM_F_MULTI,
@@ -223,16 +225,31 @@ Deno.test("dump requests: RTM_GETROUTE per family and RTM_GETLINK", () => {
   assertEquals([links.value.length, links.value.type, links.value.seq], [32, RTM_GETLINK, 6]);
 });
 
-function linkMessage(type: number, index: number, flags: number, name: string, arphrd = 1) {
+function linkMessage(
+  type: number,
+  index: number,
+  flags: number,
+  name: string,
+  arphrd = 1,
+  kind?: string,
+) {
   const info = new Uint8Array(16);
   const view = new DataView(info.buffer);
   view.setUint16(2, arphrd, true);
   view.setInt32(4, index, true);
   view.setUint32(8, flags, true);
-  const attrs = encodeAttributes([{
-    type: IFLA_IFNAME,
-    data: new TextEncoder().encode(name + "\0"),
-  }]);
+  const attrs = encodeAttributes([
+    { type: IFLA_IFNAME, data: new TextEncoder().encode(name + "\0") },
+    // What `ip -d link` shows as "tun type tap": IFLA_LINKINFO { IFLA_INFO_KIND "tun" }, with
+    // NLA_F_NESTED (0x8000) set as the kernel sends it.
+    ...(kind === undefined ? [] : [{
+      type: IFLA_LINKINFO | 0x8000,
+      data: encodeAttributes([{
+        type: IFLA_INFO_KIND,
+        data: new TextEncoder().encode(kind + "\0"),
+      }]),
+    }]),
+  ]);
   const payload = new Uint8Array(info.length + attrs.length);
   payload.set(info);
   payload.set(attrs, info.length);
@@ -246,6 +263,12 @@ Deno.test("link messages decode name, index, flags and type", () => {
   assertEquals(link.link.flags, IFF_UP | IFF_LOWER_UP);
   assertEquals(link.link.type, 0xfffe);
   assertEquals(only(linkMessage(RTM_DELLINK, 9, 0, "veth0"), "link").link.name, "veth0");
+});
+
+Deno.test("link messages decode the driver's kind (IFLA_LINKINFO/IFLA_INFO_KIND), null without", () => {
+  const tap = only(linkMessage(RTM_NEWLINK, 5, IFF_UP, "corp0", 1, "tun"), "link");
+  assertEquals([tap.link.name, tap.link.type, tap.link.kind], ["corp0", 1, "tun"]);
+  assertEquals(only(linkMessage(RTM_NEWLINK, 6, 0, "eth0"), "link").link.kind, null);
 });
 
 Deno.test("attributes: padding to 4 bytes, nested-flag bits ignored, RTA_TABLE wins", () => {

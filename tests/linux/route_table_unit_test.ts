@@ -15,6 +15,7 @@ import {
   AF_INET6,
   ARPHRD_NONE,
   IFF_LOWER_UP,
+  IFF_POINTOPOINT,
   IFF_RUNNING,
   IFF_UP,
   type LinkFields,
@@ -128,6 +129,19 @@ Deno.test("interfaces: up needs IFF_UP and carrier; tunnels by name or ARPHRD_NO
   assertEquals(toNetInterface(link(3, "tun0", 0)).tunnel, true);
   assertEquals(toNetInterface(link(4, "mytunnel", 0, ARPHRD_NONE)).tunnel, true);
   assertEquals(toNetInterface(link(5, "eth0", 0)).tunnel, false);
+});
+
+Deno.test("interfaces: a TAP or WireGuard device of any name is a tunnel by its driver; point-to-point", () => {
+  const withKind = (name: string, kind: string | null, flags = 0) => ({
+    ...link(6, name, flags),
+    kind,
+  });
+  assertEquals(toNetInterface(withKind("corp0", "tun")).tunnel, true); // Ethernet-typed TAP
+  assertEquals(toNetInterface(withKind("office", "wireguard")).tunnel, true);
+  assertEquals(toNetInterface(withKind("corp0", "veth")).tunnel, false);
+  assertEquals(toNetInterface(withKind("eth0", null)).tunnel, false);
+  assertEquals(toNetInterface(link(7, "ppp0", IFF_POINTOPOINT)).pointToPoint, true);
+  assertEquals(toNetInterface(link(8, "eth0", IFF_UP)).pointToPoint, false);
 });
 
 function header(type: number, flags = 0, pid = 0) {
