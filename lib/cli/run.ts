@@ -298,11 +298,8 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           if (event.kind === "link" && !event.interface.tunnel) {
             return out.debug(formatEventText(event, namer));
           }
-          out.info(
-            out.json
-              ? JSON.stringify(formatEventJson(event, new Date(), namer))
-              : formatEventText(event, namer),
-          );
+          if (out.json) out.event(formatEventJson(event, new Date(), namer));
+          else out.info(formatEventText(event, namer));
         },
         heal: heal
           ? healHooks(sys, ctx, config, (_family: Family, _cause: string, ok: boolean) => {

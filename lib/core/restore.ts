@@ -14,7 +14,7 @@
  * No process-level concerns: nothing printed except through the Log, no exit.
  */
 import { ExitCode, RouteTableError } from "./errors.ts";
-import { isLinkLocalGateway, sameGateway } from "./gateway_address.ts";
+import { sameGateway } from "./gateway_address.ts";
 import { type Log, SILENT_LOG } from "./log.ts";
 import {
   type FamilyObservation,
@@ -29,7 +29,6 @@ import {
   type Finding,
   planRestore,
   type RestorePlan,
-  sameDefault,
 } from "./restore_plan.ts";
 import { type CommandWords, commandWordsOf, describeRoute } from "./route_text.ts";
 import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "./state.ts";
@@ -421,8 +420,9 @@ async function carryOut(
       log.info(`IPv${family}: ${what}`);
       continue;
     }
-    const now = await liveGlobal(system, family);
-    if (now && isWhatWasAdded(now, route)) {
+    const globals = globalDefaultsOf(await system.table.defaults(family));
+    const now = globals.find((r) => isWhatWasAdded(r, route));
+    if (now) {
       return {
         outcome: "restored",
         message: `IPv${family} default restored: ${describeRoute(now)} (from ${candidate.source})`,
@@ -431,9 +431,27 @@ async function carryOut(
         replaced,
       };
     }
+    // Ours, but on another interface: the kernel bound it through the route that covers the
+    // gateway (a VPN's), which pinning the interface should prevent (xnu bsd/net/rtsock.c
+    // route_output RTM_ADD -> rt_setif). Reported, never called restored, and taken back.
+    const astray = globals.find((r) => sameGateway(family, r.gateway, route.gateway));
+    if (astray) {
+      errors.push(
+        `added ${describeRoute(route)}, but the kernel put it on ${
+          astray.interface ?? `interface #${astray.index}`
+        }`,
+      );
+      log.announce(context.words("delete", astray));
+      try {
+        await system.table.delete(astray);
+      } catch (error) {
+        errors.push(`could not delete ${describeRoute(astray)}: ${messageOf(error)}`);
+      }
+      continue;
+    }
     errors.push(
       `added ${describeRoute(route)}, but a re-read shows ${
-        now ? describeRoute(now) : "no global default"
+        globals[0] ? describeRoute(globals[0]) : "no global default"
       }`,
     );
   }
@@ -451,12 +469,12 @@ async function carryOut(
   return { ...none, replaced };
 }
 
-/** The re-read shows our route: the same gateway (the kernel picks the interface for an
- * on-link IPv4/global IPv6 gateway; only a link-local one must be on the interface we named). */
+/** The re-read shows our route: the same gateway on the interface we named, for both families
+ * (the kernel reports the route's interface as rtm_index; a name was resolved from it). */
 function isWhatWasAdded(now: DefaultRoute, added: DefaultRoute): boolean {
   if (!sameGateway(now.family, now.gateway, added.gateway)) return false;
-  return added.gateway === null || !isLinkLocalGateway(added.family, added.gateway) ||
-    sameDefault(now, added);
+  if (now.interface !== null && added.interface !== null) return now.interface === added.interface;
+  return now.index === 0 || added.index === 0 || now.index === added.index;
 }
 
 /** Whether the plan's `replace` was a broken default (interface gone or down). */

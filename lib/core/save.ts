@@ -194,7 +194,7 @@ export async function saveDefaults(
     } catch (error) {
       // Same rule as updateState's replaceUnreadable: only a bad file, never a bad directory.
       if (!force || !isReplaceable(error, statePath)) throw error;
-      replaced = error.message;
+      replaced = error.reason;
     }
     decide(existing);
   } else {
@@ -203,7 +203,7 @@ export async function saveDefaults(
       replaceUnreadable: force,
     });
     written = result.written;
-    replaced = result.replaced?.message ?? null;
+    replaced = result.replaced?.reason ?? null;
   }
   if (replaced) {
     log.warn(`${dryRun ? "would replace" : "replaced"} an unusable state file: ${replaced}`);

@@ -558,7 +558,12 @@ function asRouteError(what: string, error: unknown): RouteTableError {
   if (error instanceof LibcError) {
     // The socket or a send/recv failed: not an answer (those are NLMSG_ERROR, #exchange).
     const kind = errorKindOfSyscallErrno(error.errnoName);
-    return new RouteTableError(kind, `${what}: ${error.message}`, error.errnoName, error.syscall);
+    return new RouteTableError(
+      kind,
+      `${what}: ${error.describe()}`,
+      error.errnoName,
+      error.syscall,
+    );
   }
   return new RouteTableError("io", `${what}: ${error instanceof Error ? error.message : error}`);
 }

@@ -38,7 +38,8 @@ Verbs:
   link NAME up|down                     the link becomes active or inactive (a cable, Wi-Fi
                                         association): configd's State:/Network/Interface/NAME/Link;
                                         flags stay UP,RUNNING and the routing socket hears nothing
-  ifconfig NAME up|down                 IFF_UP and IFF_RUNNING on or off (RTM_IFINFO)
+  ifconfig NAME up|down                 IFF_UP on or off (RTM_IFINFO); down deletes its IPv4
+                                        routes without a routing message
   set-router 4|6 ADDRESS INTERFACE      configd's State:/Network/Global/IPv4|IPv6 (what scutil
                                         shows as Router and PrimaryInterface); routes unchanged
   clear-router 4|6                      removes that key (no primary service)
