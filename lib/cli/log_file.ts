@@ -12,7 +12,7 @@
  *
  * Every line starts with the time; event lines (`print`) and JSON lines carry their own.
  */
-import type { Output, Verbosity } from "./output.ts";
+import { type Output, outputTo, type Verbosity } from "./output.ts";
 import { CliError, ExitCode } from "../core/errors.ts";
 import { PathTrustError, processPathTrust, resolveTrustedPath } from "../core/path_trust.ts";
 
@@ -63,16 +63,8 @@ export function logFileOutput(path: string, json: boolean, verbosity: Verbosity)
       Deno.stderr.writeSync(bytes);
     }
   };
-  const stamped = (line: string) => write(`${new Date().toISOString()} ${line}`);
-  return {
-    json,
-    verbosity,
-    announce: (line) => verbosity > 0 && stamped(`[#] ${line}`),
-    info: (line) => verbosity > 0 && stamped(line),
-    debug: (line) => verbosity > 1 && stamped(line),
-    warn: (line) => stamped(`defroute: ${line}`),
-    print: (text) => write(text),
-    emit: (value) => write(JSON.stringify(value)),
-    close: () => file.close(),
-  };
+  // stderr's lines get the time in front (a JSON line has it inside); stdout's lines, events and
+  // results, carry their own.
+  const stamped = (line: string) => write(json ? line : `${new Date().toISOString()} ${line}`);
+  return { ...outputTo(json, verbosity, stamped, write), close: () => file.close() };
 }
