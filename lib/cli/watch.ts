@@ -20,6 +20,7 @@ import { recordLastGood } from "../core/record.ts";
 import { isTunnel } from "../core/observe.ts";
 import { tunnelHolds } from "../core/tunnel_hold.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
+import { type LogFileOutput, logFileOutput } from "./log_file.ts";
 
 /** The heal options `watch` and `run` share. */
 export const HEAL_OPTIONS: OptionSpec = {
@@ -190,7 +191,41 @@ async function holdingTunnel(
   return hold ? `tunnel ${hold.interface} holds the IPv${family} traffic (${hold.how})` : null;
 }
 
+/**
+ * Whether an event gets a line of its own. `watch` streams them all (that is what it is for);
+ * a healer's text log (the launchd daemon's) has them only with -v: by default it logs what it
+ * did and why (repairs, refusals, errors), so the log grows with trouble, not with traffic.
+ * JSON lines always carry every event (programs and tests read the stream).
+ */
+export function logsEvents(out: Output, heal: boolean): boolean {
+  return !heal || out.json || out.verbosity > 1;
+}
+
+/** --log-file PATH: the Output that writes the daemon's own log (lib/cli/log_file.ts). */
+function logFileOf(ctx: CommandContext): LogFileOutput | null {
+  const path = ctx.values["log-file"];
+  if (typeof path !== "string") return null;
+  if (!path.startsWith("/")) {
+    throw new UsageError(`--log-file takes an absolute path, not "${path}"`);
+  }
+  return logFileOutput(path, ctx.out.json, ctx.out.verbosity);
+}
+
 export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<number> {
+  const logFile = logFileOf(ctx);
+  if (logFile === null) return await watchWith(ctx, deps);
+  try {
+    return await watchWith({ ...ctx, out: logFile }, deps);
+  } catch (error) {
+    // Said in the log too: launchd's StandardErrorPath may be a file nobody reads.
+    logFile.warn(error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    logFile.close();
+  }
+}
+
+async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> {
   const heal = ctx.values.heal === true;
   const config = healConfigOf(ctx.values);
   if (!heal && (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)) {
@@ -228,7 +263,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
       families: ctx.families,
       signal: controller.signal,
       log: out,
-      onEvent: (event) => printEvent(out, event, namer),
+      onEvent: logsEvents(out, heal) ? (event) => printEvent(out, event, namer) : undefined,
       // Once subscribed: from here on no change is missed (scripts and tests wait for this).
       onReady: (present) => {
         out.info(watching);
@@ -304,11 +339,16 @@ interface still exists (-v says why a default was not recorded).
 
 With --heal (needs root), a missing global default is put back after the grace period, from
 the same sources 'restore' uses, re-derived at repair time (the network may have changed).
-This is what 'defroute hook install' runs under launchd.
+This is what 'defroute hook install' runs under launchd. Its text log has the repairs,
+refusals and errors; every route and interface event too only with -v (--json always streams
+every event).
 
 Options:
 ${HEAL_OPTIONS_HELP}
   -n, --dry-run       with --heal: say what would be repaired, change nothing
+  --log-file PATH     write the log to PATH (appended, 0644) instead of stdout/stderr, and
+                      reopen PATH when it has been rotated (renamed or removed), so
+                      newsyslog can rotate it without signalling the daemon
 
 ${COMMON_OPTIONS_HELP}
 
@@ -318,6 +358,11 @@ Examples:
 
 ${EXIT_CODES_HELP}`,
   // --dry-run only: watch never forces anything (it only fills a void).
-  options: { ...COMMON_OPTIONS, "dry-run": CHANGE_OPTIONS["dry-run"]!, ...HEAL_OPTIONS },
+  options: {
+    ...COMMON_OPTIONS,
+    "dry-run": CHANGE_OPTIONS["dry-run"]!,
+    ...HEAL_OPTIONS,
+    "log-file": { type: "string" },
+  },
   run: (ctx) => watch(ctx),
 };

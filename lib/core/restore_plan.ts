@@ -26,7 +26,8 @@ export const RESTORE_FLAGS = 0x803;
 export interface PlanOptions {
   /** Replace a global default on a live interface (`restore --force`). */
   force: boolean;
-  /** Names of tunnel interfaces whose global default is a leftover to replace (`run`). */
+  /** Names of tunnel interfaces whose global default is a leftover to replace (`run`, and
+   * `restore --tunnel-gone`). */
   replaceTunnelDefaults: ReadonlySet<string>;
 }
 
@@ -311,7 +312,7 @@ export function planRestore(input: PlanInput): RestorePlan {
           : `IPv${family} default present: ${shown}`,
       };
     }
-    const why = options.force ? "--force" : `${iface?.name} is a tunnel left over from the run`;
+    const why = options.force ? "--force" : `${iface?.name} is a tunnel whose owner has stopped`;
     const others = live.filter((r) => r !== current);
     if (!first) {
       return {
