@@ -36,8 +36,9 @@ function stderrLine(json: boolean, level: Level, line: string): string {
   return level === "announce" ? `[#] ${line}` : level === "warning" ? `defroute: ${line}` : line;
 }
 
-/** An Output whose stderr lines go to `err` and stdout text to `out`. */
-function outputTo(
+/** An Output whose stderr lines go to `err` and stdout text to `out` (also the daemon's log
+ * file, lib/cli/log_file.ts). */
+export function outputTo(
   json: boolean,
   verbosity: Verbosity,
   err: (line: string) => unknown,

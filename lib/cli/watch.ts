@@ -18,13 +18,17 @@ import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
 import type { DefrouteState } from "../core/state.ts";
 import { recordLastGood } from "../core/record.ts";
+import { isTunnel } from "../core/observe.ts";
+import { tunnelHolds } from "../core/tunnel_hold.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
+import { type LogFileOutput, logFileOutput } from "./log_file.ts";
 
 /** The heal options `watch` and `run` share. */
 export const HEAL_OPTIONS: OptionSpec = {
   heal: { type: "boolean" },
   grace: { type: "string" },
   "max-repairs": { type: "string" },
+  "heal-under-tunnel": { type: "boolean" },
 };
 
 export const HEAL_OPTIONS_HELP =
@@ -33,10 +37,16 @@ export const HEAL_OPTIONS_HELP =
                       saved route). Only fills a void; never replaces a default.
   --grace SECONDS     how long the default must be missing before a repair (default 1); a
                       tunnel that deletes and re-adds its own default within it is left alone
-  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap`;
+  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap
+  --heal-under-tunnel fill a void even while a live tunnel holds the traffic (a default of any
+                      scope, routes covering half the addresses, a policy rule); by default
+                      the healer waits until that tunnel goes away`;
 
 /** --grace and --max-repairs as a HealConfig; usage errors name the flag. */
 export function healConfigOf(values: CommandContext["values"]): HealConfig {
+  if (values["heal-under-tunnel"] !== undefined && values.heal !== true) {
+    throw new UsageError("--heal-under-tunnel only makes sense with --heal");
+  }
   const config = { ...DEFAULT_HEAL_CONFIG };
   const grace = values.grace;
   if (typeof grace === "string") {
@@ -185,10 +195,61 @@ export function healHooks(
       onRepair(family, cause, result === true);
       return result;
     },
+    ...(ctx.values["heal-under-tunnel"] === true
+      ? {}
+      : { holder: (family: Family, seen: RepairInputs) => holdingTunnel(system, family, seen) }),
   };
 }
 
+/** Which live tunnel holds the family's traffic during a void, in words (tunnel_hold.ts). */
+async function holdingTunnel(
+  system: System,
+  family: Family,
+  seen: RepairInputs,
+): Promise<string | null> {
+  const interfaces = seen.interfaces ?? await system.table.interfaces();
+  // No live tunnel, nothing to hold the traffic: the common case reads nothing more.
+  if (!interfaces.some((i) => i.up && isTunnel(i))) return null;
+  const carriers = await system.table.carriers?.(family) ?? null;
+  const hold = tunnelHolds({ family, defaults: seen.defaults, carriers, interfaces })[0];
+  return hold ? `tunnel ${hold.interface} holds the IPv${family} traffic (${hold.how})` : null;
+}
+
+/**
+ * Whether an event gets a line of its own. `watch` streams them all (that is what it is for);
+ * a healer's text log (the launchd daemon's) has them only with -v: by default it logs what it
+ * did and why (repairs, refusals, errors), so the log grows with trouble, not with traffic.
+ * JSON lines always carry every event (programs and tests read the stream).
+ */
+export function logsEvents(out: Output, heal: boolean): boolean {
+  return !heal || out.json || out.verbosity > 1;
+}
+
+/** --log-file PATH: the Output that writes the daemon's own log (lib/cli/log_file.ts). */
+function logFileOf(ctx: CommandContext): LogFileOutput | null {
+  const path = ctx.values["log-file"];
+  if (typeof path !== "string") return null;
+  if (!path.startsWith("/")) {
+    throw new UsageError(`--log-file takes an absolute path, not "${path}"`);
+  }
+  return logFileOutput(path, ctx.out.json, ctx.out.verbosity);
+}
+
 export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<number> {
+  const logFile = logFileOf(ctx);
+  if (logFile === null) return await watchWith(ctx, deps);
+  try {
+    return await watchWith({ ...ctx, out: logFile }, deps);
+  } catch (error) {
+    // Said in the log too: launchd's StandardErrorPath may be a file nobody reads.
+    logFile.warn(error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    logFile.close();
+  }
+}
+
+async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> {
   const heal = ctx.values.heal === true;
   const config = healConfigOf(ctx.values);
   if (!heal && (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)) {
@@ -227,7 +288,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
       families: ctx.families,
       signal: controller.signal,
       log: out,
-      onEvent: (event) => printEvent(out, event, namer),
+      onEvent: logsEvents(out, heal) ? (event) => printEvent(out, event, namer) : undefined,
       // Once subscribed: from here on no change is missed (scripts and tests wait for this).
       onReady: (present) => {
         out.info(watching);
@@ -241,6 +302,15 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
         }
       },
       onDecision: (decision) => {
+        if (out.json && decision.kind === "held") {
+          out.emit({
+            time: new Date().toISOString(),
+            event: "held",
+            family: decision.family,
+            heldBy: decision.heldBy,
+            cause: decision.cause,
+          });
+        }
         if (out.json && decision.kind === "rate-limited") {
           out.emit({
             time: new Date().toISOString(),
@@ -303,12 +373,17 @@ interface still exists (-v says why a default was not recorded).
 With --heal (needs root), a missing global default is put back after the grace period, from
 the same sources 'restore' uses, re-derived at repair time (the network may have changed). A
 default on an interface that is gone, down or whose link is inactive counts as missing.
-This is what 'defroute hook install' runs under launchd.
+This is what 'defroute hook install' runs under launchd. Its text log has the repairs,
+refusals and errors; every route and interface event too only with -v (--json always streams
+every event).
 
 Options:
 ${HEAL_OPTIONS_HELP}
   --recheck SECONDS   re-read the table this often (default ${DEFAULT_RECHECK_SECONDS}; 0 turns it off)
   -n, --dry-run       with --heal: say what would be repaired, change nothing
+  --log-file PATH     write the log to PATH (appended, 0644) instead of stdout/stderr, and
+                      reopen PATH when it has been rotated (renamed or removed), so
+                      newsyslog can rotate it without signalling the daemon
 
 ${COMMON_OPTIONS_HELP}
 
@@ -324,6 +399,7 @@ ${EXIT_CODES_HELP}`,
     "dry-run": CHANGE_OPTIONS["dry-run"]!,
     ...HEAL_OPTIONS,
     recheck: { type: "string" },
+    "log-file": { type: "string" },
   },
   run: (ctx) => watch(ctx),
 };

@@ -55,6 +55,11 @@ export interface HealOptions {
    * "no-gateway" when there was nothing to add from, so nothing was tried.
    */
   repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean | "no-gateway">;
+  /**
+   * Which live tunnel holds the family's traffic while it has no global default, in words, or
+   * null (lib/core/tunnel_hold.ts). Absent with --heal-under-tunnel: every void is filled.
+   */
+  holder?(family: Family, seen: RepairInputs): Promise<string | null>;
 }
 
 /** What the loop saw right before a repair, so the repair need not read it again. */
@@ -176,6 +181,8 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   const pump = new EventPump(iterator);
   const pumping = pump.run();
 
+  /** When each family was last read, what was read, and how many events had been queued by
+   * then. */
   /** The interfaces, their link state and each family's last read. */
   const view = new KernelView(table, options.linkStates, now);
   const lastRead = view.lastRead;
@@ -221,8 +228,26 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   let state: HealState = initialHealState(initial, now(), startCause);
   options.onReady?.(initial);
 
+  /** With heal, during a void: the live tunnel holding the traffic, if any (never fatal). */
+  const holdOf = async (family: Family): Promise<string | null> => {
+    const holder = options.heal?.holder;
+    if (!holder) return null;
+    try {
+      return await holder(family, {
+        defaults: lastRead.get(family)?.defaults ?? [],
+        interfaces: view.interfaces(),
+      });
+    } catch (error) {
+      log.warn(
+        `could not tell whether a tunnel holds the IPv${family} traffic: ${messageOf(error)}`,
+      );
+      return null;
+    }
+  };
+
   const observe = async (family: Family, cause: string, refine = false) => {
     const { present, dead } = await readFamily(family);
+    const heldBy = present ? null : await holdOf(family);
     state = applyHealInput(state, {
       kind: "observed",
       family,
@@ -230,6 +255,7 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
       at: now(),
       cause: dead ?? cause,
       refine: refine || dead !== null,
+      heldBy,
     });
   };
 
@@ -260,17 +286,43 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     for (const family of families) {
       const read = lastRead.get(family);
       if (!read) continue;
+      const heldBy = read.present ? null : await holdOf(family);
       state = applyHealInput(state, {
         kind: "observed",
         family,
         present: read.present,
         at: now(),
         cause: read.dead ?? cause,
+        heldBy,
       });
     }
   };
+  for (const [family, present] of initial) {
+    if (!present) {
+      const heldBy = await holdOf(family);
+      if (heldBy !== null) {
+        state = applyHealInput(state, {
+          kind: "observed",
+          family,
+          present,
+          at: now(),
+          cause: "no global default at start",
+          heldBy,
+        });
+      }
+    }
+  }
 
   const carryOut = async (decision: HealDecision, heal: HealOptions) => {
+    if (decision.kind === "held") {
+      log.info(
+        `not repairing the IPv${decision.family} default: ${decision.heldBy}; waiting until it ` +
+          `goes away (--heal-under-tunnel repairs anyway)`,
+      );
+      options.onDecision?.(decision, null);
+      return;
+    }
+    if (decision.kind === "recheck") return await observe(decision.family, decision.cause);
     if (decision.kind === "rate-limited") {
       log.warn(
         `not repairing the IPv${decision.family} default: ${decision.attempts} repairs in the ` +

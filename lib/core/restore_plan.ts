@@ -34,7 +34,8 @@ export const RESTORE_FLAGS = 0x803;
 export interface PlanOptions {
   /** Replace a global default on a live interface (`restore --force`). */
   force: boolean;
-  /** Names of tunnel interfaces whose global default is a leftover to replace (`run`). */
+  /** Names of tunnel interfaces whose global default is a leftover to replace (`run`, and
+   * `restore --tunnel-gone`). */
   replaceTunnelDefaults: ReadonlySet<string>;
 }
 
@@ -229,7 +230,7 @@ function missingSaved(
   for (const route of [saved.route, ...(saved.others ?? [])]) {
     if (route === null || route.metric === undefined) continue;
     const iface = interfaceOf(input.interfaces, route.interface);
-    if (!iface || !iface.up || isTunnel(iface)) continue;
+    if (!iface || !isLiveInterface(iface) || isTunnel(iface)) continue;
     if (live.some((r) => r.interface === iface.name)) continue;
     const back = routeTo(input.family, route.gateway, iface, route.metric);
     if (except && sameDefault(except, back) && back.interface === except.interface) continue;
@@ -320,7 +321,7 @@ export function planRestore(input: PlanInput): RestorePlan {
           : `IPv${family} default present: ${shown}`,
       };
     }
-    const why = options.force ? "--force" : `${iface?.name} is a tunnel left over from the run`;
+    const why = options.force ? "--force" : `${iface?.name} is a tunnel whose owner has stopped`;
     const others = live.filter((r) => r !== current);
     if (!first) {
       return {

@@ -19,6 +19,7 @@ import {
 import type { RestorePlan } from "./restore_plan.ts";
 import { type CommandWords, describeRoute, routeCommandText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
+import type { TunnelHold } from "./tunnel_hold.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
 
 export type Condition =
@@ -28,6 +29,9 @@ export type Condition =
   | "tunnel-default"
   /** No global default, but scoped ones: the sing-tun #80 condition. */
   | "scoped-only"
+  /** The global default is fine, but a live tunnel carries the traffic past it: split routes
+   * (OpenVPN def1's 0/1 + 128/1) or a policy rule (wg-quick's suppress_prefixlength 0). */
+  | "tunnel-carried"
   /** A global default whose interface is gone, down or has its link inactive. */
   | "broken-default"
   /** No default at all, though one is known (saved or from scutil). */
@@ -45,6 +49,8 @@ export interface DiagnosisInput {
   plan: RestorePlan;
   /** The platform's words for a change (RouteTable.commandText); route(8)'s by default. */
   words?: CommandWords;
+  /** How live tunnels hold the family's traffic (tunnel_hold.ts); none when absent. */
+  holds?: readonly TunnelHold[];
 }
 
 export interface Diagnosis {
@@ -92,6 +98,10 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   let condition: Condition;
   let summary: string;
 
+  // A tunnel's own global default is "tunnel-default" below; the other holds say how a tunnel
+  // carries the traffic past a default that is not its own.
+  const holds = input.holds ?? [];
+  const carried = holds.find((h) => h.kind !== "default");
   const current = live[0];
   if (current) {
     const iface = interfaceOf(interfaces, current.interface, current.index);
@@ -100,6 +110,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       summary = `the ${v} default goes through tunnel ${iface.name} (${
         describeRoute(current)
       }): a VPN is up. restore leaves it alone; 'defroute run' replaces it when its command exits`;
+    } else if (carried) {
+      condition = "tunnel-carried";
+      summary = `the ${v} traffic goes through tunnel ${carried.interface}: ${carried.how}. ` +
+        `The global default ${describeRoute(current)} stays under it (the tunnel's own packets ` +
+        `use it); restore leaves it alone, as it should`;
     } else {
       condition = "healthy";
       summary = `${v} is fine: the global default is ${describeRoute(current)}`;
@@ -133,6 +148,10 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     summary = `no ${v} default route: traffic to the internet has no route`;
   }
 
+  if (!current && carried) {
+    summary += `. Meanwhile tunnel ${carried.interface} holds the ${v} traffic (${carried.how}): ` +
+      `'watch --heal' waits until it goes away`;
+  }
   if (plan.action === "keep" && plan.putBack.length > 0) {
     notes.push(
       `the saved ${plan.putBack.map(describeRoute).join(", ")} is missing beside the default ` +

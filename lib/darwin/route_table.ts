@@ -25,11 +25,13 @@
 import { RouteTableError } from "../core/errors.ts";
 import type { RouteTable } from "../core/route_table.ts";
 import {
+  type Carriers,
   type DefaultRoute,
   type Family,
   isTunnelName,
   type NetInterface,
   type RouteEvent,
+  type WideRoute,
 } from "../core/types.ts";
 import {
   AF_INET,
@@ -85,6 +87,8 @@ export interface DarwinRouteTableOptions {
 
 /** The routes defaults() decodes out of a dump: prefix length 0. */
 const DEFAULT_PREFIXES: PrefixLengths = prefixLengths([0]);
+/** The routes carriers() decodes: prefix length 1 to 8 (0/1 + 128/1, sing-tun's split ranges). */
+const WIDE_PREFIXES: PrefixLengths = prefixLengths([1, 2, 3, 4, 5, 6, 7, 8]);
 
 /**
  * SO_RCVBUF of the request socket. It hears every process's routing traffic; at the default 8 KiB
@@ -240,6 +244,36 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     }
     scoped.sort((a, b) => a.index - b.index);
     return global ? [global, ...scoped] : scoped;
+  }
+
+  /**
+   * Routes of prefix length 1 to 8 (RouteTable.carriers): one NET_RT_DUMP, every other route
+   * stepped over by its header and sockaddr lengths. macOS has no policy rules to report.
+   */
+  carriers(family: Family): Promise<Carriers> {
+    const af = family === 4 ? AF_INET : AF_INET6;
+    const dump = decodeMessages(
+      this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]),
+      WIDE_PREFIXES,
+    );
+    const wide: WideRoute[] = [];
+    for (const message of dump.messages) {
+      if (message.kind !== "route" || familyOfMessage(message) !== family) continue;
+      const { dst, netmask } = message.addrs;
+      const prefix = netmask && "prefixLength" in netmask ? netmask.prefixLength : undefined;
+      if (prefix === undefined || prefix < 1 || prefix > 8) continue;
+      if (dst?.family !== "inet4" && dst?.family !== "inet6") continue;
+      const ifp = message.addrs.ifp;
+      wide.push({
+        family,
+        destination: dst.address,
+        prefix,
+        interface: (ifp?.family === "link" && ifp.name) || this.#interfaceName(message.index),
+        index: message.index,
+        scoped: (message.flags & RTF_IFSCOPE) !== 0,
+      });
+    }
+    return Promise.resolve({ wide, policies: [], suppressMainDefault: null });
   }
 
   /** The interface index to use: by name when there is one (an index saved earlier can be stale:

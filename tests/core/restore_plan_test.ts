@@ -171,7 +171,7 @@ const ROWS: Row[] = [
     action: "add",
     candidates: ["192.168.1.1%en0 (saved)"],
     replace: "utun4",
-    reason: /utun4 is a tunnel left over from the run/,
+    reason: /utun4 is a tunnel whose owner has stopped/,
   },
   {
     name: "a tunnel default not named by run stays even under run",

@@ -6,6 +6,7 @@ import {
   decodeHeader,
   decodeMessage,
   decodeMessages,
+  decodeRule,
   encodeAddDefaultRoute,
   encodeAttributes,
   encodeDeleteDefaultRoute,
@@ -13,7 +14,16 @@ import {
   encodeMessage,
   encodeRouteDumpRequest,
   encodeRtmsg,
+  encodeRuleDumpRequest,
   errnoName,
+  FIB_RULE_HDR_LEN,
+  FIB_RULE_INVERT,
+  FR_ACT_TO_TBL,
+  FRA_FWMARK,
+  FRA_FWMASK,
+  FRA_PRIORITY,
+  FRA_SUPPRESS_PREFIXLEN,
+  FRA_TABLE,
   IFF_LOWER_UP,
   IFF_UP,
   IFLA_IFNAME,
@@ -24,6 +34,7 @@ import {
   NLM_F_MULTI,
   NLM_F_REQUEST,
   NLMSG_DONE,
+  NLMSG_HDRLEN,
   RT_TABLE_MAIN,
   RTA_GATEWAY,
   RTA_MULTIPATH,
@@ -33,8 +44,10 @@ import {
   RTM_DELLINK,
   RTM_GETLINK,
   RTM_GETROUTE,
+  RTM_GETRULE,
   RTM_NEWLINK,
   RTM_NEWROUTE,
+  RTM_NEWRULE,
   RTN_UNICAST,
   RTPROT_STATIC,
   u32Attribute,
@@ -406,4 +419,47 @@ Deno.test("property: random, truncated and mutated buffers never throw and alway
   // The generator really produced both kinds of input.
   assert(decodedSomething > 100, `decoded ${decodedSomething}`);
   assert(skippedSomething > 100, `skipped ${skippedSomething}`);
+});
+
+Deno.test("rule dump request and a wg-quick rule decode (`not fwmark 0xca6c lookup 51820`)", () => {
+  const request = encodeRuleDumpRequest(9, AF_INET);
+  const header = decodeHeader(request);
+  assert(header.ok);
+  assertEquals([header.value.type, header.value.flags, request.length], [
+    RTM_GETRULE,
+    NLM_F_REQUEST | NLM_F_DUMP,
+    NLMSG_HDRLEN + FIB_RULE_HDR_LEN,
+  ]);
+  assertEquals(request[NLMSG_HDRLEN], AF_INET);
+  // fib_rule_hdr: family, dst_len, src_len, tos, table (252: "see FRA_TABLE"), res1, res2,
+  // action, flags (FIB_RULE_INVERT), as the kernel sends wg-quick's rule.
+  const hdr = Uint8Array.of(AF_INET, 0, 0, 0, 252, 0, 0, FR_ACT_TO_TBL, FIB_RULE_INVERT, 0, 0, 0);
+  const attrs = encodeAttributes([
+    u32Attribute(FRA_TABLE, 51820),
+    u32Attribute(FRA_PRIORITY, 32765),
+    u32Attribute(FRA_FWMARK, 0xca6c),
+    u32Attribute(FRA_FWMASK, 0xffffffff),
+    u32Attribute(FRA_SUPPRESS_PREFIXLEN, 0xffffffff),
+  ]);
+  const payload = new Uint8Array(hdr.length + attrs.length);
+  payload.set(hdr);
+  payload.set(attrs, hdr.length);
+  const message = only(
+    encodeMessage({ type: RTM_NEWRULE, flags: 0, seq: 0, pid: 0 }, payload),
+    "rule",
+  );
+  assertEquals(message.rule, {
+    family: AF_INET,
+    dstLen: 0,
+    srcLen: 0,
+    action: FR_ACT_TO_TBL,
+    flags: FIB_RULE_INVERT,
+    table: 51820,
+    priority: 32765,
+    fwmark: 0xca6c,
+    fwmask: 0xffffffff,
+    suppressPrefixLength: null,
+    narrowed: false,
+  });
+  assertEquals(decodeRule(new Uint8Array(5)).ok, false);
 });
