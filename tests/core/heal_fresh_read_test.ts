@@ -22,7 +22,8 @@ class CountingTable extends FakeRouteTable {
   }
 }
 
-function setup(graceMs: number) {
+/** `now`: the loop's clock; a frozen one makes "moments ago" not depend on the machine's load. */
+function setup(graceMs: number, now?: () => number) {
   const table = new CountingTable([iface("en0", 4, ["192.168.1.0/24"])], [EN0]);
   const controller = new AbortController();
   const decisions: [HealDecision, string | null][] = [];
@@ -34,6 +35,7 @@ function setup(graceMs: number) {
     signal: controller.signal,
     log: { announce: () => {}, info: () => {}, debug: () => {}, warn: () => {} },
     onDecision: (d, outcome) => decisions.push([d, outcome]),
+    ...(now ? { now } : {}),
     heal: {
       config: { graceMs, maxRepairs: 10, windowMs: 60_000 },
       repair: async (_family, _cause, inputs) => {
@@ -48,7 +50,7 @@ function setup(graceMs: number) {
 }
 
 Deno.test("heal, grace 0: the read that found the void is the look before the repair", async () => {
-  const t = setup(0);
+  const t = setup(0, () => 1_000);
   await until(() => t.table.listeners === 1);
   const before = t.table.reads;
   await t.table.deleteAs(EN0, 4711);
