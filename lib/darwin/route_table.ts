@@ -407,6 +407,11 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     try {
       for (const iface of await this.interfaces()) known.set(iface.index, iface);
       const decode = (bytes: Uint8Array): RoutingMessage | null => {
+        // A datagram whose rtm_msglen is not its length is the echo of a request route_output
+        // refused for exactly that (EINVAL): the sender's bytes, untouched, with neither
+        // rtm_errno nor RTF_DONE (xnu bsd/net/rtsock.c route_output 352-356 and flush:). Nothing
+        // changed; read as a message it would look like an ADD that happened.
+        if (bytes.length < 2 || (bytes[0]! | (bytes[1]! << 8)) !== bytes.length) return null;
         const result = decodeMessage(bytes);
         return result.ok ? result.message : null;
       };

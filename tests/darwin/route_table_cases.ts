@@ -571,6 +571,33 @@ export function routeTableCases(harness: TableHarness): void {
     }
   });
 
+  test("events: the untouched echo of a request refused for its length is no change (no RTF_DONE, no rtm_errno)", async ({ sim, table }) => {
+    await table.defaults(4);
+    const monitor = collect(table);
+    try {
+      await waitForSockets(sim, 2);
+      const add = encodeRouteMessage(
+        defaultRouteRequest({
+          type: RTM_ADD,
+          family: 4,
+          gateway: "10.9.9.9",
+          seq: 1,
+          form: "route8",
+        }),
+      );
+      const long = new Uint8Array(add.length + 4); // rtm_msglen says 4 bytes fewer than written
+      long.set(add);
+      assertEquals(await sim.requestAs(4711, long), 22);
+      assertEquals(await sim.requestAs(4712, add), 17); // a marker: EEXIST, a real echo
+      await monitor.waitFor((e) => e.kind === "route" && e.pid === 4712);
+      const routes = monitor.events.filter((e) => e.kind === "route");
+      assertEquals(routes.length, 1, `only the marker: ${JSON.stringify(routes)}`);
+      assert(table.monitorStats.garbage >= 1);
+    } finally {
+      await monitor.stop();
+    }
+  });
+
   test("another process's route(8) changes, through the harness helpers", async ({ sim, table }) => {
     assertEquals(await sim.deleteDefaultAs(501, { family: 4 }), 0);
     assertEquals(await sim.deleteDefaultAs(501, { family: 4 }), 3);
