@@ -214,8 +214,13 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
       }`
       : ""
   }; Ctrl-C to stop`;
+  // Stopped the moment SIGINT/SIGTERM comes, whatever the monitor is doing: at start-up it may
+  // be waiting for the state file's lock (a hung save holding it) or a slow first read.
+  const stopped = new Promise<void>((resolve) =>
+    controller.signal.addEventListener("abort", () => resolve(), { once: true })
+  );
   try {
-    await runMonitor({
+    const monitor = runMonitor({
       table: system.table,
       families: ctx.families,
       signal: controller.signal,
@@ -265,6 +270,8 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
         ? undefined
         : (route: DefaultRoute) => recordGoodDefault(ctx, route, "watch"),
     });
+    await Promise.race([monitor, stopped]);
+    monitor.catch(() => {}); // abandoned after a stop: its error no longer matters
   } finally {
     for (const s of stopSignals) signals.unlisten(s, stop);
   }

@@ -273,3 +273,22 @@ e2e("run --heal: repairs while the tunnel runs, then restores exactly", async (l
   assertEquals(await p.exit(), 0);
   assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
 });
+
+e2e(
+  "run: an orphan of CMD that deletes the default after CMD exits is guarded (--linger)",
+  async (lab, state) => {
+    // The attack run's case: CMD exits 0 at once; its background job deletes the default half a
+    // second later. run restores at CMD's exit, then guards while the job lives.
+    const p = runShell(lab, state, `( sleep 0.5; ${IP} route del default ) & exit 0`);
+    assertEquals(await p.exit(), 0);
+    assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT, `stderr:\n${p.stderr()}`);
+    const err = p.stderr();
+    assertMatch(err, /left pid \d+ \(sh\).* running in its process group: guarding the default/);
+    // The deletion is logged with the process that made it (ip, a member of CMD's group).
+    assertMatch(err, /global default deleted by pid \d+/);
+    assertMatch(err, /process group is gone/);
+    // Still there a moment later: nobody is left to delete it.
+    await sleep(300);
+    assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
+  },
+);
