@@ -9,6 +9,7 @@
 import type { RouteTable } from "./core/route_table.ts";
 import { NO_PRIMARY_SOURCE, type PrimarySource } from "./core/types.ts";
 import type { ProcessGroups } from "./core/process_group.ts";
+import { simulatorSocket } from "./core/override_path.ts";
 
 export type Platform = "darwin" | "linux";
 
@@ -16,8 +17,11 @@ export interface System {
   platform: Platform;
   table: RouteTable;
   primary: PrimarySource;
-  /** Effective uid is 0. */
-  isRoot: boolean;
+  /**
+   * Whether a change may be tried (see changesAllowed): false makes the changing commands exit 3
+   * ("needs root") before they touch anything.
+   */
+  mayChange: boolean;
   close(): void;
 }
 
@@ -31,10 +35,28 @@ export function currentPlatform(): Platform {
   throw new Error(`defroute supports macOS and Linux, not ${Deno.build.os}`);
 }
 
+/**
+ * Whether this process may try to change routes. On a real machine only root may (the kernel
+ * refuses a route change from a socket opened without root: EPERM on macOS, EPERM for want of
+ * CAP_NET_ADMIN on Linux), so anyone else is told "needs root" before anything is touched. The
+ * simulated Mac (the darwin backend with `DEFROUTE_LIBSYSTEM` naming a stand-in library and
+ * `DEFROUTE_SIM_SOCKET` its kernel) is not this machine: whether a change is allowed there is its
+ * kernel's answer (EPERM when DEFROUTE_SIM_UNPRIVILEGED=1), which then says "needs root" itself.
+ * A real libSystem named by DEFROUTE_LIBSYSTEM still talks to the real kernel, which still refuses.
+ */
+export function changesAllowed(
+  platform: Platform,
+  uid: number | null,
+  env: (name: string) => string | undefined,
+): boolean {
+  if (uid === 0) return true;
+  return platform === "darwin" && simulatorSocket(env) !== null;
+}
+
 /** Open the backend for this machine. Loads the FFI library only when called. */
 export async function openSystem(): Promise<System> {
   const platform = currentPlatform();
-  const isRoot = Deno.uid() === 0;
+  const mayChange = changesAllowed(platform, Deno.uid(), (name) => Deno.env.get(name));
   if (platform === "darwin") {
     const { openDarwinRouteTable } = await import("./darwin/route_table.ts");
     const { ScutilPrimarySource } = await import("./darwin/scutil.ts");
@@ -43,7 +65,7 @@ export async function openSystem(): Promise<System> {
       platform,
       table,
       primary: new ScutilPrimarySource(),
-      isRoot,
+      mayChange,
       close: () => table.close(),
     };
   }
@@ -53,7 +75,7 @@ export async function openSystem(): Promise<System> {
     platform,
     table,
     primary: NO_PRIMARY_SOURCE,
-    isRoot,
+    mayChange,
     close: () => table.close(),
   };
 }

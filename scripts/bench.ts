@@ -6,6 +6,7 @@
  * - tests/bench/heal_bench.ts     heal latency of `watch --heal --grace 0`
  * - tests/bench/hook_bench.ts     `save`/`restore` as whole processes vs the runtime's floor
  * - tests/bench/codec_throughput.ts  `deno bench` of tests/bench/codec_bench.ts, msgs/s
+ * - tests/bench/table_size_bench.ts  every cost at 2 / 10,000 / 100,000 routes (`--sizes`)
  *
  * The namespace benches need root, iproute2 and /dev/net/tun and print why they skip
  * otherwise. The machine the figures come from is printed first (docs/performance.md §2 quotes
@@ -18,6 +19,7 @@ export const BENCH_SCRIPTS: readonly string[] = [
   "tests/bench/heal_bench.ts",
   "tests/bench/hook_bench.ts",
   "tests/bench/codec_throughput.ts",
+  "tests/bench/table_size_bench.ts",
 ];
 
 function readOr(path: string, fallback: string): string {

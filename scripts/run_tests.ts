@@ -4,8 +4,22 @@
  *
  * Tests that need root, network namespaces or a C compiler skip with a printed reason where those
  * are missing; as root with iproute2 and cc (CI), everything runs.
+ *
+ * The lockfile is tests/deno.lock, used here and nowhere else (deno.json has "lock": false): the
+ * only npm package, ipaddr.js, is for tests, and `deno task` installs every package a project's
+ * lockfile names before it runs any task, so a lockfile deno.json knows would make `deno task
+ * demo` and `deno task defroute` download it too. --frozen: a changed dependency fails the run
+ * until the lockfile is updated on purpose (`deno test --lock=tests/deno.lock --frozen=false`).
  */
-const args = ["test", "--allow-all", "--no-prompt", ...Deno.args];
+const LOCK = new URL("../tests/deno.lock", import.meta.url).pathname;
+const args = [
+  "test",
+  "--allow-all",
+  "--no-prompt",
+  `--lock=${LOCK}`,
+  "--frozen",
+  ...Deno.args,
+];
 const child = new Deno.Command(Deno.execPath(), {
   args,
   stdout: "piped",

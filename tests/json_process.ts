@@ -26,8 +26,10 @@ export interface Proc {
 }
 
 export interface SpawnOptions {
-  /** Added to the inherited environment. */
+  /** Added to the inherited environment (the only environment with `clearEnv`). */
   env?: Record<string, string>;
+  /** Start from an empty environment (the real-Mac tier: no DEFROUTE_* override may leak in). */
+  clearEnv?: boolean;
   /** "piped" (default) keeps stderr for stderr()/stderrMatch(); "inherit" shows it instead. */
   stderr?: "piped" | "inherit";
 }
@@ -36,6 +38,7 @@ export function spawnProc(program: string, args: string[], options: SpawnOptions
   const child = new Deno.Command(program, {
     args,
     env: options.env ?? {},
+    clearEnv: options.clearEnv ?? false,
     stdin: "piped",
     stdout: "piped",
     stderr: options.stderr ?? "piped",

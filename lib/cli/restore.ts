@@ -31,6 +31,8 @@ Options:
   -f, --force         replace a global default that is present (it is put back if nothing
                       else can be added)
   -n, --dry-run       print the plan; change nothing (no root needed)
+  --no-retry          one attempt, no waiting for an interface to settle (for a hook that
+                      runs inside a VPN's event loop, e.g. OpenVPN's --down on a restart)
 
 ${COMMON_OPTIONS_HELP}
 
@@ -56,7 +58,7 @@ function printReport(ctx: CommandContext, report: RestoreReport): void {
 export async function restore(ctx: CommandContext): Promise<number> {
   const dryRun = ctx.values["dry-run"] === true;
   const system = await ctx.system();
-  if (!dryRun && !system.isRoot) {
+  if (!dryRun && !system.mayChange) {
     throw new CliError(
       ExitCode.NEEDS_ROOT,
       "restore changes the routing table, which needs root: run it with sudo " +
@@ -68,6 +70,7 @@ export async function restore(ctx: CommandContext): Promise<number> {
     statePath: ctx.statePath,
     force: ctx.values.force === true,
     dryRun,
+    ...(ctx.values["no-retry"] === true ? { retryDelaysMs: [] } : {}),
     log: ctx.out,
   });
   const exitCode = restoreExitCode(report);
@@ -90,6 +93,6 @@ export const restoreCommand: Command = {
   name: "restore",
   summary: "put the saved or current default route back (post-down hook)",
   help: RESTORE_HELP,
-  options: { ...COMMON_OPTIONS, ...CHANGE_OPTIONS },
+  options: { ...COMMON_OPTIONS, ...CHANGE_OPTIONS, "no-retry": { type: "boolean" } },
   run: restore,
 };

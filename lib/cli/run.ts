@@ -362,7 +362,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
       stdio: deps.stdio,
       before: async () => {
         const sys = system = await ctx.system();
-        if (!sys.isRoot && !dryRun) {
+        if (!sys.mayChange && !dryRun) {
           throw new CliError(
             ExitCode.NEEDS_ROOT,
             "run saves and restores routes, which needs root: run it with sudo (or add --dry-run)",

@@ -194,7 +194,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
   }
   const dryRun = ctx.values["dry-run"] === true;
   const system = await ctx.system();
-  if (heal && !dryRun && !system.isRoot) {
+  if (heal && !dryRun && !system.mayChange) {
     throw new CliError(
       ExitCode.NEEDS_ROOT,
       "watch --heal adds routes, which needs root: run it with sudo (or add --dry-run)",
@@ -265,8 +265,9 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
           }
         })
         : undefined,
-      // The state file is root's (state.ts trust rules): a user's plain `watch` only looks.
-      onGoodDefault: dryRun || !system.isRoot
+      // The state file is root's (state.ts trust rules): a user's plain `watch` only looks (on
+      // the simulated Mac, whose kernel decides, the user's own state file is written).
+      onGoodDefault: dryRun || !system.mayChange
         ? undefined
         : (route: DefaultRoute) => recordGoodDefault(ctx, route, "watch"),
     });

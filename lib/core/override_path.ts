@@ -66,3 +66,17 @@ export function overridePath(variable: string, systemPath: string): string {
   if (!value) return systemPath;
   return checkOverrideTrusted(variable, value);
 }
+
+/**
+ * The simulated Mac's socket when defroute is pointed at one (tests/harness, `deno task
+ * simulator`): DEFROUTE_LIBSYSTEM names a stand-in libSystem and DEFROUTE_SIM_SOCKET the socket
+ * of the simulated kernel it talks to. null on a real machine. Errors and privileges are then
+ * the simulator's business, not this machine's (lib/system.ts changesAllowed,
+ * lib/darwin/route_table.ts).
+ */
+export function simulatorSocket(
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): string | null {
+  const socket = env("DEFROUTE_SIM_SOCKET");
+  return env("DEFROUTE_LIBSYSTEM") && socket ? socket : null;
+}

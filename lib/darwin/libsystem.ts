@@ -21,6 +21,17 @@ import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
 import { decodeUtf8 } from "../core/utf8_text.ts";
 import type { ProcessGroupMember, ProcessGroups } from "../core/process_group.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  CTL_NET,
+  NET_RT_DUMP,
+  NET_RT_DUMP2,
+  NET_RT_FLAGS,
+  NET_RT_IFLIST,
+  NET_RT_IFLIST2,
+} from "./constants.ts";
 
 export const LIBSYSTEM_PATH = "/usr/lib/libSystem.B.dylib";
 
@@ -168,6 +179,28 @@ const POLL_SLICE_MS = 200;
 /** The library path to load: DEFROUTE_LIBSYSTEM (harness) or the system's libSystem. */
 export function libSystemPath(): string {
   return overridePath("DEFROUTE_LIBSYSTEM", LIBSYSTEM_PATH);
+}
+
+const MIB_FAMILY: Readonly<Record<number, string>> = {
+  [AF_UNSPEC]: "AF_UNSPEC",
+  [AF_INET]: "AF_INET",
+  [AF_INET6]: "AF_INET6",
+};
+const MIB_WHAT: Readonly<Record<number, string>> = {
+  [NET_RT_DUMP]: "NET_RT_DUMP",
+  [NET_RT_FLAGS]: "NET_RT_FLAGS",
+  [NET_RT_IFLIST]: "NET_RT_IFLIST",
+  [NET_RT_IFLIST2]: "NET_RT_IFLIST2",
+  [NET_RT_DUMP2]: "NET_RT_DUMP2",
+};
+
+/** A routing sysctl's name for messages: "CTL_NET.PF_ROUTE.0.AF_INET.NET_RT_DUMP2.0". */
+export function mibText(mib: readonly number[]): string {
+  if (mib.length !== 6 || mib[0] !== CTL_NET || mib[1] !== PF_ROUTE) return mib.join(".");
+  const [, , zero, family, what, arg] = mib as [number, number, number, number, number, number];
+  return `CTL_NET.PF_ROUTE.${zero}.${MIB_FAMILY[family] ?? family}.${
+    MIB_WHAT[what] ?? what
+  }.${arg}`;
 }
 
 /** libSystem's functions with errors turned into SyscallError. */
@@ -320,7 +353,7 @@ export class LibSystem implements Disposable {
     for (let attempt = 0; attempt < 5; attempt++) {
       const size = new BigUint64Array(1);
       if (this.groups.table.symbols.sysctl(nameBytes, mib.length, null, size, null, 0n) < 0) {
-        this.#fail("sysctl", mib.join("."));
+        this.#fail("sysctl", mibText(mib));
       }
       const capacity = Number(size[0]!) + Number(size[0]!) / 4 + 512;
       const data = new Uint8Array(capacity);
@@ -329,7 +362,7 @@ export class LibSystem implements Disposable {
         return data.slice(0, Number(size[0]!));
       }
       const errno = this.errno();
-      if (errno !== ENOMEM) throw new SyscallError("sysctl", errno, mib.join("."));
+      if (errno !== ENOMEM) throw new SyscallError("sysctl", errno, mibText(mib));
     }
     throw new SyscallError("sysctl", ENOMEM, "table kept growing");
   }

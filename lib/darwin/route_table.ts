@@ -38,6 +38,8 @@ import {
   NET_RT_DUMP,
   NET_RT_IFLIST,
   PF_ROUTE,
+  type PrefixLengths,
+  prefixLengths,
   type RouteMessage,
   type RoutingMessage,
   RTF_DONE,
@@ -63,6 +65,7 @@ import {
   type RouteTransport,
 } from "./route_socket.ts";
 import { libSystemPath, LibSystemRouteSystem } from "./libsystem.ts";
+import { simulatorSocket } from "../core/override_path.ts";
 
 export interface DarwinRouteTableOptions {
   /** Per-request reply deadline (default 2000 ms). */
@@ -70,6 +73,9 @@ export interface DarwinRouteTableOptions {
   /** SO_RCVBUF of the events() socket (default 1 MiB). */
   monitorBufferBytes?: number;
 }
+
+/** The routes defaults() decodes out of a dump: prefix length 0. */
+const DEFAULT_PREFIXES: PrefixLengths = prefixLengths([0]);
 
 /** Is this decoded address the all-zero address of an inet family? */
 function isAnyAddress(sa: Sockaddr | undefined): boolean {
@@ -118,7 +124,7 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       try {
         this.#socket = this.#system.openSocket();
       } catch (error) {
-        throw asRouteError(error);
+        throw asRouteError(error, "open a routing socket");
       }
       this.#requester = new RouteRequester(this.#socket, { timeoutMs: this.#options.timeoutMs });
     }
@@ -143,7 +149,7 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     try {
       return this.#system.sysctl(mib);
     } catch (error) {
-      throw asRouteError(error);
+      throw asRouteError(error, sysctlPurpose(mib));
     }
   }
 
@@ -182,7 +188,12 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       if (!(error instanceof RouteTableError && error.kind === "not-found")) throw error;
     }
     const af = family === 4 ? AF_INET : AF_INET6;
-    const dump = decodeMessages(this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]));
+    // Only the /0 routes are decoded: every other route of the dump is stepped over by its
+    // header and sockaddr lengths, so a 100,000-route table costs a few milliseconds (issue 15).
+    const dump = decodeMessages(
+      this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]),
+      DEFAULT_PREFIXES,
+    );
     const scoped: DefaultRoute[] = [];
     for (const message of dump.messages) {
       if (message.kind !== "route" || familyOfMessage(message) !== family) continue;
@@ -295,7 +306,12 @@ export class DarwinRouteTable implements RouteTable, Disposable {
   }
 
   async *events(signal: AbortSignal): AsyncIterable<RouteEvent> {
-    const transport = this.#system.openSocket();
+    let transport: RouteTransport;
+    try {
+      transport = this.#system.openSocket();
+    } catch (error) {
+      throw asRouteError(error, "open a routing socket to watch");
+    }
     const known = new Map<number, NetInterface>();
     try {
       for (const iface of await this.interfaces()) known.set(iface.index, iface);
@@ -397,15 +413,42 @@ function isLinkLocal(address: string): boolean {
   return /^fe[89ab][0-9a-f]?:/i.test(address);
 }
 
-/** The socket or sysctl itself failed; the kernel's answers to requests are route_socket.ts's. */
-function asRouteError(error: unknown): unknown {
+/**
+ * The socket or sysctl itself failed (the kernel's answers to requests are route_socket.ts's):
+ * one line that says what defroute was doing, the call, its errno and what that errno says. On
+ * the simulated Mac (lib/core/override_path.ts simulatorSocket) such a failure almost always
+ * means its simulator is gone, since the stand-in libSystem answers ENOENT for a sysctl and
+ * EPROTONOSUPPORT for a socket it cannot connect: the line says so first.
+ */
+function asRouteError(error: unknown, doing: string): unknown {
   if (!(error instanceof SyscallError)) return error;
+  const failed = `cannot ${doing}: ${error.describe()}`;
+  const simulator = simulatorSocket();
   return new RouteTableError(
     errorKindOfSyscallErrno(error.code),
-    error.message,
+    simulator === null ? failed : `${simulatorGone(simulator)} (${failed})`,
     error.code,
     error.syscall,
   );
+}
+
+/** Why the simulated Mac at `socket` answers nothing, and what to do about it. */
+function simulatorGone(socket: string): string {
+  let present = false;
+  try {
+    present = Deno.statSync(socket).isSocket === true;
+  } catch {
+    // absent
+  }
+  return present
+    ? `the simulated Mac at ${socket} does not answer (a simulator that was killed leaves its ` +
+      `socket behind); start it again with deno task simulator`
+    : `the simulated Mac at ${socket} is not running; start it with deno task simulator`;
+}
+
+/** What a routing sysctl was for, in a message: "list the interfaces". */
+function sysctlPurpose(mib: readonly number[]): string {
+  return mib[4] === NET_RT_IFLIST ? "list the interfaces" : "read the routing table";
 }
 
 /** The darwin RouteTable of this machine: libSystem (or DEFROUTE_LIBSYSTEM) through FFI. */

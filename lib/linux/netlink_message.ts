@@ -13,6 +13,9 @@
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../core/ip_address.ts";
 import { decodeUtf8 } from "../core/utf8_text.ts";
 import type { Family } from "../core/types.ts";
+import { type PrefixLengths, wantsPrefix } from "../core/prefix_lengths.ts";
+
+export { type PrefixLengths, prefixLengths } from "../core/prefix_lengths.ts";
 
 // ---- constants (uapi/linux/netlink.h, rtnetlink.h, if_link.h, if.h, if_arp.h) ----------------
 
@@ -505,15 +508,104 @@ export function decodeMessage(bytes: Uint8Array): Decoded<NetlinkMessage> {
   }
 }
 
+/** The little-endian u32 at `at` (which fits), without a DataView. */
+function u32At(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>>
+    0;
+}
+
+/** Whether the message at `at` (whose nlmsg_len `length` fits) is a route message with an
+ * rtmsg whose rtm_dst_len is not in `wanted`: read from two header bytes, nothing decoded. */
+function unwantedRoute(
+  bytes: Uint8Array,
+  at: number,
+  length: number,
+  wanted: PrefixLengths,
+): boolean {
+  const type = bytes[at + 4]! | (bytes[at + 5]! << 8);
+  if (type !== RTM_NEWROUTE && type !== RTM_DELROUTE && type !== RTM_GETROUTE) return false;
+  // A body too short for its rtmsg is decoded (and reported) as before.
+  if (length < NLMSG_HDRLEN + RTMSG_LEN) return false;
+  return !wantsPrefix(wanted, bytes[at + NLMSG_HDRLEN + 1]!);
+}
+
+/**
+ * Whether `datagram` holds an IPv4 route of table `table` (in the answer `seq`, when given)
+ * whose destination is not 0.0.0.0: in
+ * an IPv4 dump that proves the rest of the dump holds none of that table's defaults. The kernel
+ * walks each table's trie in key order, and the leaf of key 0.0.0.0, which holds every
+ * 0.0.0.0/N route and so the defaults, comes first (net/ipv4/fib_trie.c fib_table_dump: "Dump
+ * starting at last key. Note: 0.0.0.0/0 (ie default) is first key"). Reads only header bytes and
+ * the attributes of that table's routes; never throws on garbage (false when unsure).
+ */
+export function passedIpv4Defaults(datagram: Uint8Array, table: number, seq?: number): boolean {
+  let at = 0;
+  while (datagram.length - at >= NLMSG_HDRLEN) {
+    const length = u32At(datagram, at);
+    if (length < NLMSG_HDRLEN || length > datagram.length - at) return false;
+    const type = datagram[at + 4]! | (datagram[at + 5]! << 8);
+    const body = at + NLMSG_HDRLEN;
+    if (
+      type === RTM_NEWROUTE && length >= NLMSG_HDRLEN + RTMSG_LEN && datagram[body] === AF_INET &&
+      datagram[body + 1] !== 0 && (seq === undefined || u32At(datagram, at + 8) === seq >>> 0) &&
+      nonZeroIpv4Destination(datagram, body, at + length, table)
+    ) {
+      return true;
+    }
+    at += align4(length);
+  }
+  return false;
+}
+
+/** The route whose rtmsg starts at `body` (attributes up to `end`) is in `table` and has an
+ * RTA_DST other than 0.0.0.0. */
+function nonZeroIpv4Destination(
+  bytes: Uint8Array,
+  body: number,
+  end: number,
+  table: number,
+): boolean {
+  let tableId = bytes[body + 4]!;
+  let destination = -1;
+  let at = body + RTMSG_LEN;
+  while (end - at >= RTA_HDRLEN) {
+    const length = bytes[at]! | (bytes[at + 1]! << 8);
+    const type = (bytes[at + 2]! | (bytes[at + 3]! << 8)) & 0x3fff;
+    if (length < RTA_HDRLEN || length > end - at) return false;
+    if (type === RTA_TABLE && length >= RTA_HDRLEN + 4) {
+      tableId = u32At(bytes, at + 4);
+    } else if (type === RTA_DST && length === RTA_HDRLEN + 4) {
+      destination = bytes[at + 4]! | bytes[at + 5]! | bytes[at + 6]! | bytes[at + 7]!;
+    }
+    at += align4(length);
+  }
+  return tableId === table && destination > 0;
+}
+
 /**
  * Every message in one datagram. A message with a sane header but a bad body is skipped and
  * counted; a bad header ends the walk (there is no way to find the next message), and the
  * rest is counted as one skipped fragment. nlmsg_len 0 is a bad header, so it cannot loop.
+ *
+ * With `routePrefixes`, a route message whose rtm_dst_len is not wanted is stepped over by its
+ * header alone, neither decoded nor counted: a 100,000-route table's dump then costs a few
+ * byte reads per route instead of a decoded object each (issue 15). The messages returned are
+ * exactly those the plain walk returns, less those routes.
  */
-export function decodeMessages(bytes: Uint8Array): DecodedBatch {
+export function decodeMessages(bytes: Uint8Array, routePrefixes?: PrefixLengths): DecodedBatch {
   const batch: DecodedBatch = { messages: [], skipped: 0, errors: [] };
   let at = 0;
   while (at < bytes.length) {
+    if (routePrefixes !== undefined && bytes.length - at >= NLMSG_HDRLEN) {
+      const length = u32At(bytes, at);
+      if (
+        length >= NLMSG_HDRLEN && length <= bytes.length - at &&
+        unwantedRoute(bytes, at, length, routePrefixes)
+      ) {
+        at += align4(length);
+        continue;
+      }
+    }
     const header = decodeHeader(bytes, at);
     if (!header.ok) {
       batch.skipped++;

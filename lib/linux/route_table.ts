@@ -47,6 +47,9 @@ import {
   NLMSG_ERROR,
   NLMSG_HDRLEN,
   NLMSGERR_MIN_LEN,
+  passedIpv4Defaults,
+  type PrefixLengths,
+  prefixLengths,
   type RouteFields,
   RT_TABLE_MAIN,
   RTM_DELLINK,
@@ -88,6 +91,31 @@ export function describeDefault(route: DefaultRoute): string {
   if (route.metric !== undefined) words.push(`metric ${route.metric}`);
   return words.join(" ");
 }
+
+/** The route messages defroute reads: defaults only (rtm_dst_len 0). Every other route of a
+ * dump or a multicast is stepped over by its header (decodeMessages), so a 100,000-route table
+ * costs about what a 2-route one does (issue 15). */
+const DEFAULT_PREFIXES: PrefixLengths = prefixLengths([0]);
+
+/** How #exchange reads a dump: which routes it decodes, and when it has read enough. */
+interface DumpReading {
+  routePrefixes?: PrefixLengths;
+  /** True once a datagram of the dump `seq` shows that the rest of it cannot hold what is
+   * wanted. */
+  enough?(datagram: Uint8Array, seq: number): boolean;
+}
+
+/**
+ * An IPv4 route dump lists the main table's defaults before its first route to another
+ * destination (passedIpv4Defaults), so it is read only that far: on a 100,000-route table the
+ * first datagram or two instead of ~190 of 32 KiB each, which was most of the time `restore` and
+ * `status` spent there (issue 15). An IPv6 dump is read whole: fib6's walk lists the root's
+ * routes, the defaults, last (net/ipv6/ip6_fib.c fib6_walk_continue).
+ */
+const IPV4_DEFAULTS_DUMP: DumpReading = {
+  routePrefixes: DEFAULT_PREFIXES,
+  enough: (datagram, seq) => passedIpv4Defaults(datagram, RT_TABLE_MAIN, seq),
+};
 
 function familyCode(family: Family): number {
   return family === 4 ? AF_INET : AF_INET6;
@@ -182,61 +210,92 @@ class LinuxRouteTable implements RouteTable {
    * nothing for an ack. Replies are matched by nlmsg_seq; a reply to an earlier request that
    * timed out is dropped.
    */
-  #exchange(what: string, build: (seq: number) => Uint8Array): Promise<NetlinkMessage[]> {
+  #exchange(
+    what: string,
+    build: (seq: number) => Uint8Array,
+    dump: DumpReading = {},
+  ): Promise<NetlinkMessage[]> {
     const run = async () => {
-      const socket = this.#requestSocket();
-      const seq = this.#seq = (this.#seq % 0x7fff_fffe) + 1;
-      if (TRACING) trace(`send: ${what}`);
+      // A dump that may be left early runs on a socket of its own, closed afterwards: a socket
+      // with a dump in progress refuses the next one (EBUSY), and the request socket, whose
+      // port id names this process's changes (#isOwnPort), stays as it is.
+      const oneOff = dump.enough !== undefined;
+      const socket = oneOff ? this.#oneOffSocket() : this.#requestSocket();
       try {
-        socket.send(build(seq));
-      } catch (error) {
-        throw asRouteError(what, error);
-      }
-      const deadline = Date.now() + this.timeoutMs;
-      const collected: NetlinkMessage[] = [];
-      for (;;) {
-        let datagram: Uint8Array | null;
-        try {
-          datagram = socket.receiveNow();
-        } catch (error) {
-          throw asRouteError(what, error);
-        }
-        if (!datagram) {
-          const left = deadline - Date.now();
-          if (left <= 0) {
-            throw new RouteTableError(
-              "timeout",
-              `${what}: no answer from the kernel within ${this.timeoutMs} ms`,
-            );
-          }
-          await socket.readable(Math.min(left, 250));
-          continue;
-        }
-        for (const message of decodeMessages(datagram).messages) {
-          if (message.header.seq !== seq) continue;
-          if (message.kind === "error") {
-            if (TRACING) trace(`answer: ${what}`);
-            if (message.errno === 0) return collected;
-            const name = errnoName(message.errno);
-            const kind = errorKindOfErrno(name);
-            throw new RouteTableError(
-              kind,
-              `${what}: ${name} (${MEANING[kind] ?? "failed"})`,
-              name,
-              "rtnetlink",
-            );
-          }
-          if (message.kind === "done") {
-            if (TRACING) trace(`answer: ${what}`);
-            return collected;
-          }
-          collected.push(message);
-        }
+        return await this.#collect(socket, what, build, dump);
+      } finally {
+        if (oneOff) socket.close();
       }
     };
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+
+  #oneOffSocket(): NetlinkSocket {
+    if (this.#closed) throw new RouteTableError("io", "the route table is closed");
+    return openSocket(0, 0);
+  }
+
+  async #collect(
+    socket: NetlinkSocket,
+    what: string,
+    build: (seq: number) => Uint8Array,
+    dump: DumpReading,
+  ): Promise<NetlinkMessage[]> {
+    const seq = this.#seq = (this.#seq % 0x7fff_fffe) + 1;
+    if (TRACING) trace(`send: ${what}`);
+    try {
+      socket.send(build(seq));
+    } catch (error) {
+      throw asRouteError(what, error);
+    }
+    const deadline = Date.now() + this.timeoutMs;
+    const collected: NetlinkMessage[] = [];
+    for (;;) {
+      let datagram: Uint8Array | null;
+      try {
+        datagram = socket.receiveNow();
+      } catch (error) {
+        throw asRouteError(what, error);
+      }
+      if (!datagram) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new RouteTableError(
+            "timeout",
+            `${what}: no answer from the kernel within ${this.timeoutMs} ms`,
+          );
+        }
+        await socket.readable(Math.min(left, 250));
+        continue;
+      }
+      for (const message of decodeMessages(datagram, dump.routePrefixes).messages) {
+        if (message.header.seq !== seq) continue;
+        if (message.kind === "error") {
+          if (TRACING) trace(`answer: ${what}`);
+          if (message.errno === 0) return collected;
+          const name = errnoName(message.errno);
+          const kind = errorKindOfErrno(name);
+          throw new RouteTableError(
+            kind,
+            `${what}: ${name} (${MEANING[kind] ?? "failed"})`,
+            name,
+            "rtnetlink",
+          );
+        }
+        if (message.kind === "done") {
+          if (TRACING) trace(`answer: ${what}`);
+          return collected;
+        }
+        collected.push(message);
+      }
+      if (dump.enough?.(datagram, seq)) {
+        // The rest of the dump cannot matter: leave it unread (the caller closes the socket).
+        if (TRACING) trace(`answer: ${what} (dump left early)`);
+        return collected;
+      }
+    }
   }
 
   /** The request socket's port id, learnt when a change names it (autobind gives it on the
@@ -266,6 +325,7 @@ class LinuxRouteTable implements RouteTable {
     const messages = await this.#exchange(
       `list IPv${family} routes`,
       (seq) => encodeRouteDumpRequest(seq, familyCode(family)),
+      family === 4 ? IPV4_DEFAULTS_DUMP : { routePrefixes: DEFAULT_PREFIXES },
     );
     return messages
       .flatMap((m) =>
@@ -363,7 +423,7 @@ class LinuxRouteTable implements RouteTable {
           continue;
         }
         if (TRACING) trace("event: datagram read");
-        for (const message of decodeMessages(datagram).messages) {
+        for (const message of decodeMessages(datagram, DEFAULT_PREFIXES).messages) {
           const event = toEvent(message, known, this.#isOwnPort);
           if (event) yield event;
         }

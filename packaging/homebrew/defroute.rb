@@ -36,9 +36,13 @@ class Defroute < Formula
 
   def caveats
     <<~EOS
-      Changing routes needs root: `sudo defroute restore`, `sudo defroute run -- CMD`.
-      The watch --heal daemon: `sudo defroute hook install --binary #{opt_bin}/defroute`.
-      Hook files for wg-quick, OpenVPN, sing-box and OpenConnect are in #{opt_pkgshare}/hooks.
+      defroute changes routes as root: `sudo defroute restore`, `sudo defroute run -- CMD`.
+      VPN hooks and the launchd daemon run it as root unattended, so give them a copy only root
+      can replace (Homebrew's prefix is yours to write):
+        sudo install -d -m 0755 /opt/defroute/bin
+        sudo install -m 0755 #{opt_bin}/defroute /opt/defroute/bin/defroute
+        sudo /opt/defroute/bin/defroute hook install
+      and set DEFROUTE=/opt/defroute/bin/defroute for the hook scripts in #{opt_pkgshare}/hooks.
     EOS
   end
 

@@ -16,18 +16,34 @@ export interface BenchArgs {
   runs: number;
   /** --trace: also print where the time goes (DEFROUTE_TRACE marks), where a bench has them. */
   trace: boolean;
+  /** --sizes 2,10000,100000: the routing-table sizes of table_size_bench.ts; undefined when
+   * not given (each bench has its default). */
+  sizes?: number[];
 }
 
 /** `--quick`, `--runs N` and `--trace` (N defaults to `full` runs, or `quick` runs with --quick). */
 export function benchArgs(args: string[], full: number, quick = 3): BenchArgs {
   const { values } = parseArgs({
     args,
-    options: { quick: { type: "boolean" }, runs: { type: "string" }, trace: { type: "boolean" } },
+    options: {
+      quick: { type: "boolean" },
+      runs: { type: "string" },
+      trace: { type: "boolean" },
+      sizes: { type: "string" },
+    },
   });
   const isQuick = values.quick === true;
   const runs = values.runs === undefined ? (isQuick ? quick : full) : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a count, not ${runs}`);
-  return { quick: isQuick, runs, trace: values.trace === true };
+  const parsed: BenchArgs = { quick: isQuick, runs, trace: values.trace === true };
+  if (values.sizes !== undefined) {
+    const sizes = values.sizes.split(",").map((text) => Number(text.replaceAll("_", "")));
+    if (sizes.some((n) => !Number.isInteger(n) || n < 2)) {
+      throw new Error(`--sizes takes route counts of at least 2, not ${values.sizes}`);
+    }
+    parsed.sizes = sizes;
+  }
+  return parsed;
 }
 
 /** Nearest-rank percentile (0 < p <= 100) of `values` (not mutated). With fewer than 100

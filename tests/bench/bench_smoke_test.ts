@@ -31,6 +31,14 @@ const FIGURES: [string, string][] = [
   ["codec.decode_one_rtm_get_reply.rate", "msgs/s"],
   ["codec.decodemessages_10k_route_dump.rate", "msgs/s"],
   ["codec.decode.worst_rate", "msgs/s"],
+  // --quick sizes the table 2 and 10,000 routes.
+  ["table.restore.10000.median", "ms"],
+  ["table.status.10000.median", "ms"],
+  ["table.run.10000.median", "ms"],
+  ["table.heal.10000.median", "ms"],
+  ["table.run.vmhwm.10000.max", "MB"],
+  ["table.watch.vmhwm.10000.max", "MB"],
+  ["table.darwin.find_defaults.10000.median", "ms"],
 ];
 
 /** The number on a figure line `  KEY  NUMBER UNIT ...`, or null when the line is missing. */

@@ -1,7 +1,8 @@
 /**
  * Benchmarks of the darwin routing-message codec: one RTM_GET reply and one route(8) request,
- * and a 10,000-route sysctl NET_RT_DUMP-style buffer (what `defroute status` and a heal loop
- * walk on a busy Mac). Run with `deno bench tests/bench/codec_bench.ts`.
+ * a 10,000-route sysctl NET_RT_DUMP-style buffer (what `defroute status` and a heal loop walk on
+ * a busy Mac), and finding the defaults in a 100,000-route dump, as defaults() does (issue 15:
+ * every other route stepped over by its header). Run with `deno bench tests/bench/codec_bench.ts`.
  */
 import {
   decodeMessage,
@@ -9,6 +10,7 @@ import {
   defaultRouteRequest,
   encodeRouteMessage,
   kernelDefaultNetmask,
+  prefixLengths,
   type RouteMessageInit,
   RTF_DONE,
   RTF_GATEWAY,
@@ -17,6 +19,8 @@ import {
   RTM_ADD,
   RTM_GET,
 } from "../../lib/darwin/route_message.ts";
+import { isDefaultRouteMessage } from "../../lib/darwin/route_table.ts";
+import { syntheticDump } from "../darwin/synthetic_dump.ts";
 
 /** A kernel GET reply for the default route (reference §5.2: addrs 0x37, 164 bytes). */
 const reply: RouteMessageInit = {
@@ -122,4 +126,15 @@ Deno.bench("decodeMessages: 10,000-route dump", { group: "dump" }, () => {
 
 Deno.bench("encode 10,000 routes", { group: "dump" }, () => {
   for (const route of dumpRoutes) encodeRouteMessage(route);
+});
+
+/** 100,000 routes plus a global and two scoped defaults (tests/darwin/synthetic_dump.ts). */
+const bigDump = syntheticDump(100_000);
+const DEFAULTS_ONLY = prefixLengths([0]);
+
+Deno.bench("find the defaults in a 100,000-route dump", { group: "table size" }, () => {
+  const found = decodeMessages(bigDump, DEFAULTS_ONLY).messages.filter((m) =>
+    m.kind === "route" && isDefaultRouteMessage(m)
+  );
+  if (found.length !== 3) throw new Error(`found ${found.length} defaults, not 3`);
 });

@@ -23,6 +23,7 @@ interface BenchResult {
 export function keyOf(name: string): string {
   return "codec." + name.toLowerCase()
     .replace(/\(.*?\)/g, "")
+    .replace(/100,000/g, "100k")
     .replace(/10,000/g, "10k")
     .replace(/[^a-z0-9]+/g, "_")
     .replace(/^_|_$/g, "");
@@ -30,6 +31,7 @@ export function keyOf(name: string): string {
 
 /** How many route messages one iteration of a bench handles. */
 export function messagesPerIteration(name: string): number {
+  if (/100,000/.test(name)) return 100_000;
   return /10,000/.test(name) ? DUMP_ROUTES : 1;
 }
 
@@ -63,6 +65,10 @@ async function main(): Promise<void> {
     const key = keyOf(bench.name);
     figure(`${key}.mean`, ok.avg / 1000, "us", `${bench.name}; n=${ok.n}`);
     let note = "";
+    if (/^find the defaults/.test(bench.name)) {
+      // Issue 15: the defaults of a 100,000-route NET_RT_DUMP in under 10 ms.
+      figure(`${key}.ms`, ok.avg / 1e6, "ms", `target < 10 ms: ${verdict(ok.avg / 1e6 < 10)}`);
+    }
     if (/^decode/i.test(bench.name)) {
       decodeRate = Math.min(decodeRate, rate);
       note = `target >= 1,000,000 msgs/s: ${verdict(rate >= 1_000_000)}`;

@@ -25,6 +25,7 @@ import {
 import {
   CLIENT_DEV,
   DENO,
+  type Lab,
   namespaceSupport,
   ROOT,
   ROUTER_ADDRESS,
@@ -32,10 +33,68 @@ import {
   withLab,
 } from "../linux/netns.ts";
 import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
-import { spawnProc } from "../json_process.ts";
+import { type Proc, spawnProc } from "../json_process.ts";
 
 const MAIN = `${ROOT}main.ts`;
 const DEFAULT = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
+
+/** `defroute watch --heal --grace 0 --family 4 --json` in the lab, once it is subscribed and has
+ * read the table (it prints every event as a JSON line once its loop runs: tun0 is toggled until
+ * a line shows up). */
+export async function startWatcher(
+  lab: Lab,
+  statePath: string,
+  stderr: "piped" | "inherit" = "inherit",
+): Promise<Proc> {
+  const [program, argv] = lab.exec(DENO, [
+    "run",
+    ...DENO_RUN_FLAGS,
+    MAIN,
+    "watch",
+    "--heal",
+    "--grace",
+    "0",
+    "--max-repairs",
+    "1000",
+    "--family",
+    "4",
+    "--json",
+    "-q",
+    "--state",
+    statePath,
+  ]);
+  const watcher = spawnProc(program, argv, { stderr });
+  try {
+    for (let attempt = 0; watcher.seen.length === 0; attempt++) {
+      if (attempt > 100) throw new Error("the watcher never reported an event");
+      await lab.ip("link", "set", TUN_DEV, attempt % 2 === 0 ? "up" : "down");
+      await sleep(100);
+    }
+    await lab.ip("link", "set", TUN_DEV, "down");
+  } catch (error) {
+    watcher.kill();
+    await watcher.exit();
+    throw error;
+  }
+  return watcher;
+}
+
+/** Delete the lab's default and wait for the watcher's repair, as `listener` sees both: the
+ * deletion's time (epoch µs) and the repair's latency (ms). */
+export async function oneRepair(
+  lab: Lab,
+  listener: RouteListener,
+): Promise<{ deletedAt: number; latencyMs: number }> {
+  await sleep(100); // let the watcher finish recording the last repair
+  const from = listener.lines.length;
+  await lab.ip("route", "del", "default", "via", ROUTER_ADDRESS, "dev", CLIENT_DEV);
+  const gone = await listener.find(from, (l) => l.deleted && l.route.startsWith(DEFAULT));
+  const back = await listener.find(
+    gone.index + 1,
+    (l) => !l.deleted && l.route.startsWith(DEFAULT),
+  );
+  return { deletedAt: gone.line.at, latencyMs: (back.line.at - gone.line.at) / 1000 };
+}
 
 async function main(): Promise<void> {
   const { runs, quick, trace } = benchArgs(Deno.args, 60);
@@ -52,50 +111,18 @@ async function main(): Promise<void> {
     const listener = new RouteListener(lab.ns);
     // --trace: the marks go to stderr when the watcher exits; keep its stderr for them.
     if (trace) Deno.env.set("DEFROUTE_TRACE", "1");
-    const [program, argv] = lab.exec(DENO, [
-      "run",
-      ...DENO_RUN_FLAGS,
-      MAIN,
-      "watch",
-      "--heal",
-      "--grace",
-      "0",
-      "--max-repairs",
-      "1000",
-      "--family",
-      "4",
-      "--json",
-      "-q",
-      "--state",
-      `${dir}/state.json`,
-    ]);
-    const watcher = spawnProc(program, argv, { stderr: trace ? "piped" : "inherit" });
     const deletions: number[] = [];
+    let watcher: Proc | null = null;
     try {
       await listener.ready(lab);
-      // The watcher prints every event as a JSON line once its loop runs: toggle tun0 until a
-      // line shows up, then it is subscribed and has read the table.
-      for (let attempt = 0; watcher.seen.length === 0; attempt++) {
-        if (attempt > 100) throw new Error("the watcher never reported an event");
-        await lab.ip("link", "set", TUN_DEV, attempt % 2 === 0 ? "up" : "down");
-        await sleep(100);
-      }
-      await lab.ip("link", "set", TUN_DEV, "down");
-
+      watcher = await startWatcher(lab, `${dir}/state.json`, trace ? "piped" : "inherit");
       const latencies: number[] = [];
       // One warm-up repair, not counted.
       for (let i = 0; i <= runs; i++) {
-        await sleep(100); // let the watcher finish recording the last repair
-        const from = listener.lines.length;
-        await lab.ip("route", "del", "default", "via", ROUTER_ADDRESS, "dev", CLIENT_DEV);
-        const gone = await listener.find(from, (l) => l.deleted && l.route.startsWith(DEFAULT));
-        const back = await listener.find(
-          gone.index + 1,
-          (l) => !l.deleted && l.route.startsWith(DEFAULT),
-        );
+        const repair = await oneRepair(lab, listener);
         if (i > 0) {
-          latencies.push((back.line.at - gone.line.at) / 1000);
-          deletions.push(gone.line.at);
+          latencies.push(repair.latencyMs);
+          deletions.push(repair.deletedAt);
         }
       }
       const middle = median(latencies);
@@ -104,9 +131,9 @@ async function main(): Promise<void> {
       figure("heal.min", Math.min(...latencies), "ms");
       console.log(`  (${runs} repairs${quick ? ", --quick" : ""})`);
     } finally {
-      watcher.kill("SIGTERM"); // watch runs until SIGINT/SIGTERM
-      await watcher.exit();
-      if (trace) printTrace(watcher.stderr(), deletions);
+      watcher?.kill("SIGTERM"); // watch runs until SIGINT/SIGTERM
+      await watcher?.exit();
+      if (trace && watcher) printTrace(watcher.stderr(), deletions);
       await listener.close();
       await Deno.remove(dir, { recursive: true });
     }

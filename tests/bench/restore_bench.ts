@@ -62,15 +62,33 @@ const TUNNEL_SCRIPT =
 const TUNNEL_ARGV = ["/bin/sh", "-c", TUNNEL_SCRIPT];
 const RESTORED = `default via ${ROUTER_ADDRESS} dev ${CLIENT_DEV}`;
 
-interface RunFigures {
+export interface RunFigures {
   latencyUs: number;
   memory: { rssMB: number; hwmMB: number } | null;
   /** DEFROUTE_TRACE marks (µs after the tunnel's exit), with --trace. */
   marks: Map<string, number>;
 }
 
+/** `defroute run -q --family 4 --state STATE -- <the tunnel>`, from source. */
+export function defrouteRunArgv(statePath: string): string[] {
+  return [
+    DENO,
+    "run",
+    ...DENO_RUN_FLAGS,
+    MAIN,
+    "run",
+    "-q",
+    "--family",
+    "4",
+    "--state",
+    statePath,
+    "--",
+    ...TUNNEL_ARGV,
+  ];
+}
+
 /** Start `argv` in the lab with a tunnel inside, stop the tunnel, time the restore. */
-async function oneRun(
+export async function oneRun(
   lab: Lab,
   listener: Listener,
   argv: string[],
@@ -161,20 +179,7 @@ async function main(): Promise<void> {
     const listener = new RouteListener(lab.ns);
     try {
       await listener.ready(lab);
-      const defrouteCommand = [
-        DENO,
-        "run",
-        ...DENO_RUN_FLAGS,
-        MAIN,
-        "run",
-        "-q",
-        "--family",
-        "4",
-        "--state",
-        `${dir}/state.json`,
-        "--",
-        ...TUNNEL_ARGV,
-      ];
+      const defrouteCommand = defrouteRunArgv(`${dir}/state.json`);
       // --trace: DEFROUTE_TRACE marks go to stderr at exit; send them where the JSON lines are
       // read (defroute runs with -q, so its stderr holds nothing else).
       if (trace) Deno.env.set("DEFROUTE_TRACE", "1");

@@ -36,7 +36,7 @@ export async function setup(
     platform: "linux",
     table,
     primary: { primary: () => Promise.resolve(null) },
-    isRoot: true,
+    mayChange: true,
     close: () => {},
   };
   const out = memoryOutput(json, 2);

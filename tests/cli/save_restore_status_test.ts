@@ -48,7 +48,7 @@ async function runCommand(
   return { code, stdout: out.stdout.join("\n"), stderr: out.stderr.join("\n"), out };
 }
 
-function fakeMac(isRoot = true) {
+function fakeMac(mayChange = true) {
   const table = new FakeRouteTable([
     iface("en0", 4, ["192.168.1.0/24", "fe80::/64"]),
   ], [
@@ -56,7 +56,7 @@ function fakeMac(isRoot = true) {
     route("192.168.1.1", "en0", 4, true),
   ]);
   const scutil = new FakePrimary({ 4: primary(4, "192.168.1.1", "en0") });
-  const system: System = { platform: "darwin", table, primary: scutil, isRoot, close() {} };
+  const system: System = { platform: "darwin", table, primary: scutil, mayChange, close() {} };
   return { table, scutil, system };
 }
 

@@ -8,6 +8,12 @@ import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "
 import { RouteTableError } from "../../lib/core/errors.ts";
 import { type DarwinRouteTable, openDarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { standinUnavailableReason, startSimulator } from "../harness/sim.ts";
+import { errnoText, SyscallError } from "../../lib/darwin/errno.ts";
+import { mibText } from "../../lib/darwin/libsystem.ts";
+import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
+import { REPO_DIR } from "../harness/standin.ts";
+
+const MAIN = `${REPO_DIR}/main.ts`;
 
 const skip = standinUnavailableReason();
 if (skip) console.log(`skipping the kernel-gone tests: ${skip}`);
@@ -75,12 +81,20 @@ Deno.test({
       // sysctl(NET_RT_IFLIST) fails (the stand-in's ENOENT): a failed read, not "no such route".
       const listed = await failureOf(() => table.interfaces());
       assertEquals([listed.kind, listed.syscall], ["io", "sysctl"]);
+      // Said as what it is: the simulator is gone, and how to start it.
+      assertMatch(
+        listed.message,
+        /^the simulated Mac at \S+sim\.sock is not running; start it with deno task simulator \(cannot list the interfaces: sysctl \(CTL_NET\.PF_ROUTE\.0\.AF_UNSPEC\.NET_RT_IFLIST\.0\) failed with ENOENT \(no such file or directory\)\)$/,
+      );
       // socket(PF_ROUTE) fails: the request never reached a kernel, so it has no route meaning
       // (not "invalid", not "not-found", which restore would take for "already gone").
       const gone = { family: 4, gateway: "192.168.1.1", interface: "en0", index: 4 } as const;
       const deleted = await failureOf(() => table.delete({ ...gone, scoped: false, flags: 0 }));
       assertEquals([deleted.kind, deleted.syscall], ["io", "socket"]);
-      assertMatch(deleted.message, /socket: EPROTONOSUPPORT/);
+      assertMatch(
+        deleted.message,
+        /cannot open a routing socket: socket failed with EPROTONOSUPPORT \(protocol not supported\)/,
+      );
     } finally {
       table.close();
       await sim.stop();
@@ -108,4 +122,47 @@ Deno.test("darwin FFI: a library that does not load is one RouteTableError namin
     else Deno.env.set("DEFROUTE_LIBSYSTEM", before);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "CLI: with the simulated Mac gone, every command says so and how to start it (exit 1)",
+  ignore: skip !== null,
+  async fn() {
+    const sim = await startSimulator();
+    const env = sim.env;
+    await sim.stop();
+    for (const args of [["status"], ["save"], ["restore"], ["watch"]]) {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", ...DENO_RUN_FLAGS, MAIN, ...args],
+        env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(output.stderr);
+      assertEquals(output.code, 1, `${args.join(" ")}: ${stderr}`);
+      assertMatch(
+        stderr,
+        new RegExp(
+          `the simulated Mac at ${env.DEFROUTE_SIM_SOCKET} is not running; ` +
+            "start it with deno task simulator \\(cannot [a-z ]+: \\w+.* failed with E[A-Z]+ \\(",
+        ),
+      );
+    }
+  },
+});
+
+Deno.test("SyscallError.describe names the call, its errno and what the errno says", () => {
+  assertEquals(
+    new SyscallError("socket", 13).describe(),
+    "socket failed with EACCES (permission denied)",
+  );
+  assertEquals(
+    new SyscallError("sysctl", 12, "CTL_NET.PF_ROUTE.0.AF_INET.NET_RT_DUMP2.0").describe(),
+    "sysctl (CTL_NET.PF_ROUTE.0.AF_INET.NET_RT_DUMP2.0) failed with ENOMEM (cannot allocate memory)",
+  );
+  assertEquals(errnoText(51), "network is unreachable"); // darwin's number, not Linux's 101
+  assertEquals(errnoText(999), "unknown error 999");
+  assertEquals(mibText([4, 17, 0, 30, 7, 0]), "CTL_NET.PF_ROUTE.0.AF_INET6.NET_RT_DUMP2.0");
+  assertEquals(mibText([1, 2, 3]), "1.2.3");
 });

@@ -5,7 +5,7 @@
 import { assertEquals } from "../assert.ts";
 import { ScutilPrimarySource } from "../../lib/darwin/scutil.ts";
 import { SCUTIL_STANDIN } from "./standin.ts";
-import { standinUnavailableReason, startSimulator } from "./sim.ts";
+import { scutilLinkKey, standinUnavailableReason, startSimulator } from "./sim.ts";
 
 // startSimulator() builds the stand-in libSystem too, which needs cc.
 const skip = standinUnavailableReason();
@@ -75,5 +75,23 @@ Deno.test({
     assertEquals([v4?.router, v4?.interface], ["192.168.1.1", "en0"]);
     await sim.setScutil(IPV6, null);
     assertEquals(await source.primary(6), null);
+  },
+});
+
+Deno.test({
+  name: "stand-in scutil: configd's State:/Network/Interface/<if>/Link follows setLinkActive",
+  ignore: skip !== null,
+  fn: async () => {
+    await using sim = await startSimulator();
+    const key = scutilLinkKey("en0");
+    assertEquals(await scutil(sim.env, `show ${key}\n`), "<dictionary> {\n  Active : TRUE\n}\n");
+    await sim.setLinkActive("en0", false);
+    assertEquals(await scutil(sim.env, `show ${key}\n`), "<dictionary> {\n  Active : FALSE\n}\n");
+    assertEquals((await sim.interfaces()).find((i) => i.name === "en0")?.linkActive, false);
+    assertEquals(
+      await scutil(sim.env, `show ${scutilLinkKey("lo0")}\n`),
+      "  No such key\n",
+      "no media, no Link key",
+    );
   },
 });

@@ -24,7 +24,7 @@ import {
 } from "./xnu_kernel.ts";
 import { control, type ControlRequest } from "./sim_server.ts";
 import { encodeFrame, Frame, FrameReader, HelloMode, hex } from "./sim_protocol.ts";
-import { buildStandin, HARNESS_DIR, SCUTIL_STANDIN } from "./standin.ts";
+import { buildStandin, HARNESS_DIR, type SimulatorEnv, simulatorEnv } from "./standin.ts";
 import { InProcessRouteSystem } from "./inprocess_transport.ts";
 import type { RouteSystem } from "../../lib/darwin/route_socket.ts";
 import {
@@ -43,7 +43,7 @@ export {
   type SimSetup,
   XnuKernel,
 };
-export { utun } from "./xnu_kernel.ts";
+export { scutilLinkKey, utun } from "./xnu_kernel.ts";
 export { standinUnavailableReason } from "./standin.ts";
 
 /** One request the kernel handled. */
@@ -64,7 +64,14 @@ export interface SimControl {
   addInterface(iface: SimInterface): Promise<void>;
   /** The interface goes away; its routes are deleted with kernel reports. */
   removeInterface(name: string): Promise<void>;
+  /** IFF_UP|IFF_RUNNING on or off (RTM_IFINFO). */
   setInterfaceUp(name: string, up: boolean): Promise<void>;
+  /**
+   * The link goes active or inactive (a cable, Wi-Fi association): only configd's
+   * `State:/Network/Interface/<name>/Link` `Active` changes (the stand-in scutil answers it);
+   * the interface stays UP|RUNNING and the routing socket hears nothing, as on a real Mac.
+   */
+  setLinkActive(name: string, active: boolean): Promise<void>;
   /** Sets (or with null removes) a scutil key, e.g. State:/Network/Global/IPv4. */
   setScutil(key: string, value: ScutilDict | null): Promise<void>;
   scutil(key: string): Promise<ScutilDict | null>;
@@ -174,6 +181,7 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
     addInterface: async (iface) => void await call({ op: "addInterface", iface }),
     removeInterface: async (name) => void await call({ op: "removeInterface", name }),
     setInterfaceUp: async (name, up) => void await call({ op: "setInterfaceUp", name, up }),
+    setLinkActive: async (name, active) => void await call({ op: "setLinkActive", name, active }),
     setScutil: async (key, value) => void await call({ op: "setScutil", key, value }),
     scutil: (key) => call({ op: "scutil", key }) as Promise<ScutilDict | null>,
     inject: async (message) =>
@@ -196,6 +204,56 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
   };
 }
 
+/** A control connection to a running simulator (simulator_main.ts) on `socketPath`. */
+export interface ControlConnection {
+  /** One request; its answer, or an Error with the simulator's message. Calls run in order. */
+  call(request: ControlRequest): Promise<unknown>;
+  /** The same requests as the typed control API. */
+  control: SimControl;
+  close(): void;
+}
+
+/** Connects to the simulator's Unix socket as a control client (HELLO mode CONTROL). */
+export async function connectControl(socketPath: string): Promise<ControlConnection> {
+  const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  const writer = conn.writable.getWriter();
+  const frames = new FrameReader(conn.readable);
+  const hello = new Uint8Array(10);
+  new DataView(hello.buffer).setInt32(0, Deno.pid, true);
+  hello[5] = HelloMode.CONTROL;
+  await writer.write(encodeFrame(Frame.HELLO, hello));
+  let chain: Promise<unknown> = Promise.resolve();
+  const call = (request: ControlRequest): Promise<unknown> => {
+    const result = chain.then(async () => {
+      await writer.write(
+        encodeFrame(Frame.CONTROL, new TextEncoder().encode(JSON.stringify(request))),
+      );
+      const frame = await frames.next();
+      if (!frame) throw new Error("simulator closed the control connection");
+      const answer = JSON.parse(new TextDecoder().decode(frame.payload)) as
+        | { ok: true; value: unknown }
+        | { ok: false; error: string };
+      if (!answer.ok) throw new Error(`simulator: ${answer.error}`);
+      return answer.value;
+    });
+    chain = result.catch(() => {});
+    return result;
+  };
+  return {
+    call,
+    control: controlApi(call),
+    close() {
+      try {
+        writer.releaseLock();
+        frames.release();
+        conn.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
 /** A simulated Mac in its own process. */
 export interface Simulator extends SimControl {
   /** The simulator's Unix socket (DEFROUTE_SIM_SOCKET). */
@@ -205,7 +263,7 @@ export interface Simulator extends SimControl {
   /** The simulator process's pid. */
   pid: number;
   /** Environment for a child process running defroute on the simulated Mac. */
-  env: Record<string, string>;
+  env: SimulatorEnv;
   /**
    * For tests that use lib/darwin through FFI in this process: sets DEFROUTE_LIBSYSTEM and
    * DEFROUTE_SIM_SOCKET here (not DEFROUTE_PLATFORM, which would redirect other test files that
@@ -261,37 +319,10 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     throw new Error(`simulator did not start: ${JSON.stringify(text)}`);
   }
 
-  const conn = await Deno.connect({ transport: "unix", path: ready.socket });
-  const writer = conn.writable.getWriter();
-  const frames = new FrameReader(conn.readable);
-  const hello = new Uint8Array(10);
-  new DataView(hello.buffer).setInt32(0, Deno.pid, true);
-  hello[5] = HelloMode.CONTROL;
-  await writer.write(encodeFrame(Frame.HELLO, hello));
-  let chain: Promise<unknown> = Promise.resolve();
-  const call = (request: ControlRequest): Promise<unknown> => {
-    const result = chain.then(async () => {
-      await writer.write(
-        encodeFrame(Frame.CONTROL, new TextEncoder().encode(JSON.stringify(request))),
-      );
-      const frame = await frames.next();
-      if (!frame) throw new Error("simulator closed the control connection");
-      const answer = JSON.parse(new TextDecoder().decode(frame.payload)) as
-        | { ok: true; value: unknown }
-        | { ok: false; error: string };
-      if (!answer.ok) throw new Error(`simulator: ${answer.error}`);
-      return answer.value;
-    });
-    chain = result.catch(() => {});
-    return result;
-  };
+  const { call, close: closeControl } = await connectControl(ready.socket);
 
-  const env = {
-    DEFROUTE_PLATFORM: "darwin",
-    DEFROUTE_LIBSYSTEM: library,
-    DEFROUTE_SIM_SOCKET: ready.socket,
-    DEFROUTE_SCUTIL: SCUTIL_STANDIN,
-  };
+  const env = simulatorEnv(library, ready.socket, dir);
+
   const saved = new Map<string, string | undefined>();
   const restoreEnv = () => {
     for (const [key, value] of saved) {
@@ -310,13 +341,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     } catch {
       child.kill("SIGTERM");
     }
-    try {
-      writer.releaseLock();
-      frames.release();
-      conn.close();
-    } catch {
-      // already closed
-    }
+    closeControl();
     await child.stdin.close().catch(() => {});
     await child.status;
     await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -21,6 +21,8 @@ export type ControlRequest =
   | { op: "addInterface"; iface: SimInterface }
   | { op: "removeInterface"; name: string }
   | { op: "setInterfaceUp"; name: string; up: boolean }
+  /** configd's Link Active for the interface; flags and routes untouched. */
+  | { op: "setLinkActive"; name: string; active: boolean }
   | { op: "setScutil"; key: string; value: ScutilDict | null }
   | { op: "scutil"; key: string }
   | { op: "inject"; hex: string | string[] }
@@ -49,6 +51,9 @@ export function control(kernel: XnuKernel, request: ControlRequest): unknown {
       return null;
     case "setInterfaceUp":
       kernel.setInterfaceUp(request.name, request.up);
+      return null;
+    case "setLinkActive":
+      kernel.setLinkActive(request.name, request.active);
       return null;
     case "setScutil":
       kernel.setScutil(request.key, request.value);

@@ -7,12 +7,13 @@
  * It serves an XnuKernel (tests/harness/xnu_kernel.ts) on DIR/sim.sock for the stand-in
  * libSystem, keeps the stand-in scutil's answers under DIR/scutil/, and stops on SIGINT/SIGTERM
  * or a control "stop". With --json it prints one line {"ready":true,...} when listening (the
- * harness waits for it).
+ * harness waits for it). Without --dir it makes its own directory (which also holds the
+ * DEFROUTE_STATE it prints) and removes it when it stops. `deno task sim-ctl` drives it.
  */
 import { parseArgs } from "node:util";
 import { defaultSetup, type SimSetup, XnuKernel } from "./xnu_kernel.ts";
 import { serveKernel } from "./sim_server.ts";
-import { buildStandin, SCUTIL_STANDIN } from "./standin.ts";
+import { buildStandin, simulatorEnv } from "./standin.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,6 +26,7 @@ const { values } = parseArgs({
   },
 });
 
+const ownDir = values.dir === undefined;
 const dir = values.dir ?? Deno.makeTempDirSync({ prefix: "defroute-sim-" });
 const setup: SimSetup = values.setup
   ? JSON.parse(Deno.readTextFileSync(values.setup))
@@ -54,17 +56,21 @@ if (values.json) {
     "interfaces: " + [...kernel.interfaces.values()].map((i) => `${i.name}(${i.index})`).join(" "),
   );
   console.log("In another shell, point defroute's darwin backend at it:\n");
-  console.log(`export DEFROUTE_PLATFORM=darwin`);
-  console.log(`export DEFROUTE_LIBSYSTEM=${library}`);
-  console.log(`export DEFROUTE_SIM_SOCKET=${server.socketPath}`);
-  console.log(`export DEFROUTE_SCUTIL=${SCUTIL_STANDIN}`);
-  console.log(`deno task defroute status\n\nCtrl-C stops the simulator.`);
+  for (const [name, value] of Object.entries(simulatorEnv(library, server.socketPath, dir))) {
+    console.log(`export ${name}=${value}`);
+  }
+  console.log(
+    "deno task defroute status\ndeno task sim-ctl --help     # add a utun, take en0's link down, ..." +
+      "\n\nCtrl-C stops the simulator (and removes " + dir + ").",
+  );
 }
 
 await Promise.race([server.stopped, signalled]);
 await server.close();
 try {
-  Deno.removeSync(server.socketPath);
+  // Its own directory goes whole (socket, scutil answers, the state file defroute wrote there);
+  // a directory it was given belongs to the caller, who removes it.
+  Deno.removeSync(ownDir ? dir : server.socketPath, { recursive: ownDir });
 } catch {
   // gone already
 }

@@ -76,3 +76,28 @@ export async function buildStandin(): Promise<string> {
   await Deno.rename(temporary, STANDIN_LIBRARY);
   return STANDIN_LIBRARY;
 }
+
+/** The variables simulatorEnv sets. */
+export interface SimulatorEnv extends Record<string, string> {
+  DEFROUTE_PLATFORM: string;
+  DEFROUTE_LIBSYSTEM: string;
+  DEFROUTE_SIM_SOCKET: string;
+  DEFROUTE_SCUTIL: string;
+  DEFROUTE_STATE: string;
+}
+
+/**
+ * The environment that points defroute at a simulated Mac (printed by `deno task simulator`,
+ * `sim.env` in tests): the darwin backend, the stand-in libSystem connected to the simulator's
+ * socket, the stand-in scutil, and a state file inside the simulator's own directory, so a `save`
+ * against the simulated Mac never writes the host's /var/run/defroute/state.json.
+ */
+export function simulatorEnv(library: string, socketPath: string, dir: string): SimulatorEnv {
+  return {
+    DEFROUTE_PLATFORM: "darwin",
+    DEFROUTE_LIBSYSTEM: library,
+    DEFROUTE_SIM_SOCKET: socketPath,
+    DEFROUTE_SCUTIL: SCUTIL_STANDIN,
+    DEFROUTE_STATE: join(dir, "state.json"),
+  };
+}

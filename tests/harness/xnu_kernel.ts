@@ -104,6 +104,15 @@ export interface SimInterface {
   type: number;
   mtu: number;
   addresses: SimAddress[];
+  /**
+   * Link state as configd publishes it in `State:/Network/Interface/<name>/Link` (`Active`
+   * TRUE/FALSE); undefined = no Link key (utun, lo0: no media to report). Separate from IFF_RUNNING,
+   * which stays set while the link is inactive (a real Mac's `flags=8863<UP,...,RUNNING,...>
+   * status: inactive`); the kernel says nothing about it on the routing socket: link on/off is a
+   * KEV_DL_LINK_ON/OFF kernel event on PF_SYSTEM (xnu bsd/net/if_bond.c 1682 posts one), while
+   * RTM_IFINFO comes only from flag changes (bsd/net/if.c if_updown 1643 rt_ifmsg).
+   */
+  linkActive?: boolean;
 }
 
 /** A route as the simulated kernel holds it. */
@@ -149,6 +158,10 @@ export interface SimSetup {
 
 export const SCUTIL_IPV4 = "State:/Network/Global/IPv4";
 export const SCUTIL_IPV6 = "State:/Network/Global/IPv6";
+/** configd's per-interface link key (KernelEventMonitor): `Active : TRUE` or `FALSE`. */
+export function scutilLinkKey(name: string): string {
+  return `State:/Network/Interface/${name}/Link`;
+}
 export const EN0_SERVICE = "2262B572-5785-46BF-AE88-7C003BE61B46";
 
 /**
@@ -180,6 +193,7 @@ export function defaultSetup(): SimSetup {
         mac: "aa:bb:cc:dd:ee:01",
         type: IFT_ETHER,
         mtu: 1500,
+        linkActive: true,
         addresses: [
           { address: "192.168.1.100", prefix: 24 },
           { address: "fe80::a8bb:ccff:fedd:ee01", prefix: 64 },
@@ -282,6 +296,17 @@ export class XnuKernel {
     for (const [key, value] of Object.entries(setup.scutil)) {
       if (value) this.#scutil.set(key, { ...value });
     }
+    for (const iface of this.interfaces.values()) this.#publishLink(iface);
+  }
+
+  /** configd's `State:/Network/Interface/<name>/Link` for an interface (none when unknown). */
+  #publishLink(iface: SimInterface, present = true): void {
+    const key = scutilLinkKey(iface.name);
+    const value = present && iface.linkActive !== undefined
+      ? { Active: iface.linkActive ? "TRUE" : "FALSE" }
+      : null;
+    if (value === null && !this.#scutil.has(key)) return;
+    this.setScutil(key, value);
   }
 
   // ---- sockets ----
@@ -572,6 +597,19 @@ export class XnuKernel {
     for (const a of iface.addresses) {
       this.#broadcast(this.#addressMessage(RTM_NEWADDR, iface, a), 0, null);
     }
+    this.#publishLink(iface);
+  }
+
+  /**
+   * The link goes active or inactive (cable, Wi-Fi association): only configd's Link key
+   * changes. IFF_UP|IFF_RUNNING stay as they are and no routing message is sent: link on/off is
+   * a KEV_DL_LINK_ON/OFF event on PF_SYSTEM, never RTM_IFINFO (see SimInterface.linkActive).
+   */
+  setLinkActive(name: string, active: boolean): void {
+    const iface = this.interfaceByName(name);
+    if (!iface) throw new Error(`no interface ${name}`);
+    iface.linkActive = active;
+    this.#publishLink(iface);
   }
 
   /** Sets IFF_UP|IFF_RUNNING on or off: RTM_IFINFO. */
@@ -612,6 +650,7 @@ export class XnuKernel {
     iface.flags &= ~(IFF_UP | IFF_RUNNING);
     this.#broadcast(this.#ifinfo(iface), 0, null);
     this.interfaces.delete(iface.index);
+    this.#publishLink(iface, false);
     for (const family of [4, 6] as const) {
       if (this.#primaryScope[family] === iface.index) this.#primaryScope[family] = 0;
     }

@@ -10,6 +10,7 @@ import {
   type KernelSocket,
   renderScutil,
   SCUTIL_IPV4,
+  scutilLinkKey,
   utun,
   XnuKernel,
 } from "./xnu_kernel.ts";
@@ -241,4 +242,33 @@ Deno.test("renderScutil prints configd's format: sorted keys, or No such key", (
   );
   kernel.setScutil(SCUTIL_IPV4, null);
   assertEquals(renderScutil(kernel.scutil(SCUTIL_IPV4)), "  No such key\n");
+});
+
+Deno.test("link state lives in configd's Link key, not in IFF_RUNNING: no routing message, flags kept (xnu bsd/net/if.c if_updown 1643 is RTM_IFINFO's only source on up/down)", () => {
+  const kernel = new XnuKernel();
+  const me = socket(1);
+  kernel.attach(me.s);
+  const key = scutilLinkKey("en0");
+  assertEquals(kernel.scutil(key), { Active: "TRUE" });
+  const flags = kernel.interfaceByName("en0")!.flags;
+  kernel.setLinkActive("en0", false);
+  assertEquals(kernel.scutil(key), { Active: "FALSE" });
+  assertEquals(kernel.interfaceByName("en0")!.flags, flags, "UP|RUNNING stay set");
+  assertEquals(me.received.length, 0, "KEV_DL_LINK_OFF is not on the routing socket");
+  assertEquals(kernel.defaults(4).length, 2, "the routes stay: nothing deleted them");
+  assertEquals(renderScutil(kernel.scutil(key)), "<dictionary> {\n  Active : FALSE\n}\n");
+  // A utun has no media: configd publishes no Link key for it; one that goes away loses its key.
+  kernel.addInterface({ ...utun("utun4", 10) });
+  assertEquals(kernel.scutil(scutilLinkKey("utun4")), null);
+  kernel.addInterface({ ...utun("en5", 12), linkActive: true });
+  assertEquals(kernel.scutil(scutilLinkKey("en5")), { Active: "TRUE" });
+  kernel.removeInterface("en5");
+  assertEquals(kernel.scutil(scutilLinkKey("en5")), null);
+  let error = "";
+  try {
+    kernel.setLinkActive("en9", true);
+  } catch (e) {
+    error = String(e);
+  }
+  assertEquals(error, "Error: no interface en9");
 });

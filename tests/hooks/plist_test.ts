@@ -70,6 +70,25 @@ Deno.test({
 });
 
 Deno.test({
+  name: "the sing-box plist starts it in a writable working directory the README creates",
+  ignore: !HAVE_PLISTLIB,
+  fn: async () => {
+    // launchd starts a job in / (read-only system volume since macOS 10.15) unless the plist
+    // says otherwise; sing-box's cache file and relative rule-set paths resolve against it.
+    const path = PLISTS.find((p) => p.endsWith("org.defroute.sing-box.plist")) ?? "";
+    const job = await parsePlist(await Deno.readTextFile(path)) as { WorkingDirectory?: string };
+    const dir = job.WorkingDirectory ?? "";
+    // Homebrew's sing-box service uses var/lib/sing-box (its --directory): the same place.
+    assertEquals(dir, "/usr/local/var/lib/sing-box");
+    const readme = await Deno.readTextFile(`${path.slice(0, path.lastIndexOf("/"))}/README.md`);
+    assert(
+      readme.includes(`sudo install -d -o root -g wheel -m 0755 ${dir}`),
+      "the README creates the working directory, root-owned",
+    );
+  },
+});
+
+Deno.test({
   name: "parsePlist really rejects a malformed plist",
   ignore: !HAVE_PLISTLIB,
   fn: async () => {

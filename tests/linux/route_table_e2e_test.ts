@@ -5,6 +5,7 @@ import { assert, assertEquals } from "../assert.ts";
 import {
   CLIENT_DEV,
   DENO,
+  IP,
   type Lab,
   namespaceSupport,
   ROOT,
@@ -77,6 +78,81 @@ e2e("defaults(4) and defaults(6) agree with `ip -j route show`", async (lab) => 
     assertEquals(ours[0]?.metric, theirs[0]?.metric ?? 0);
     assert((ours[0]?.index ?? 0) > 0);
   }
+});
+
+/** `ip -batch -` in the lab: many routes in one process. */
+async function ipBatch(lab: Lab, lines: string[]): Promise<void> {
+  const result = await run(IP!, ["-n", lab.ns, "-batch", "-"], lines.join("\n") + "\n");
+  if (result.code !== 0) throw new Error(`ip -batch: ${result.stderr}`);
+}
+
+e2e("a big table: defaults() finds every main default, leaves an IPv4 dump early", async (lab) => {
+  // 3,000 routes around the defaults: 0.0.0.0/N routes that share the defaults' trie leaf,
+  // the halves of the address space, defaults of other metrics and types, another table's
+  // default, and IPv6 routes (whose dump lists the defaults last).
+  const lines = [
+    "route add 0.0.0.0/8 via 10.77.0.1 dev veth0",
+    "route add 0.0.0.0/1 via 10.77.0.1 dev veth0",
+    "route add 128.0.0.0/1 via 10.77.0.1 dev veth0",
+    "route add default via 10.77.0.1 dev veth0 metric 50",
+    "route add default via 10.77.0.1 dev veth0 metric 300",
+    "route add unreachable default metric 999",
+    "route add default via 10.77.0.1 dev veth0 table 100",
+    "route add ::/0 via fe80::1 dev veth0 metric 50",
+    "route add ::/0 via fe80::1 dev veth0 table 100",
+  ];
+  for (let i = 0; i < 2500; i++) {
+    lines.push(`route add 100.${64 + (i >> 8)}.${i & 0xff}.0/24 via 10.77.0.1 dev veth0`);
+  }
+  for (let i = 0; i < 500; i++) {
+    lines.push(`route add fd00:${i.toString(16)}::/48 via fe80::1 dev veth0`);
+  }
+  await ipBatch(lab, lines);
+  const tracedDefaults = async (family: 4 | 6) => {
+    const [program, argv] = lab.exec("/usr/bin/env", [
+      "DEFROUTE_TRACE=1",
+      DENO,
+      "run",
+      "--allow-all",
+      "--quiet",
+      PROBE,
+      "defaults",
+      String(family),
+    ]);
+    const result = await run(program, argv);
+    const answer = JSON.parse(result.stdout.trim()) as ProbeAnswer;
+    assert(answer.ok, answer.message);
+    return {
+      ours: answer.value as DefaultRoute[],
+      leftEarly: /dump left early/.test(result.stderr),
+    };
+  };
+  for (const family of [4, 6] as const) {
+    const { ours, leftEarly } = await tracedDefaults(family);
+    // `ip route show default` lists the main table's; the unreachable one is not a unicast.
+    const theirs = (await lab.defaults(family)).filter((r) => r.gateway !== undefined);
+    assertEquals(
+      ours.map((r) => [r.gateway, r.interface, r.metric]),
+      theirs.map((r) => [r.gateway, r.dev, r.metric ?? 0]),
+    );
+    assertEquals(ours.length, family === 4 ? 3 : 2);
+    // IPv4's dump was left after its first datagrams; IPv6's was read to the end.
+    assertEquals(leftEarly, family === 4);
+  }
+  // After a dump left early, the same table adds, reads, deletes and reads again.
+  const extra = route(4, ROUTER_ADDRESS, CLIENT_DEV, 77);
+  const reread = await probe(lab, "reread", "4", JSON.stringify(extra));
+  assert(reread.ok, reread.message);
+  const value = reread.value as Record<string, DefaultRoute[]>;
+  const metrics = (key: string) => value[key]!.map((r) => r.metric);
+  assertEquals([metrics("before"), metrics("after"), metrics("again")], [
+    [0, 50, 300],
+    [0, 50, 77, 300],
+    [0, 50, 300],
+  ]);
+  // Without any main default (what restore meets) the dump is still left early, empty-handed.
+  await ipBatch(lab, [0, 50, 300].map((m) => `route del default metric ${m}`));
+  assertEquals(await tracedDefaults(4), { ours: [], leftEarly: true });
 });
 
 e2e("a save's reads bind only the libc symbols they call; warm() binds an add's", async (lab) => {

@@ -10,6 +10,11 @@
  *   save-reads              -> {"ok":true,"value":[libc symbol groups bound]} after what `save`
  *                              reads (both families' defaults and the interfaces)
  *   warm                    -> {"ok":true,"value":[libc symbol groups bound]} after warm()
+ *   time-defaults F N       -> {"ok":true,"value":{"medianMs":...,"found":K}}: N calls of
+ *                              defaults(F) in this process, the median (table_size_bench.ts)
+ *   reread F ROUTE_JSON     -> {"ok":true,"value":{"before":[...],"after":[...],"again":[...]}}:
+ *                              defaults(F), add ROUTE, defaults(F), delete ROUTE, defaults(F),
+ *                              all on one table (a dump left early must not spoil the next)
  */
 import { openLinuxRouteTable } from "../../lib/linux/route_table.ts";
 import { boundGroups } from "../../lib/linux/libc.ts";
@@ -40,6 +45,29 @@ try {
       table.warm?.();
       print({ ok: true, value: boundGroups() });
       break;
+    case "time-defaults": {
+      const family = argument === "6" ? 6 : 4;
+      const times: number[] = [];
+      let found = 0;
+      for (let i = 0; i < Number(Deno.args[2] ?? 20); i++) {
+        const start = performance.now();
+        found = (await table.defaults(family)).length;
+        times.push(performance.now() - start);
+      }
+      times.sort((a, b) => a - b);
+      print({ ok: true, value: { medianMs: times[times.length >> 1] ?? NaN, found } });
+      break;
+    }
+    case "reread": {
+      const family = argument === "6" ? 6 : 4;
+      const route = JSON.parse(Deno.args[2] ?? "null") as DefaultRoute;
+      const before = await table.defaults(family);
+      await table.add(route);
+      const after = await table.defaults(family);
+      await table.delete(route);
+      print({ ok: true, value: { before, after, again: await table.defaults(family) } });
+      break;
+    }
     case "add":
     case "delete": {
       const route = JSON.parse(argument ?? "null") as DefaultRoute;

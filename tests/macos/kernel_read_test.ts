@@ -6,7 +6,8 @@
  *   (route.tproj/route.c) and `netstat -rn -f inet|inet6` (netstat.tproj/route.c);
  * - the interface list against `ifconfig -l` and each interface's flags and index against
  *   `ifconfig -a -v`;
- * - scutil's State:/Network/Global/IPv4|IPv6 against `route -n get default`'s interface;
+ * - scutil's State:/Network/Global/IPv4|IPv6 against `route -n get default`'s interface, and
+ *   State:/Network/Interface/<if>/Link `Active` against ifconfig's media status;
  * - a monitor socket receiving another process's routing message with that process's pid
  *   (xnu bsd/net/rtsock.c route_output: every request is echoed to every routing socket);
  * - without root, the kernel's EPERM for a change (rtsock.c route_output, SS_PRIV).
@@ -18,13 +19,14 @@
 import { assert, assertEquals } from "../assert.ts";
 import {
   agreeWithin,
+  closeBackend,
   IFCONFIG,
   macSupport,
   NETSTAT,
   openRealBackend,
   realScutil,
   ROUTE,
-  run,
+  routeGet,
   runOk,
   SCUTIL_PATH,
   splitZone,
@@ -33,8 +35,8 @@ import {
   netstatFlagColumn,
   parseIfconfigHeaders,
   parseIfconfigList,
+  parseIfconfigMediaStatus,
   parseNetstatRoutes,
-  parseRouteGet,
   route8FlagNames,
   type RouteGet,
 } from "./tool_output.ts";
@@ -51,6 +53,8 @@ import {
 } from "../../lib/darwin/route_message.ts";
 import { monitorMessages } from "../../lib/darwin/route_socket.ts";
 import { RouteTableError } from "../../lib/core/errors.ts";
+import { isTunnelName } from "../../lib/core/types.ts";
+import { parseScutilOutput } from "../../lib/darwin/scutil.ts";
 
 const support = macSupport();
 if (!support.ok) console.log(`skipping the real-Mac read tests: ${support.reason}`);
@@ -60,18 +64,6 @@ function macTest(name: string, fn: () => Promise<void>, ignoreReason = ""): void
 }
 
 const FAMILIES: readonly Family[] = [4, 6];
-
-/** route(8) reads `-inet6` and `-ifscope IF` before the destination they apply to. */
-function routeGetArgs(family: Family, scope?: string): string[] {
-  const inet6 = family === 6 ? ["-inet6"] : [];
-  return ["-n", "get", ...inet6, ...(scope ? ["-ifscope", scope] : []), "default"];
-}
-
-async function routeGet(family: Family, scope?: string): Promise<RouteGet> {
-  const result = await run(ROUTE, routeGetArgs(family, scope));
-  assertEquals(result.code, 0, `route ${routeGetArgs(family, scope).join(" ")}: ${result.stderr}`);
-  return parseRouteGet(result.stdout, result.stderr);
-}
 
 /** route(8)'s view of one default held against defroute's. */
 function assertSameRoute(family: Family, theirs: RouteGet, ours: DefaultRoute | undefined): void {
@@ -111,7 +103,7 @@ macTest("the global default agrees with `route -n get default` (IPv4, IPv6)", as
       });
     }
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 });
 
@@ -129,7 +121,7 @@ macTest("every scoped default agrees with `route -n get -ifscope IF default`", a
       });
     }
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 });
 
@@ -165,7 +157,7 @@ macTest("the defaults agree with `netstat -rn -f inet` and `-f inet6`", async ()
       });
     }
   } finally {
-    table.close();
+    await closeBackend(table);
   }
 });
 
@@ -189,7 +181,7 @@ macTest(
           assert(message?.kind === "interface", `no RTM_IFINFO for ${iface.name}`);
           assertEquals(iface.index, header.index, `${iface.name} index`);
           // getifaddrs(3) reports the same u_short if_flags as RTM_IFINFO (rtsock.c rt_ifmsg).
-          assertEquals(message.flags & 0xffff, header.flags, `${iface.name} flags`);
+          assertEquals(message.flags & 0xffff, header.flags & 0xffff, `${iface.name} flags`);
           assertEquals(iface.up, (header.flags & 0x41) === 0x41, `${iface.name} UP|RUNNING`);
         }
         const utuns = ours.filter((i) => /^utun\d+$/.test(i.name));
@@ -197,13 +189,13 @@ macTest(
         assertEquals(ours.find((i) => i.name === "lo0")?.tunnel, false);
       });
     } finally {
-      table.close();
+      await closeBackend(table);
     }
   },
 );
 
 macTest("scutil's Global keys parse and agree with `route -n get default`", async () => {
-  const raw = await runScutilShow();
+  const raw = await scutilShow(["State:/Network/Global/IPv4"]);
   await agreeWithin(3, async () => ({
     states: await realScutil().readGlobal(),
     theirs: await routeGet(4),
@@ -224,8 +216,47 @@ macTest("scutil's Global keys parse and agree with `route -n get default`", asyn
   assertEquals(parsed[4].kind === "present" ? parsed[4].info.interface : null, interfaceLine);
 });
 
-/** `show State:/Network/Global/IPv4` through /usr/sbin/scutil, stdin piped (no tty, no prompt). */
-async function runScutilShow(): Promise<string> {
+/**
+ * configd publishes State:/Network/Interface/<if>/Link with `Active` from the same IFM_ACTIVE of
+ * SIOCGIFXMEDIA that ifconfig prints as "status: active|inactive" (configd
+ * Plugins/KernelEventMonitor/ev_dlil.c S_link_update_status; ifconfig.tproj/ifmedia.c): link
+ * state, which IFF_RUNNING is not (the simulator keeps the two apart, tests/harness/xnu_kernel.ts
+ * linkActive). Interfaces configd does not track have no key and are not compared.
+ */
+macTest(
+  "configd's Link Active agrees with ifconfig's media status on every interface",
+  async () => {
+    await agreeWithin(3, async () => {
+      const names = parseIfconfigList(await runOk(IFCONFIG, ["-l"]));
+      const media = parseIfconfigMediaStatus(await runOk(IFCONFIG, ["-a"]));
+      const text = await scutilShow(names.map((n) => `State:/Network/Interface/${n}/Link`));
+      return { names, media, links: parseScutilOutput(text) };
+    }, ({ names, media, links }) => {
+      assertEquals(links.length, names.length, "one answer per interface");
+      names.forEach((name, i) => {
+        const link = links[i];
+        if (link === null || link === undefined) return;
+        const active = link["Active"];
+        const status = media.get(name);
+        assertEquals(
+          active === undefined,
+          status === undefined,
+          `${name}: Active ${active}, ${status}`,
+        );
+        if (status !== undefined) assertEquals(active === "TRUE", status === "active", name);
+      });
+    });
+    // The interface of the default route has its link up.
+    const theirs = await routeGet(4);
+    if (theirs.kind === "route" && theirs.interface !== null && !isTunnelName(theirs.interface)) {
+      const media = parseIfconfigMediaStatus(await runOk(IFCONFIG, [theirs.interface]));
+      if (media.has(theirs.interface)) assertEquals(media.get(theirs.interface), "active");
+    }
+  },
+);
+
+/** `show KEY` for each key through /usr/sbin/scutil, stdin piped (no tty: no prompt). */
+async function scutilShow(keys: string[]): Promise<string> {
   const child = new Deno.Command(SCUTIL_PATH, {
     clearEnv: true,
     env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin", LC_ALL: "C" },
@@ -234,7 +265,7 @@ async function runScutilShow(): Promise<string> {
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("show State:/Network/Global/IPv4\n"));
+  await writer.write(new TextEncoder().encode(keys.map((key) => `show ${key}\n`).join("")));
   await writer.close();
   const output = await child.output();
   assert(output.success, new TextDecoder().decode(output.stderr));
@@ -282,7 +313,7 @@ macTest("a monitor socket sees another process's request, stamped with its pid",
   } finally {
     abort.abort();
     socket.close();
-    system.close();
+    await closeBackend(system);
   }
 });
 
@@ -311,7 +342,7 @@ macTest(
       assertEquals([error.errno, error.kind], ["EPERM", "needs-root"]);
       assertEquals(await table.defaults(4), before);
     } finally {
-      table.close();
+      await closeBackend(table);
     }
   },
   Deno.uid() === 0 ? "as root the add would succeed" : "",

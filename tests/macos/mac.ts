@@ -12,6 +12,8 @@ import { LIBSYSTEM_PATH, LibSystemRouteSystem } from "../../lib/darwin/libsystem
 import { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { SCUTIL_PATH, ScutilPrimarySource } from "../../lib/darwin/scutil.ts";
 import { fileURLToPath } from "node:url";
+import type { Family } from "../../lib/core/types.ts";
+import { parseRouteGet, type RouteGet } from "./tool_output.ts";
 
 export { LIBSYSTEM_PATH, SCUTIL_PATH };
 export const ROUTE = "/sbin/route";
@@ -152,6 +154,16 @@ export function openRealBackend(): { system: LibSystemRouteSystem; table: Darwin
   return { system, table: new DarwinRouteTable(system) };
 }
 
+/**
+ * Closes what openRealBackend() opened and lets the deferred unload of libSystem's symbol groups
+ * run (LibSystemRouteSystem.close unloads after its sockets are closed), so no test ends with the
+ * library still loaded. Callers close only with no poll(2) pending: every wait here has returned.
+ */
+export async function closeBackend(closable: { close(): void }): Promise<void> {
+  closable.close();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** defroute's scutil reader on the real /usr/sbin/scutil (no DEFROUTE_SCUTIL involved). */
 export function realScutil(): ScutilPrimarySource {
   return new ScutilPrimarySource({ path: SCUTIL_PATH });
@@ -161,4 +173,18 @@ export function realScutil(): ScutilPrimarySource {
 export function splitZone(text: string): [string, string | null] {
   const percent = text.indexOf("%");
   return percent < 0 ? [text, null] : [text.slice(0, percent), text.slice(percent + 1)];
+}
+
+/** route(8) reads `-inet6` and `-ifscope IF` before the destination they apply to. */
+export function routeGetArgs(family: Family, scope?: string): string[] {
+  const inet6 = family === 6 ? ["-inet6"] : [];
+  return ["-n", "get", ...inet6, ...(scope ? ["-ifscope", scope] : []), "default"];
+}
+
+/** `route -n get [-inet6] [-ifscope IF] default`, parsed (it exits 0 also for "not in table"). */
+export async function routeGet(family: Family, scope?: string): Promise<RouteGet> {
+  const args = routeGetArgs(family, scope);
+  const result = await run(ROUTE, args);
+  if (result.code !== 0) throw new Error(`route ${args.join(" ")}: ${result.stderr.trim()}`);
+  return parseRouteGet(result.stdout, result.stderr);
 }

@@ -271,3 +271,21 @@ export function parseIfconfigHeaders(
   }
   return { headers, unparsed };
 }
+
+/**
+ * Each interface's media status in `ifconfig -a`: ifmedia.c prints "\tstatus: active" or
+ * "\tstatus: inactive" (IFM_ACTIVE of SIOCGIFXMEDIA) only when the interface reports media with
+ * IFM_AVALID; interfaces without media (lo0, utun) have no such line and no entry here.
+ */
+export function parseIfconfigMediaStatus(stdout: string): Map<string, string> {
+  const status = new Map<string, string>();
+  let current: string | null = null;
+  for (const line of stdout.split("\n")) {
+    const header = line.match(HEADER);
+    if (header) current = header[1]!;
+    else if (!/^\s/.test(line) && line !== "") current = null;
+    const match = line.match(/^\tstatus: (.+)$/);
+    if (match && current !== null) status.set(current, match[1]!.trim());
+  }
+  return status;
+}

@@ -11,6 +11,7 @@ import {
   netstatFlagColumn,
   parseIfconfigHeaders,
   parseIfconfigList,
+  parseIfconfigMediaStatus,
   parseNetstatRoutes,
   parseRouteGet,
   ROUTE8_FLAGS,
@@ -211,4 +212,20 @@ Deno.test("parseIfconfigList and parseIfconfigHeaders (ifconfig -l, ifconfig -a 
   );
   assertEquals(unparsed, ["a line ifconfig might print one day"]);
   for (const header of headers) assertEquals(ifconfigFlagNames(header.flags), header.flagNames);
+});
+
+Deno.test("parseIfconfigMediaStatus: the status line of interfaces with media only", () => {
+  const stdout = [
+    "lo0: flags=8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 16384",
+    "\tinet 127.0.0.1 netmask 0xff000000",
+    "en0: flags=8863<UP,BROADCAST,SMART,RUNNING,SIMPLEX,MULTICAST> mtu 1500",
+    "\tmedia: autoselect (1000baseT <full-duplex>)",
+    "\tstatus: active",
+    "en1: flags=8963<UP,BROADCAST,SMART,RUNNING,PROMISC,SIMPLEX,MULTICAST> mtu 1500",
+    "\tmedia: autoselect <full-duplex>",
+    "\tstatus: inactive",
+    "utun0: flags=8051<UP,POINTOPOINT,RUNNING,MULTICAST> mtu 1380",
+    "\tinet6 fe80::1%utun0 prefixlen 64 scopeid 0x10",
+  ].join("\n");
+  assertEquals([...parseIfconfigMediaStatus(stdout)], [["en0", "active"], ["en1", "inactive"]]);
 });
