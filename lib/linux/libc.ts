@@ -428,10 +428,11 @@ export function readProcFile(path: string): string | null {
   }
 }
 
-/** Every live process's /proc/PID/stat line (proc(5)). */
+/** Every live process's /proc/PID/stat line (proc(5)), newest pids first: a process group
+ * `run` asks about was made moments ago, so its members are read before they can exit. */
 export function procStats(): string[] {
   const stats: string[] = [];
-  for (const pid of procPids()) {
+  for (const pid of procPids().sort((a, b) => b - a)) {
     const text = readProcFile(`/proc/${pid}/stat`);
     if (text !== null) stats.push(text);
   }

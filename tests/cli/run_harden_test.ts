@@ -106,7 +106,7 @@ Deno.test({
       signals: t.signals,
       processGroups: procProcessGroups,
     });
-    await until(() => t.out.stderr.some((l) => /left pid \d+ \(sh\) running/.test(l)));
+    await until(() => t.out.stderr.some((l) => /left pid \d+ \(sh\).* running/.test(l)));
     const job = Number(await Deno.readTextFile(`${t.dir}/job`));
     await t.table.deleteAs(EN0, job);
     await until(() => t.table.routes.some((r) => !r.scoped));
@@ -117,7 +117,7 @@ Deno.test({
     assertMatch(err, new RegExp(`global default deleted by pid ${job}\\b`));
     const result = JSON.parse(t.out.stdout.at(-1)!);
     assertEquals(result.lingered.gone, true);
-    assertEquals(result.lingered.members.map((m: { pid: number }) => m.pid), [job]);
+    assert(result.lingered.members.some((m: { pid: number }) => m.pid === job));
     assert(result.repairs >= 1, "the void was filled while the straggler lived");
     await t.cleanup();
   },
@@ -139,7 +139,7 @@ Deno.test({
       signals: t.signals,
       processGroups: procProcessGroups,
     });
-    await until(() => t.out.stderr.some((l) => /left pid \d+ \(sh\) running/.test(l)));
+    await until(() => t.out.stderr.some((l) => /left pid \d+ \(sh\).* running/.test(l)));
     await t.table.deleteAs(EN0, 4711);
     await until(() => t.out.stderr.some((l) => /global default deleted by pid 4711/.test(l)));
     await Deno.writeTextFile(`${t.dir}/go`, "");

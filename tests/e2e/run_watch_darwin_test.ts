@@ -281,6 +281,8 @@ e2e(
       "4",
       "--grace",
       "0.2",
+      "--linger",
+      "600",
       "--state",
       state,
       "--",
@@ -288,7 +290,7 @@ e2e(
       "-c",
       `(while [ ! -e ${dir}/go ]; do sleep 0.01; done) & echo $! > ${dir}/job; exit 0`,
     ]);
-    await p.stderrMatch(/left pid \d+ \(sh\) running in its process group: guarding/);
+    await p.stderrMatch(/left pid \d+ \(sh\).* running in its process group: guarding/);
     const job = Number(await Deno.readTextFile(`${dir}/job`));
     // The straggler deletes the default (the kernel stamps its pid on the request).
     await deleteGlobalAs(sim, job);
