@@ -28,7 +28,7 @@ import {
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
 import type { ProcessNamer } from "../core/event_log.ts";
 import type { HealConfig } from "../core/heal.ts";
-import type { DefaultRoute, Family, NetInterface } from "../core/types.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "../core/types.ts";
 import { isTunnelName, NO_PRIMARY_SOURCE } from "../core/types.ts";
 import { openProcessGroups, type System } from "../system.ts";
 import { RunSave } from "../core/run_save.ts";
@@ -98,6 +98,10 @@ interface AfterRunInputs {
   interfaces: readonly NetInterface[] | undefined;
   /** The state file as last read or written while CMD ran; undefined = read it now. */
   known: DefrouteState | null | undefined;
+  /** The machine's own addresses, read before CMD started (a blackhole gateway is refused);
+   * undefined = read them if a restore adds. An address that changed while CMD ran is the
+   * full restore's to see (it reads them again). */
+  addresses: readonly InterfaceAddress[] | undefined;
   dryRun: boolean;
   /** Whether a family the fast path could not restore gets the full restore (scutil, retries). */
   fallback: boolean;
@@ -131,6 +135,7 @@ async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise
     ...base,
     families: inputs.families,
     interfaces,
+    ...(inputs.addresses !== undefined ? { addresses: inputs.addresses } : {}),
     retryDelaysMs: [],
   });
   const retry = fast.families.filter((f) => !restoreSucceeded(f)).map((f) => f.family);
@@ -255,6 +260,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   let stateOpen = false;
   let deferredGood: DefaultRoute | null = null;
   let processGroups: (ProcessGroups & Partial<Disposable>) | null = null;
+  let addressesAtStart: InterfaceAddress[] | undefined = undefined;
   // Set the moment CMD's exit is known: from then on the monitor reports and records nothing
   // (the restore's own add would otherwise show up as an event before CMD's exit line).
   let cmdExited = false;
@@ -275,6 +281,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     tunnelsAtStart: tunnelsUpAtStart,
     interfaces: interfacesKnown ? [...interfacesKnown.values()] : undefined,
     known: dryRunState ?? knownState,
+    addresses: addressesAtStart,
     dryRun,
     fallback: true,
   });
@@ -369,6 +376,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           );
         }
         tunnelsUpAtStart = tunnelsUp(await sys.table.interfaces());
+        addressesAtStart = await sys.table.addresses?.().catch(() => undefined);
         // Read now, written once CMD runs (started, below): a CMD that cannot start changes
         // nothing, and a save that fails does not keep CMD from starting.
         runSave = await RunSave.look(sys, {

@@ -71,11 +71,14 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     if (!(error instanceof StateFileError)) throw error;
     stateError = error.message;
   }
+  // The machine's own addresses: a gateway that is one of them (or its subnet's network or
+  // broadcast address) is refused, and status says so (lib/core/blackhole.ts).
+  const addresses = await system.table.addresses?.().catch(() => []) ?? [];
   const families = observation.families.map((seen): FamilyStatus => {
     const plan = planFor(seen.family, seen, observation.interfaces, state, stateError, {
       force: false,
       replaceTunnelDefaults: new Set(),
-    });
+    }, addresses);
     const saved = state?.families[seen.family] ?? null;
     return {
       family: seen.family,

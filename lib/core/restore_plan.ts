@@ -14,10 +14,11 @@
  * Every source considered leaves a line in `looked`, kept or not, for messages and --json.
  */
 import { sameGateway } from "./gateway_address.ts";
+import { blackholeReason } from "./blackhole.ts";
 import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
 import { describeRoute, gatewayText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "./types.ts";
 
 /** RTF_UP|RTF_GATEWAY|RTF_STATIC, what route(8) sends for `add default GW` (reference §9 item
  * 2). A hint for backends; each one sets the flags its kernel needs. */
@@ -43,6 +44,9 @@ export interface PlanInput {
   /** The kernel's defaults of this family, global and scoped. */
   defaults: readonly DefaultRoute[];
   interfaces: readonly NetInterface[];
+  /** The machine's own addresses (a gateway that is one of them, or its subnet's network or
+   * broadcast address, is refused: blackhole.ts); none given = none known. */
+  addresses?: readonly InterfaceAddress[];
   options: PlanOptions;
 }
 
@@ -149,6 +153,11 @@ function scutilCandidate(input: PlanInput, looked: Finding[]): {
     note(false, `${shown}: ${iface.name} is down`);
     return { candidate: null, settling: true };
   }
+  const blackhole = blackholeReason(family, scutil.router, iface.name, input.addresses ?? []);
+  if (blackhole !== null) {
+    note(false, `${shown}: refused, ${blackhole}`);
+    return { candidate: null, settling: false };
+  }
   note(true, `${shown} (up)`);
   return {
     candidate: { source: "scutil", route: routeTo(family, scutil.router, iface) },
@@ -185,6 +194,11 @@ function savedCandidate(input: PlanInput, looked: Finding[]): {
   }
   if (isTunnel(iface)) {
     note(false, `${shown}: ${name} is a tunnel`);
+    return { candidate: null, settling: false };
+  }
+  const blackhole = blackholeReason(family, gateway, name, input.addresses ?? []);
+  if (blackhole !== null) {
+    note(false, `${shown}: refused, ${blackhole}`);
     return { candidate: null, settling: false };
   }
   // The kernel decides whether a down interface can take it (ENETUNREACH, then retry).
