@@ -335,7 +335,7 @@ Deno.test({
     try {
       assert(procProcessGroups.exists(child.pid));
       await waitFor(() => procProcessGroups.members(child.pid).length === 2, "sh and sleep");
-      assertEquals(procProcessGroups.members(child.pid).map((m) => m.name), ["sh", "sleep"]);
+      assertEquals(procProcessGroups.members(child.pid).map((m) => m.name).sort(), ["sh", "sleep"]);
     } finally {
       Deno.kill(-child.pid, "SIGKILL");
       await child.status;
