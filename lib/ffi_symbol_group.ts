@@ -47,7 +47,14 @@ export class SymbolGroup<S extends Deno.ForeignLibraryInterface> {
   #bind(): Deno.DynamicLibrary<S>["symbols"] {
     const names = Object.keys(this.definitions);
     const statics: Record<string, Deno.ForeignStatic<"pointer">> = {};
-    for (const name of names) statics[name] = { type: "pointer" };
+    for (const name of names) {
+      // `name` binds one C function under a second key (poll as a blocking and a non-blocking
+      // call), as Deno.dlopen's own `name` field does.
+      const symbol = (this.definitions[name] as Deno.ForeignFunction).name;
+      statics[name] = symbol === undefined
+        ? { type: "pointer" }
+        : { name: symbol, type: "pointer" };
+    }
     const library = Deno.dlopen(this.path, statics);
     const symbols: Record<string, unknown> = {};
     for (const name of names) {

@@ -151,3 +151,36 @@ export function parseArgv(args: readonly string[], options: OptionSpec): ParsedA
   }
   return { values, positionals };
 }
+
+/**
+ * Where the first positional argument of `args` is, reading options as parseArgv does: the index
+ * of the first word that is neither an option known to `options` nor an option's value. null when
+ * there is none, or when an unknown option comes first (that one is the error to report). `run`
+ * uses it to see a command written without `--` (`defroute run sh -c ...`, where "-c" is not an
+ * option of defroute's but sh's).
+ */
+export function firstPositionalIndex(args: readonly string[], options: OptionSpec): number | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return null;
+    if (arg.length < 2 || !arg.startsWith("-")) return i;
+    if (arg.startsWith("--")) {
+      const equals = arg.indexOf("=", 3);
+      const name = arg.slice(2, equals >= 0 ? equals : undefined);
+      const spec = specOf(options, name);
+      if (spec === undefined) return null;
+      if (spec.type === "string" && equals < 0) i++;
+      continue;
+    }
+    // One short option or a group of them: a string option takes the rest, or the next word.
+    for (let j = 1; j < arg.length; j++) {
+      const name = longNameOf(options, arg.charAt(j));
+      if (name === undefined) return null;
+      if (specOf(options, name)?.type === "string") {
+        if (j === arg.length - 1) i++;
+        break;
+      }
+    }
+  }
+  return null;
+}

@@ -10,7 +10,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   run exits with the wrapped command's status (128+N when it died of signal N).`;
 
 export const COMMON_OPTIONS_HELP = `Common options:
-  --json            machine-readable output: one JSON object (JSON lines for streams)
+  --json            machine-readable output: one JSON object (JSON lines for streams);
+                    every line on stderr is a JSON object too
   --family 4|6|all  which address families (default all)
   --state PATH      state file (default /var/run/defroute/state.json, or $DEFROUTE_STATE)
   -q, --quiet       only errors and warnings on stderr

@@ -3,7 +3,7 @@
  * missing value is a usage error (exit 2) that names the flag. Only the command being run is
  * imported (lib/cli/commands.ts), and no `node:*` module is: both keep hook start-up cheap.
  */
-import { parseArgv } from "./argv.ts";
+import { firstPositionalIndex, parseArgv } from "./argv.ts";
 import { COMMANDS } from "./commands.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP, VERSION } from "./help.ts";
@@ -14,7 +14,7 @@ import type { Family } from "../core/types.ts";
 // the kernel backend itself on demand, and a second dynamic import here cost every such command
 // ~0.35 ms (each dynamic import prepares its own module load; issue 8, hook cost).
 import { openSystem, type System } from "../system.ts";
-import { defaultStatePath } from "../core/state_path.ts";
+import { statePathOf } from "../core/state_path.ts";
 
 export function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -38,6 +38,19 @@ ${COMMON_OPTIONS_HELP}
 
 ${EXIT_CODES_HELP}
 `;
+}
+
+/** `run sh -c x` without `--`: the line to write instead, with everything from the command on. */
+function needsDoubleDash(command: Command, args: string[], start: number): UsageError {
+  const words = [...args.slice(0, start), "--", ...args.slice(start)].map(shellWord);
+  return new UsageError(
+    `'${command.name}' needs '--' before the command: defroute ${command.name} ${words.join(" ")}`,
+  );
+}
+
+/** A word as a POSIX shell reads it back: quoted when it holds anything but plain characters. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Split argv at the first `--` (everything after belongs to the wrapped command). */
@@ -117,21 +130,29 @@ function parseCommandArgs(
   setSystem: (s: System) => void,
 ): CommandContext {
   const [own, rest] = command.takesCommand ? splitAtDoubleDash(args) : [args, []];
-  const { values, positionals } = parseArgv(own, command.options);
+  // A command written without "--" (`run sh -c ...`): the hint, whether the first word after it
+  // that defroute does not know is a positional or an option ("-c") that belongs to the command.
+  const start = command.takesCommand && rest.length === 0
+    ? firstPositionalIndex(own, command.options)
+    : null;
+  let parsed: ReturnType<typeof parseArgv>;
+  try {
+    parsed = parseArgv(own, command.options);
+  } catch (error) {
+    if (start !== null && error instanceof UsageError) throw needsDoubleDash(command, own, start);
+    throw error;
+  }
+  const { values, positionals } = parsed;
   if (!command.takesPositionals && positionals.length > 0 && !values.help) {
-    throw new UsageError(
-      command.takesCommand
-        ? `'${command.name}' needs '--' before the command: defroute ${command.name} -- ${
-          positionals.join(" ")
-        }`
-        : `'${command.name}' takes no argument "${positionals[0]}"`,
-    );
+    throw start !== null
+      ? needsDoubleDash(command, own, start)
+      : new UsageError(`'${command.name}' takes no argument "${positionals[0]}"`);
   }
   if (values.quiet && values.verbose) throw new UsageError("-q and -v cannot be used together");
   const verbosity: Verbosity = values.quiet ? 0 : values.verbose ? 2 : 1;
   const out = makeOutput(values.json === true, verbosity);
   const families = parseFamilies(values.family as string | undefined);
-  const statePath = (values.state as string | undefined) ?? defaultStatePath();
+  const statePath = statePathOf(values.state as string | undefined);
   return {
     values,
     positionals,

@@ -86,6 +86,12 @@ function describeExit(command: string, exit: ChildExit): string {
   return `${command} (pid ${exit.pid}) exited with status ${exit.code}`;
 }
 
+/** A newer good default the monitor saw before the state file could be written. */
+interface DeferredGood {
+  routes: readonly DefaultRoute[];
+  interfaces: readonly NetInterface[];
+}
+
 /** What the restore after CMD's exit works from. */
 interface AfterRunInputs {
   families: readonly Family[];
@@ -258,7 +264,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   // The state file is written only once CMD runs: until that write is done, a newer good
   // default the monitor sees is kept here and recorded after it.
   let stateOpen = false;
-  let deferredGood: DefaultRoute | null = null;
+  let deferredGood: DeferredGood | null = null;
   let processGroups: (ProcessGroups & Partial<Disposable>) | null = null;
   let addressesAtStart: InterfaceAddress[] | undefined = undefined;
   // Set the moment CMD's exit is known: from then on the monitor reports and records nothing
@@ -286,10 +292,14 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     fallback: true,
   });
 
-  const recordGood = async (route: DefaultRoute) => {
+  /** The last good default's recorder (watch.ts recordGoodDefault): only an interface that was
+   * there before CMD started may hold it. Made once the interfaces at start are known. */
+  let record: ReturnType<typeof recordGoodDefault> | null = null;
+  const recordGood = async (routes: readonly DefaultRoute[], ifaces: readonly NetInterface[]) => {
+    if (record === null) return;
     recordsUnderWay++;
     try {
-      const state = await recordGoodDefault(ctx, route, "run");
+      const state = await record(routes, ifaces);
       if (state !== null) knownState = state;
     } finally {
       recordsUnderWay--;
@@ -301,10 +311,10 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     const written = await save.write();
     if (written !== null) knownState = written;
     stateOpen = true;
-    const newer = deferredGood as DefaultRoute | null;
+    const newer = deferredGood as DeferredGood | null;
     deferredGood = null;
     if (newer !== null && !cmdExited) {
-      await recordGood(newer).catch((error) =>
+      await recordGood(newer.routes, newer.interfaces).catch((error) =>
         out.warn(`could not record the last good default: ${messageOf(error)}`)
       );
     }
@@ -331,24 +341,21 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           if (event.kind === "link" && !event.interface.tunnel) {
             return out.debug(formatEventText(event, namer));
           }
-          out.info(
-            out.json
-              ? JSON.stringify(formatEventJson(event, new Date(), namer))
-              : formatEventText(event, namer),
-          );
+          if (out.json) out.event(formatEventJson(event, new Date(), namer));
+          else out.info(formatEventText(event, namer));
         },
         heal: heal
           ? healHooks(sys, ctx, config, (_family: Family, _cause: string, ok: boolean) => {
             if (ok) repairs++;
           })
           : undefined,
-        onGoodDefault: dryRun ? undefined : async (route: DefaultRoute) => {
+        onGoodDefault: dryRun ? undefined : async (routes, interfaces) => {
           if (cmdExited) return;
           if (!stateOpen) {
-            deferredGood = route;
+            deferredGood = { routes, interfaces };
             return;
           }
-          await recordGood(route);
+          await recordGood(routes, interfaces);
         },
       }).catch((error) => {
         out.warn(`route monitor stopped: ${messageOf(error)}`);
@@ -375,7 +382,9 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             "run saves and restores routes, which needs root: run it with sudo (or add --dry-run)",
           );
         }
-        tunnelsUpAtStart = tunnelsUp(await sys.table.interfaces());
+        const atStart = await sys.table.interfaces();
+        tunnelsUpAtStart = tunnelsUp(atStart);
+        record = recordGoodDefault(ctx, sys, atStart, "run");
         addressesAtStart = await sys.table.addresses?.().catch(() => undefined);
         // Read now, written once CMD runs (started, below): a CMD that cannot start changes
         // nothing, and a save that fails does not keep CMD from starting.

@@ -12,7 +12,8 @@ import { planFor } from "../core/restore.ts";
 import { commandWordsOf, describeRoute, gatewayText } from "../core/route_text.ts";
 import { type DefrouteState, readState, type SavedFamily, StateFileError } from "../core/state.ts";
 import { diagnose, type Diagnosis } from "../core/status.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../core/types.ts";
+import type { Carriers, DefaultRoute, Family, NetInterface, PrimaryInfo } from "../core/types.ts";
+import { type TunnelHold, tunnelHolds } from "../core/tunnel_hold.ts";
 import type { RestorePlan } from "../core/restore_plan.ts";
 
 export const STATUS_HELP = `Usage: defroute status [options]
@@ -25,7 +26,10 @@ Show, for each address family:
 
 It recognises the sing-tun #80 condition: no global default while a scoped default exists (a
 tunnel deleted the system's default and re-added its own scoped to its interface; 'netstat -rn'
-still prints "default" lines, yet unbound traffic has no route).
+still prints "default" lines, yet unbound traffic has no route). And it says which tunnel
+carries the traffic, and how, when one does without a global default of its own: split routes
+covering half the addresses or more (OpenVPN def1's 0/1 + 128/1), a default scoped to it, or on
+Linux a policy rule (wg-quick's 'not fwmark 0xca6c lookup 51820', suppress_prefixlength 0).
 
 status changes nothing and needs no root where the kernel lets users read routes.
 
@@ -42,6 +46,8 @@ ${EXIT_CODES_HELP}
 
 export interface FamilyStatus {
   family: Family;
+  /** How live tunnels carry the family's traffic, if any (tunnel_hold.ts). */
+  tunnels: TunnelHold[];
   globalDefaults: DefaultRoute[];
   scopedDefaults: DefaultRoute[];
   scutil: PrimaryInfo | null;
@@ -74,7 +80,21 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
   // The machine's own addresses: a gateway that is one of them (or its subnet's network or
   // broadcast address) is refused, and status says so (lib/core/blackhole.ts).
   const addresses = await system.table.addresses?.().catch(() => []) ?? [];
+  const carriers = new Map<Family, Carriers | null>();
+  for (const seen of observation.families) {
+    try {
+      carriers.set(seen.family, await system.table.carriers?.(seen.family) ?? null);
+    } catch {
+      carriers.set(seen.family, null); // what cannot be read is not claimed: defaults still count
+    }
+  }
   const families = observation.families.map((seen): FamilyStatus => {
+    const tunnels = tunnelHolds({
+      family: seen.family,
+      defaults: seen.defaults,
+      carriers: carriers.get(seen.family) ?? null,
+      interfaces: observation.interfaces,
+    });
     const plan = planFor(seen.family, seen, observation.interfaces, state, stateError, {
       force: false,
       replaceTunnelDefaults: new Set(),
@@ -82,6 +102,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     const saved = state?.families[seen.family] ?? null;
     return {
       family: seen.family,
+      tunnels,
       globalDefaults: globalDefaultsOf(seen.defaults),
       scopedDefaults: seen.defaults.filter((r) => r.scoped),
       scutil: seen.scutil,
@@ -96,6 +117,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
         saved,
         plan,
         words: commandWordsOf(system.table),
+        holds: tunnels,
       }),
       restorePlan: { action: plan.action, reason: plan.reason, looked: plan.looked },
     };
@@ -157,6 +179,7 @@ export function formatStatus(report: StatusReport): string {
             : "no route"
         } (saved ${saved.savedAt} by ${saved.savedBy})`,
     );
+    for (const t of f.tunnels) row("tunnel", `${t.interface} carries the traffic: ${t.how}`);
     row("diagnosis", f.diagnosis.summary);
     for (const note of f.diagnosis.notes) row("note", note);
     row("restore would", f.diagnosis.restoreWouldDo);

@@ -12,23 +12,22 @@ import { DEFAULT_HEAL_CONFIG, type HealConfig } from "../core/heal.ts";
 import { type HealOptions, type RepairInputs, runMonitor } from "../core/heal_loop.ts";
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
 import type { ProcessNamer } from "../core/event_log.ts";
-import type { DefaultRoute, Family, RouteEvent } from "../core/types.ts";
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../core/types.ts";
 import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
-import {
-  type DefrouteState,
-  emptyState,
-  type SavedRoute,
-  savedRouteOf,
-  updateState,
-} from "../core/state.ts";
+import type { DefrouteState } from "../core/state.ts";
+import { recordLastGood } from "../core/record.ts";
+import { isTunnel } from "../core/observe.ts";
+import { tunnelHolds } from "../core/tunnel_hold.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
+import { type LogFileOutput, logFileOutput } from "./log_file.ts";
 
 /** The heal options `watch` and `run` share. */
 export const HEAL_OPTIONS: OptionSpec = {
   heal: { type: "boolean" },
   grace: { type: "string" },
   "max-repairs": { type: "string" },
+  "heal-under-tunnel": { type: "boolean" },
 };
 
 export const HEAL_OPTIONS_HELP =
@@ -37,10 +36,16 @@ export const HEAL_OPTIONS_HELP =
                       saved route). Only fills a void; never replaces a default.
   --grace SECONDS     how long the default must be missing before a repair (default 1); a
                       tunnel that deletes and re-adds its own default within it is left alone
-  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap`;
+  --max-repairs N     at most N repairs per minute (default 3), so two healers cannot flap
+  --heal-under-tunnel fill a void even while a live tunnel holds the traffic (a default of any
+                      scope, routes covering half the addresses, a policy rule); by default
+                      the healer waits until that tunnel goes away`;
 
 /** --grace and --max-repairs as a HealConfig; usage errors name the flag. */
 export function healConfigOf(values: CommandContext["values"]): HealConfig {
+  if (values["heal-under-tunnel"] !== undefined && values.heal !== true) {
+    throw new UsageError("--heal-under-tunnel only makes sense with --heal");
+  }
   const config = { ...DEFAULT_HEAL_CONFIG };
   const grace = values.grace;
   if (typeof grace === "string") {
@@ -68,49 +73,32 @@ export function printEvent(out: Output, event: RouteEvent, namer: ProcessNamer):
   else out.print(`${now.toISOString()} ${formatEventText(event, namer)}`);
 }
 
-function sameRoute(a: SavedRoute, b: SavedRoute): boolean {
-  return a.gateway === b.gateway && a.interface === b.interface && a.index === b.index &&
-    a.metric === b.metric;
-}
-
 /**
- * Record `route` (a global default on a live, non-tunnel interface) as the family's last good
- * default, under the state file's lock (updateState). Nothing is written when the file already
- * says the same, so a steady network causes no writes. Returns the state file as it now is
- * (null when the route is not one a state file can hold).
+ * The monitor's onGoodDefault for `watch` and `run`: record the family's last good default in
+ * the state file by the recording rule (lib/core/record_rule.ts), trusting only interfaces in
+ * `before` (listed before the monitor started: for run, before CMD). Resolves to the state file
+ * as it now is.
  */
-export async function recordGoodDefault(
+export function recordGoodDefault(
   ctx: CommandContext,
-  route: DefaultRoute,
+  system: System,
+  before: readonly NetInterface[],
   savedBy: string,
-): Promise<DefrouteState | null> {
-  const saved = savedRouteOf(route);
-  if (saved === null) return null;
-  const result = await updateState(ctx.statePath, (current) => {
-    const state = current ?? emptyState();
-    const previous = state.families[route.family];
-    if (previous?.route && sameRoute(previous.route, saved)) return null;
-    const now = new Date().toISOString();
-    // scutil's saved view stays only if it still describes this route.
-    const scutil = previous?.scutil && previous.scutil.interface === saved.interface &&
-        previous.scutil.router === saved.gateway
-      ? previous.scutil
-      : null;
-    return {
-      ...state,
-      updatedAt: now,
-      families: {
-        ...state.families,
-        [route.family]: { route: saved, scutil, savedAt: now, savedBy },
-      },
-    };
-  });
-  if (result.written) {
-    ctx.out.debug(
-      `recorded the last good IPv${route.family} default: ${saved.gateway} on ${saved.interface}`,
-    );
-  }
-  return result.state;
+): (routes: readonly DefaultRoute[], interfaces: readonly NetInterface[]) => Promise<
+  DefrouteState | null
+> {
+  const present = new Set(before.map((i) => `${i.index}:${i.name}`));
+  return (routes, interfaces) => {
+    const family = routes[0]?.family;
+    if (family === undefined) return Promise.resolve(null);
+    return recordLastGood(system, ctx.statePath, family, {
+      routes,
+      interfaces,
+      presentBefore: (iface) => present.has(`${iface.index}:${iface.name}`),
+      savedBy,
+      log: ctx.out,
+    });
+  };
 }
 
 /** Whether a family's restore left (or, dry run, would leave) a global default in place, or
@@ -183,10 +171,61 @@ export function healHooks(
       onRepair(family, cause, ok);
       return ok;
     },
+    ...(ctx.values["heal-under-tunnel"] === true
+      ? {}
+      : { holder: (family: Family, seen: RepairInputs) => holdingTunnel(system, family, seen) }),
   };
 }
 
+/** Which live tunnel holds the family's traffic during a void, in words (tunnel_hold.ts). */
+async function holdingTunnel(
+  system: System,
+  family: Family,
+  seen: RepairInputs,
+): Promise<string | null> {
+  const interfaces = seen.interfaces ?? await system.table.interfaces();
+  // No live tunnel, nothing to hold the traffic: the common case reads nothing more.
+  if (!interfaces.some((i) => i.up && isTunnel(i))) return null;
+  const carriers = await system.table.carriers?.(family) ?? null;
+  const hold = tunnelHolds({ family, defaults: seen.defaults, carriers, interfaces })[0];
+  return hold ? `tunnel ${hold.interface} holds the IPv${family} traffic (${hold.how})` : null;
+}
+
+/**
+ * Whether an event gets a line of its own. `watch` streams them all (that is what it is for);
+ * a healer's text log (the launchd daemon's) has them only with -v: by default it logs what it
+ * did and why (repairs, refusals, errors), so the log grows with trouble, not with traffic.
+ * JSON lines always carry every event (programs and tests read the stream).
+ */
+export function logsEvents(out: Output, heal: boolean): boolean {
+  return !heal || out.json || out.verbosity > 1;
+}
+
+/** --log-file PATH: the Output that writes the daemon's own log (lib/cli/log_file.ts). */
+function logFileOf(ctx: CommandContext): LogFileOutput | null {
+  const path = ctx.values["log-file"];
+  if (typeof path !== "string") return null;
+  if (!path.startsWith("/")) {
+    throw new UsageError(`--log-file takes an absolute path, not "${path}"`);
+  }
+  return logFileOutput(path, ctx.out.json, ctx.out.verbosity);
+}
+
 export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<number> {
+  const logFile = logFileOf(ctx);
+  if (logFile === null) return await watchWith(ctx, deps);
+  try {
+    return await watchWith({ ...ctx, out: logFile }, deps);
+  } catch (error) {
+    // Said in the log too: launchd's StandardErrorPath may be a file nobody reads.
+    logFile.warn(error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    logFile.close();
+  }
+}
+
+async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> {
   const heal = ctx.values.heal === true;
   const config = healConfigOf(ctx.values);
   if (!heal && (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)) {
@@ -214,6 +253,10 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
       }`
       : ""
   }; Ctrl-C to stop`;
+  // Listed before subscribing: an interface that appears from here on is not trusted as the
+  // place of the last good default (record_rule.ts).
+  const recording = !dryRun && system.mayChange;
+  const before = recording ? await system.table.interfaces() : [];
   // Stopped the moment SIGINT/SIGTERM comes, whatever the monitor is doing: at start-up it may
   // be waiting for the state file's lock (a hung save holding it) or a slow first read.
   const stopped = new Promise<void>((resolve) =>
@@ -225,7 +268,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
       families: ctx.families,
       signal: controller.signal,
       log: out,
-      onEvent: (event) => printEvent(out, event, namer),
+      onEvent: logsEvents(out, heal) ? (event) => printEvent(out, event, namer) : undefined,
       // Once subscribed: from here on no change is missed (scripts and tests wait for this).
       onReady: (present) => {
         out.info(watching);
@@ -239,6 +282,15 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
         }
       },
       onDecision: (decision) => {
+        if (out.json && decision.kind === "held") {
+          out.emit({
+            time: new Date().toISOString(),
+            event: "held",
+            family: decision.family,
+            heldBy: decision.heldBy,
+            cause: decision.cause,
+          });
+        }
         if (out.json && decision.kind === "rate-limited") {
           out.emit({
             time: new Date().toISOString(),
@@ -267,9 +319,7 @@ export async function watch(ctx: CommandContext, deps: WatchDeps = {}): Promise<
         : undefined,
       // The state file is root's (state.ts trust rules): a user's plain `watch` only looks (on
       // the simulated Mac, whose kernel decides, the user's own state file is written).
-      onGoodDefault: dryRun || !system.mayChange
-        ? undefined
-        : (route: DefaultRoute) => recordGoodDefault(ctx, route, "watch"),
+      onGoodDefault: recording ? recordGoodDefault(ctx, system, before, "watch") : undefined,
     });
     await Promise.race([monitor, stopped]);
     monitor.catch(() => {}); // abandoned after a stop: its error no longer matters
@@ -288,16 +338,24 @@ export const watchCommand: Command = {
 Stream every change to a default route (with the pid that made it) and every interface
 change, one line each (JSON lines with --json), until SIGINT or SIGTERM.
 
-Every global default on a live, non-tunnel interface that appears is recorded in the state
-file as the last good default, so a later 'restore' (or this daemon) knows where to go back to.
+A new global default is recorded in the state file as the last good default, so a later
+'restore' (or this daemon) knows where to go back to, only on an interface there is reason to
+trust: up, not a tunnel (by name, link type or driver), not point-to-point, there before watch
+started, and on macOS scutil's PrimaryInterface; and never over a saved default whose
+interface still exists (-v says why a default was not recorded).
 
 With --heal (needs root), a missing global default is put back after the grace period, from
 the same sources 'restore' uses, re-derived at repair time (the network may have changed).
-This is what 'defroute hook install' runs under launchd.
+This is what 'defroute hook install' runs under launchd. Its text log has the repairs,
+refusals and errors; every route and interface event too only with -v (--json always streams
+every event).
 
 Options:
 ${HEAL_OPTIONS_HELP}
   -n, --dry-run       with --heal: say what would be repaired, change nothing
+  --log-file PATH     write the log to PATH (appended, 0644) instead of stdout/stderr, and
+                      reopen PATH when it has been rotated (renamed or removed), so
+                      newsyslog can rotate it without signalling the daemon
 
 ${COMMON_OPTIONS_HELP}
 
@@ -307,6 +365,11 @@ Examples:
 
 ${EXIT_CODES_HELP}`,
   // --dry-run only: watch never forces anything (it only fills a void).
-  options: { ...COMMON_OPTIONS, "dry-run": CHANGE_OPTIONS["dry-run"]!, ...HEAL_OPTIONS },
+  options: {
+    ...COMMON_OPTIONS,
+    "dry-run": CHANGE_OPTIONS["dry-run"]!,
+    ...HEAL_OPTIONS,
+    "log-file": { type: "string" },
+  },
   run: (ctx) => watch(ctx),
 };

@@ -14,6 +14,11 @@
  *   Reaching the limit is reported once per void.
  * - A failed attempt (no gateway known, interface not ready) waits a fresh grace period before
  *   the next one.
+ * - Never route around a live tunnel (issue 17): while a tunnel holds the family's traffic (a
+ *   default of any scope, routes covering half the addresses, a policy rule: tunnel_hold.ts),
+ *   the void is recorded and left alone; it is reported once, looked at again every
+ *   `holdRecheckMs`, and when the hold ends (the tunnel went away) a fresh grace period starts:
+ *   a VPN reconnecting brings its next tunnel up within it.
  */
 import type { Family } from "./types.ts";
 
@@ -24,9 +29,17 @@ export interface HealConfig {
   maxRepairs: number;
   /** The rate-limit window (ms); "per minute" = 60 000. */
   windowMs: number;
+  /** While a tunnel holds the traffic, look again this often (ms): a tunnel's split routes may
+   * go without an event for a default (default 2000). */
+  holdRecheckMs?: number;
 }
 
-export const DEFAULT_HEAL_CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
+export const DEFAULT_HEAL_CONFIG: HealConfig = {
+  graceMs: 1000,
+  maxRepairs: 3,
+  windowMs: 60_000,
+  holdRecheckMs: 2000,
+};
 
 export interface FamilyHealState {
   /** A global default exists, as last observed. */
@@ -39,6 +52,12 @@ export interface FamilyHealState {
   attempts: readonly number[];
   /** The rate limit was already reported for the current void. */
   limitReported: boolean;
+  /** The live tunnel holding the traffic during this void, in words; null when none. */
+  heldBy?: string | null;
+  /** The hold was reported (a "held" decision) since it began or changed. */
+  holdReported?: boolean;
+  /** When the hold was last looked at (ms). */
+  holdCheckedAt?: number;
 }
 
 export type HealState = ReadonlyMap<Family, FamilyHealState>;
@@ -55,6 +74,8 @@ export type HealInput =
     /** The cause names the deletion itself: during a void it replaces a vaguer cause (events
      * come in batches, so a void may first be seen while handling an unrelated event). */
     refine?: boolean;
+    /** A live tunnel holds the traffic (words: which and how); only looked at in a void. */
+    heldBy?: string | null;
   }
   /** A repair was attempted at `at`; `ok` when it left a global default in place. */
   | { kind: "attempted"; family: Family; ok: boolean; at: number };
@@ -69,7 +90,11 @@ export type HealDecision =
     attempts: number;
     /** When the oldest attempt leaves the window and a repair may be tried again. */
     retryAt: number;
-  };
+  }
+  /** A tunnel holds the traffic: the void is left alone (reported once per hold). */
+  | { kind: "held"; family: Family; cause: string; heldBy: string }
+  /** Look at a held void again (its tunnel's routes may have gone without an event). */
+  | { kind: "recheck"; family: Family; cause: string };
 
 export interface HealStep {
   state: HealState;
@@ -104,10 +129,39 @@ export function applyHealInput(state: HealState, input: HealInput): HealState {
   if (!current) return state;
   let next: FamilyHealState;
   if (input.kind === "observed") {
+    const heldBy = input.present ? null : input.heldBy ?? null;
+    const wasHeld = current.heldBy ?? null;
     if (input.present) {
-      next = { ...current, present: true, voidSince: null, cause: null, limitReported: false };
+      next = {
+        ...current,
+        present: true,
+        voidSince: null,
+        cause: null,
+        limitReported: false,
+        heldBy: null,
+        holdReported: false,
+      };
     } else if (current.present) {
-      next = { ...current, present: false, voidSince: input.at, cause: input.cause };
+      next = {
+        ...current,
+        present: false,
+        voidSince: input.at,
+        cause: input.cause,
+        heldBy,
+        holdReported: false,
+        holdCheckedAt: input.at,
+      };
+    } else if (heldBy !== wasHeld) {
+      // The hold began, changed or ended. Its end starts a fresh grace period.
+      next = {
+        ...current,
+        heldBy,
+        holdReported: false,
+        holdCheckedAt: input.at,
+        ...(heldBy === null ? { voidSince: input.at, cause: input.cause } : {}),
+      };
+    } else if (heldBy !== null) {
+      next = { ...current, holdCheckedAt: input.at };
     } else if (input.refine && input.cause !== current.cause) {
       // Still void: the clock keeps running from when it started; only the cause gets sharper.
       next = { ...current, cause: input.cause };
@@ -138,7 +192,19 @@ export function stepHeal(state: HealState, now: number, config: HealConfig): Hea
   for (const [family, s] of state) {
     const attempts = s.attempts.filter((t) => t > now - config.windowMs);
     let next: FamilyHealState = { ...s, attempts };
-    if (!s.present && s.voidSince !== null) {
+    if (!s.present && s.voidSince !== null && s.heldBy) {
+      const cause = s.cause ?? "no global default";
+      if (!s.holdReported) {
+        decisions.push({ kind: "held", family, cause, heldBy: s.heldBy });
+        next = { ...next, holdReported: true };
+      }
+      const recheckAt = (s.holdCheckedAt ?? now) + (config.holdRecheckMs ?? 2000);
+      if (now >= recheckAt) {
+        decisions.push({ kind: "recheck", family, cause });
+        next = { ...next, holdCheckedAt: now };
+        wake(now + (config.holdRecheckMs ?? 2000));
+      } else wake(recheckAt);
+    } else if (!s.present && s.voidSince !== null) {
       const due = s.voidSince + config.graceMs;
       const cause = s.cause ?? "no global default";
       if (now < due) {

@@ -39,6 +39,11 @@ export interface HealOptions {
    * default is in place afterwards; throws or resolves false when it could not.
    */
   repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean>;
+  /**
+   * Which live tunnel holds the family's traffic while it has no global default, in words, or
+   * null (lib/core/tunnel_hold.ts). Absent with --heal-under-tunnel: every void is filled.
+   */
+  holder?(family: Family, seen: RepairInputs): Promise<string | null>;
 }
 
 /** What the loop saw right before a repair, so the repair need not read it again. */
@@ -61,9 +66,13 @@ export interface MonitorOptions {
   describe?(event: RouteEvent): string;
   /** Repair a void after the grace period. Without it the loop only monitors. */
   heal?: HealOptions;
-  /** Called when a global default on a live, non-tunnel interface appears (watch records it
-   * as the last good default in the state file). Errors are logged, not fatal. */
-  onGoodDefault?(route: DefaultRoute): Promise<unknown> | void;
+  /** Called when the global defaults on live, non-tunnel interfaces change (best first), with
+   * the interfaces just listed: watch and run decide there whether one is recorded as the last
+   * good default (lib/core/record_rule.ts). Errors are logged, not fatal. */
+  onGoodDefault?(
+    routes: readonly DefaultRoute[],
+    interfaces: readonly NetInterface[],
+  ): Promise<unknown> | void;
   /** Called after each heal decision is carried out (tests and `run` count repairs). */
   onDecision?(decision: HealDecision, outcome: "repaired" | "failed" | "skipped" | null): void;
   /** Called once the loop is subscribed and has read the table: from now on no change is
@@ -174,15 +183,15 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     const all = await table.interfaces();
     if (options.heal) listLinks(all);
     const live = new Set(all.filter((i) => i.up && !i.tunnel).map((i) => i.name));
-    const good = globals.find((r) =>
+    const good = globals.filter((r) =>
       r.interface !== null && live.has(r.interface) && !isTunnelName(r.interface)
     );
-    if (!good) return;
-    const key = `${good.gateway}|${good.interface}|${good.index}`;
+    if (good.length === 0) return;
+    const key = good.map((r) => `${r.gateway}|${r.interface}|${r.index}|${r.metric}`).join(",");
     if (goodSeen.get(family) === key) return;
     goodSeen.set(family, key);
     try {
-      await options.onGoodDefault?.(good);
+      await options.onGoodDefault?.(good, all);
     } catch (error) {
       log.warn(`could not record the last good default: ${messageOf(error)}`);
     }
@@ -194,12 +203,62 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   let state: HealState = initialHealState(initial, now());
   options.onReady?.(initial);
 
-  const observe = async (family: Family, cause: string, refine = false) => {
-    const present = await readFamily(family);
-    state = applyHealInput(state, { kind: "observed", family, present, at: now(), cause, refine });
+  /** With heal, during a void: the live tunnel holding the traffic, if any (never fatal). */
+  const holdOf = async (family: Family): Promise<string | null> => {
+    const holder = options.heal?.holder;
+    if (!holder) return null;
+    try {
+      return await holder(family, {
+        defaults: lastRead.get(family)?.defaults ?? [],
+        interfaces: links === null ? undefined : [...links.values()],
+      });
+    } catch (error) {
+      log.warn(
+        `could not tell whether a tunnel holds the IPv${family} traffic: ${messageOf(error)}`,
+      );
+      return null;
+    }
   };
 
+  const observe = async (family: Family, cause: string, refine = false) => {
+    const present = await readFamily(family);
+    const heldBy = present ? null : await holdOf(family);
+    state = applyHealInput(state, {
+      kind: "observed",
+      family,
+      present,
+      at: now(),
+      cause,
+      refine,
+      heldBy,
+    });
+  };
+  for (const [family, present] of initial) {
+    if (!present) {
+      const heldBy = await holdOf(family);
+      if (heldBy !== null) {
+        state = applyHealInput(state, {
+          kind: "observed",
+          family,
+          present,
+          at: now(),
+          cause: "no global default at start",
+          heldBy,
+        });
+      }
+    }
+  }
+
   const carryOut = async (decision: HealDecision, heal: HealOptions) => {
+    if (decision.kind === "held") {
+      log.info(
+        `not repairing the IPv${decision.family} default: ${decision.heldBy}; waiting until it ` +
+          `goes away (--heal-under-tunnel repairs anyway)`,
+      );
+      options.onDecision?.(decision, null);
+      return;
+    }
+    if (decision.kind === "recheck") return await observe(decision.family, decision.cause);
     if (decision.kind === "rate-limited") {
       log.warn(
         `not repairing the IPv${decision.family} default: ${decision.attempts} repairs in the ` +

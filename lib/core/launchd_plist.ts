@@ -82,9 +82,18 @@ export function escapeXml(text: string): string {
     .replaceAll("'", "&apos;");
 }
 
-/** The program and arguments launchd runs: `<binary> watch --heal [--state PATH]`. */
-export function watchProgramArguments(binary: string, statePath?: string): string[] {
+/**
+ * The program and arguments launchd runs: `<binary> watch --heal [--log-file PATH] [--state
+ * PATH]`. With a log path the daemon writes its log itself and reopens it after newsyslog has
+ * rotated it (lib/core/newsyslog.ts).
+ */
+export function watchProgramArguments(
+  binary: string,
+  statePath?: string,
+  logPath?: string,
+): string[] {
   const args = [validateAbsolutePath(binary, "binary"), "watch", "--heal"];
+  if (logPath !== undefined) args.push("--log-file", validateAbsolutePath(logPath, "log path"));
   if (statePath !== undefined) args.push("--state", validateAbsolutePath(statePath, "state path"));
   return args;
 }

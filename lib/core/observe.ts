@@ -96,9 +96,10 @@ export function isOnLiveInterface(
   return interfaceOf(interfaces, route.interface, route.index)?.up === true;
 }
 
-/** A global default with a gateway on a live interface that is not a tunnel: worth saving. */
+/** A global default with a gateway on a live interface that is neither a tunnel nor
+ * point-to-point: worth saving. */
 export function isGoodDefault(route: DefaultRoute, interfaces: readonly NetInterface[]): boolean {
   if (route.scoped || route.gateway === null || route.interface === null) return false;
   const iface = interfaceOf(interfaces, route.interface, route.index);
-  return iface !== undefined && iface.up && !isTunnel(iface);
+  return iface !== undefined && iface.up && !isTunnel(iface) && iface.pointToPoint !== true;
 }

@@ -14,7 +14,7 @@
  * No process-level concerns: nothing printed except through the Log, no exit.
  */
 import { ExitCode, RouteTableError } from "./errors.ts";
-import { isLinkLocalGateway, sameGateway } from "./gateway_address.ts";
+import { sameGateway } from "./gateway_address.ts";
 import { type Log, SILENT_LOG } from "./log.ts";
 import {
   type FamilyObservation,
@@ -29,7 +29,6 @@ import {
   type Finding,
   planRestore,
   type RestorePlan,
-  sameDefault,
 } from "./restore_plan.ts";
 import { type CommandWords, commandWordsOf, describeRoute } from "./route_text.ts";
 import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "./state.ts";
@@ -230,9 +229,10 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
         replaceTunnelDefaults: context.replaceTunnelDefaults,
       }, addresses);
     let plan = planWith([]);
-    // Only a plan that adds needs the machine's own addresses (a blackhole gateway is refused,
-    // blackhole.ts): a restore that finds the default present reads nothing more.
-    if (plan.action === "add") {
+    // Only a plan that adds (or puts a saved default back) needs the machine's own addresses (a
+    // blackhole gateway is refused, blackhole.ts): a restore that finds the default present, with
+    // nothing to put back, reads nothing more.
+    if (plan.action === "add" || (plan.action === "keep" && plan.putBack.length > 0)) {
       plan = planWith(await ownAddresses(context, attempt));
     }
     for (const finding of plan.looked) log.debug(`IPv${family} ${finding.source}: ${finding.note}`);
@@ -262,6 +262,10 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
     };
 
     if (plan.action === "keep") {
+      if (plan.putBack.length > 0) {
+        const back = await putBackSaved(context, plan.putBack, errors);
+        if (back.outcome) return report(back.outcome, back.message, back.route, "saved");
+      }
       return report(attempt > 1 ? "already" : "present", plan.reason, plan.current);
     }
     if (plan.action === "none") {
@@ -276,12 +280,15 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
     if (context.dryRun) {
       if (plan.replace) log.info(`would run: ${context.words("delete", plan.replace)}`);
       log.info(`would run: ${context.words("add", first.route)}`);
+      for (const r of plan.putBack) log.info(`would run: ${context.words("add", r)}`);
       return report("planned", `would ${plan.reason}`, first.route, first.source);
     }
     const done = await carryOut(context, plan, errors);
     if (done.replaced) replacedRoute = done.replaced;
     if (done.outcome) {
-      return report(done.outcome, done.message, done.route, done.source);
+      const back = await putBackSaved(context, plan.putBack, errors);
+      const also = back.outcome === "restored" ? `; ${back.message}` : "";
+      return report(done.outcome, done.message + also, done.route, done.source);
     }
     if (retry) {
       await wait(`no candidate worked (${errors[errors.length - 1] ?? "unknown"})`);
@@ -301,6 +308,65 @@ interface CarryOutResult {
   route: DefaultRoute | null;
   source: CandidateSource | null;
   replaced: DefaultRoute | null;
+}
+
+interface PutBackResult {
+  /** "restored" when one was added, "planned" for a dry run; null when none could be. */
+  outcome: "restored" | "planned" | null;
+  message: string;
+  route: DefaultRoute | null;
+}
+
+/**
+ * Put back each saved default that is missing beside the ones present (restore_plan.ts
+ * missingSaved: Linux's several defaults). Each is looked for again first (someone may have put
+ * it back), announced, added and read back; a failure is reported, never fatal: the family has
+ * a default either way.
+ */
+async function putBackSaved(
+  context: Context,
+  routes: readonly DefaultRoute[],
+  errors: string[],
+): Promise<PutBackResult> {
+  const { system, log } = context;
+  if (routes.length === 0) return { outcome: null, message: "", route: null };
+  const shown = routes.map(describeRoute).join(", ");
+  if (context.dryRun) {
+    for (const r of routes) log.info(`would run: ${context.words("add", r)}`);
+    return { outcome: "planned", message: `would put back the saved ${shown}`, route: routes[0]! };
+  }
+  const added: DefaultRoute[] = [];
+  for (const route of routes) {
+    const family = route.family;
+    const there = (all: readonly DefaultRoute[]) =>
+      globalDefaultsOf(all).some((r) => r.interface === route.interface);
+    if (there(await system.table.defaults(family))) continue;
+    log.announce(context.words("add", route));
+    try {
+      await system.table.add(route);
+    } catch (error) {
+      if (!(error instanceof RouteTableError)) throw error;
+      if (error.kind === "needs-root") throw error;
+      if (error.kind !== "exists") {
+        errors.push(`put back ${describeRoute(route)}: ${error.message}`);
+        log.warn(
+          `could not put back the saved IPv${family} default ${describeRoute(route)}: ` +
+            error.message,
+        );
+        continue;
+      }
+    }
+    if (there(await system.table.defaults(family))) added.push(route);
+  }
+  if (added.length === 0) return { outcome: null, message: "", route: null };
+  const first = added[0]!;
+  return {
+    outcome: "restored",
+    message: `IPv${first.family} default restored: ${
+      added.map(describeRoute).join(", ")
+    } (from saved, beside the default that stayed)`,
+    route: first,
+  };
 }
 
 /** The live global default of a family now, if any. */
@@ -374,8 +440,9 @@ async function carryOut(
       log.info(`IPv${family}: ${what}`);
       continue;
     }
-    const now = await liveGlobal(system, family);
-    if (now && isWhatWasAdded(now, route)) {
+    const globals = globalDefaultsOf(await system.table.defaults(family));
+    const now = globals.find((r) => isWhatWasAdded(r, route));
+    if (now) {
       return {
         outcome: "restored",
         message: `IPv${family} default restored: ${describeRoute(now)} (from ${candidate.source})`,
@@ -384,9 +451,27 @@ async function carryOut(
         replaced,
       };
     }
+    // Ours, but on another interface: the kernel bound it through the route that covers the
+    // gateway (a VPN's), which pinning the interface should prevent (xnu bsd/net/rtsock.c
+    // route_output RTM_ADD -> rt_setif). Reported, never called restored, and taken back.
+    const astray = globals.find((r) => sameGateway(family, r.gateway, route.gateway));
+    if (astray) {
+      errors.push(
+        `added ${describeRoute(route)}, but the kernel put it on ${
+          astray.interface ?? `interface #${astray.index}`
+        }`,
+      );
+      log.announce(context.words("delete", astray));
+      try {
+        await system.table.delete(astray);
+      } catch (error) {
+        errors.push(`could not delete ${describeRoute(astray)}: ${messageOf(error)}`);
+      }
+      continue;
+    }
     errors.push(
       `added ${describeRoute(route)}, but a re-read shows ${
-        now ? describeRoute(now) : "no global default"
+        globals[0] ? describeRoute(globals[0]) : "no global default"
       }`,
     );
   }
@@ -404,12 +489,12 @@ async function carryOut(
   return { ...none, replaced };
 }
 
-/** The re-read shows our route: the same gateway (the kernel picks the interface for an
- * on-link IPv4/global IPv6 gateway; only a link-local one must be on the interface we named). */
+/** The re-read shows our route: the same gateway on the interface we named, for both families
+ * (the kernel reports the route's interface as rtm_index; a name was resolved from it). */
 function isWhatWasAdded(now: DefaultRoute, added: DefaultRoute): boolean {
   if (!sameGateway(now.family, now.gateway, added.gateway)) return false;
-  return added.gateway === null || !isLinkLocalGateway(added.family, added.gateway) ||
-    sameDefault(now, added);
+  if (now.interface !== null && added.interface !== null) return now.interface === added.interface;
+  return now.index === 0 || added.index === 0 || now.index === added.index;
 }
 
 /** Whether the plan's `replace` was a broken default (interface gone or down). */

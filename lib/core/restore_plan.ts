@@ -27,7 +27,8 @@ export const RESTORE_FLAGS = 0x803;
 export interface PlanOptions {
   /** Replace a global default on a live interface (`restore --force`). */
   force: boolean;
-  /** Names of tunnel interfaces whose global default is a leftover to replace (`run`). */
+  /** Names of tunnel interfaces whose global default is a leftover to replace (`run`, and
+   * `restore --tunnel-gone`). */
   replaceTunnelDefaults: ReadonlySet<string>;
 }
 
@@ -71,10 +72,16 @@ interface PlanBase {
 }
 
 export type RestorePlan =
-  /** A global default is in place and stays. */
-  | PlanBase & { action: "keep"; current: DefaultRoute }
-  /** Add the first candidate that works (after deleting `replace`, if set). */
-  | PlanBase & { action: "add"; replace: DefaultRoute | null; candidates: Candidate[] }
+  /** A global default is in place and stays; `putBack` are saved defaults missing beside it. */
+  | PlanBase & { action: "keep"; current: DefaultRoute; putBack: DefaultRoute[] }
+  /** Add the first candidate that works (after deleting `replace`, if set), then each of
+   * `putBack`. */
+  | PlanBase & {
+    action: "add";
+    replace: DefaultRoute | null;
+    candidates: Candidate[];
+    putBack: DefaultRoute[];
+  }
   /** No global default can be made. */
   | PlanBase & {
     action: "none";
@@ -209,6 +216,42 @@ function savedCandidate(input: PlanInput, looked: Finding[]): {
   };
 }
 
+/**
+ * The saved defaults (the route and its others) to put back beside what the kernel has: Linux
+ * holds several global defaults at different metrics, so a saved one a tunnel deleted comes back
+ * even while a worse one stayed (issue 18 item 2: lan0 at metric 100 deleted, lan1 at 600 left).
+ * Only a route saved with a metric qualifies: macOS has one global default, and what configd
+ * installed in its place is never fought. Each must be on an existing, non-tunnel interface that
+ * has no live global default now, and differ from `except` (the route the plan adds anyway).
+ */
+function missingSaved(
+  input: PlanInput,
+  live: readonly DefaultRoute[],
+  except: DefaultRoute | null,
+): DefaultRoute[] {
+  const saved = input.stateError === null ? input.saved : null;
+  if (!saved) return [];
+  const out: DefaultRoute[] = [];
+  for (const route of [saved.route, ...(saved.others ?? [])]) {
+    if (route === null || route.metric === undefined) continue;
+    const iface = interfaceOf(input.interfaces, route.interface);
+    if (!iface || !iface.up || isTunnel(iface)) continue;
+    if (live.some((r) => r.interface === iface.name)) continue;
+    // A gateway that would blackhole traffic is never put back either (blackhole.ts).
+    if (blackholeReason(input.family, route.gateway, iface.name, input.addresses ?? [])) continue;
+    const back = routeTo(input.family, route.gateway, iface, route.metric);
+    if (except && sameDefault(except, back) && back.interface === except.interface) continue;
+    if (out.some((r) => r.interface === back.interface)) continue;
+    out.push(back);
+  }
+  return out;
+}
+
+function putBackWords(putBack: readonly DefaultRoute[]): string {
+  return putBack.map((r) => `${describeRoute(r)}${r.metric ? ` metric ${r.metric}` : ""}`)
+    .join(", ");
+}
+
 /** Decide what restore does for one family. Pure. */
 export function planRestore(input: PlanInput): RestorePlan {
   const { family, interfaces, options } = input;
@@ -266,23 +309,33 @@ export function planRestore(input: PlanInput): RestorePlan {
       options.replaceTunnelDefaults.has(iface.name);
     const shown = describeRoute(current);
     if (!options.force && !leftover) {
+      // While a tunnel's own default is up, nothing is put back beside it: that is not "after a
+      // tunnel".
+      const putBack = onTunnel ? [] : missingSaved(input, live, null);
       return {
         family,
         action: "keep",
         current,
+        putBack,
         looked,
         reason: onTunnel
           ? `IPv${family} default present on tunnel ${iface?.name}: ${shown} (a VPN's own ` +
             `default; left alone)`
+          : putBack.length > 0
+          ? `IPv${family} default present: ${shown}, but the saved ${
+            putBackWords(putBack)
+          } is missing: put it back beside it`
           : `IPv${family} default present: ${shown}`,
       };
     }
-    const why = options.force ? "--force" : `${iface?.name} is a tunnel left over from the run`;
+    const why = options.force ? "--force" : `${iface?.name} is a tunnel whose owner has stopped`;
+    const others = live.filter((r) => r !== current);
     if (!first) {
       return {
         family,
         action: "keep",
         current,
+        putBack: [],
         looked,
         reason: `IPv${family} default present: ${shown}; not replaced (${why}) because no ` +
           `other gateway is known`,
@@ -293,6 +346,7 @@ export function planRestore(input: PlanInput): RestorePlan {
         family,
         action: "keep",
         current,
+        putBack: onTunnel ? [] : missingSaved(input, live, null),
         looked,
         reason: `IPv${family} default present: ${shown}, already what restore would add`,
       };
@@ -302,6 +356,7 @@ export function planRestore(input: PlanInput): RestorePlan {
       action: "add",
       replace: current,
       candidates,
+      putBack: missingSaved(input, others, first.route),
       looked,
       reason: `replace the IPv${family} default ${shown} (${why}) with ${
         describeRoute(first.route)
@@ -326,6 +381,7 @@ export function planRestore(input: PlanInput): RestorePlan {
     action: "add",
     replace: broken,
     candidates,
+    putBack: missingSaved(input, live, first.route),
     looked,
     reason:
       `${broken ? `replace the broken IPv${family} default ${describeRoute(broken)}: ` : ""}` +

@@ -3,7 +3,14 @@
  * FFI) and the in-process XNU simulator used by tests. Core policy code sees only this.
  */
 import type { CommandWords } from "./route_text.ts";
-import type { DefaultRoute, Family, InterfaceAddress, NetInterface, RouteEvent } from "./types.ts";
+import type {
+  Carriers,
+  DefaultRoute,
+  Family,
+  InterfaceAddress,
+  NetInterface,
+  RouteEvent,
+} from "./types.ts";
 
 export interface RouteTable {
   /** Every default route of a family: the global one (if any) and, on macOS, each scoped one. */
@@ -27,6 +34,13 @@ export interface RouteTable {
    * and never throws.
    */
   warm?(): void;
+  /**
+   * Optional: what may carry the family's traffic besides defaults(): routes with a prefix 1 to
+   * 8 bits long (0/1 + 128/1, split ranges) and, on Linux, policy rules that send traffic to
+   * another table. Read by `status` and by the healer when it finds a void; dumps are scanned by
+   * their headers, so the cost stays flat in the table's size.
+   */
+  carriers?(family: Family): Promise<Carriers>;
   /**
    * Optional: a change to a default in the words of this platform's own tool, for the `[#] ...`
    * line announced before it (ip(8)'s on Linux); route(8)'s when absent (macOS).

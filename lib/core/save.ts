@@ -20,9 +20,11 @@ import {
   type DefrouteState,
   emptyState,
   isReplaceable,
+  MAX_OTHER_ROUTES,
   readState,
   type SavedFamily,
   savedPrimaryOf,
+  type SavedRoute,
   savedRouteOf,
   type TrustPolicy,
   updateState,
@@ -76,6 +78,20 @@ export interface SaveDecision {
   families: Omit<FamilySaveReport, "scoped" | "scutilError">[];
 }
 
+/** The good defaults after the best, one per other interface, as the state file keeps them
+ * (Linux: a second uplink's default at a higher metric). */
+function otherDefaults(best: DefaultRoute | null, goods: readonly DefaultRoute[]): SavedRoute[] {
+  const seen = new Set([best?.interface]);
+  const others: SavedRoute[] = [];
+  for (const route of goods) {
+    if (seen.has(route.interface)) continue;
+    seen.add(route.interface);
+    const saved = savedRouteOf(route);
+    if (saved && others.length < MAX_OTHER_ROUTES) others.push(saved);
+  }
+  return others;
+}
+
 /** Merge what was observed into the existing state. Pure. */
 export function mergeSave(
   existing: DefrouteState | null,
@@ -91,14 +107,19 @@ export function mergeSave(
     const { family } = seen;
     const globals = globalDefaultsOf(seen.defaults);
     const current = globals[0] ?? null;
-    const good = globals.find((r) => isGoodDefault(r, interfaces)) ?? null;
+    const goods = globals.filter((r) => isGoodDefault(r, interfaces));
+    const good = goods[0] ?? null;
     const previous = base.families[family];
-    const fresh = (route: DefaultRoute | null): SavedFamily => ({
-      route: route && savedRouteOf(route),
-      scutil: savedPrimaryOf(seen.scutil),
-      savedAt: at,
-      savedBy: options.savedBy,
-    });
+    const fresh = (route: DefaultRoute | null): SavedFamily => {
+      const others = route === good ? otherDefaults(good, goods) : [];
+      return {
+        route: route && savedRouteOf(route),
+        ...(others.length > 0 ? { others } : {}),
+        scutil: savedPrimaryOf(seen.scutil),
+        savedAt: at,
+        savedBy: options.savedBy,
+      };
+    };
     const shown = current ? describeRoute(current) : null;
     let entry: SavedFamily;
     let outcome: SaveOutcome;
@@ -187,7 +208,7 @@ export async function saveObserved(
     } catch (error) {
       // Same rule as updateState's replaceUnreadable: only a bad file, never a bad directory.
       if (!force || !isReplaceable(error, statePath)) throw error;
-      replaced = error.message;
+      replaced = error.reason;
     }
     decide(existing);
   } else {
@@ -196,7 +217,7 @@ export async function saveObserved(
       replaceUnreadable: force,
     });
     written = result.written;
-    replaced = result.replaced?.message ?? null;
+    replaced = result.replaced?.reason ?? null;
   }
   if (replaced) {
     log.warn(`${dryRun ? "would replace" : "replaced"} an unusable state file: ${replaced}`);

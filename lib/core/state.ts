@@ -13,6 +13,7 @@
  *   gateway all traffic goes to.
  */
 import { basename, dirname } from "./posix_path.ts";
+import { DEFAULT_STATE_PATH } from "./state_path.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import {
   fileTypeName,
@@ -53,6 +54,10 @@ export interface SavedPrimary {
 export interface SavedFamily {
   /** The kernel's global default, or null when there was no good one to save. */
   route: SavedRoute | null;
+  /** The other good global defaults, on other interfaces, best first: Linux may hold several
+   * side by side at different metrics, and restore puts back each one that is missing. Absent
+   * when there was only one (always on macOS, which has one global default). */
+  others?: SavedRoute[];
   scutil: SavedPrimary | null;
   /** ISO 8601 time of the save. */
   savedAt: string;
@@ -84,6 +89,9 @@ export class StateFileError extends CliError {
     readonly path: string,
     message: string,
     exitCode: ExitCode = ExitCode.FAILURE,
+    /** What is wrong with the file, without the advice on what to do about it (the message's
+     * "it was left in place" is untrue once `save --force` has replaced the file). */
+    readonly reason: string = message,
   ) {
     super(exitCode, message);
   }
@@ -174,6 +182,24 @@ function checkRoute(family: Family, value: unknown, where: string): SavedRoute |
   };
 }
 
+/** At most this many other defaults per family: a real machine has one or two. */
+export const MAX_OTHER_ROUTES = 8;
+
+function checkOthers(family: Family, value: unknown, where: string): SavedRoute[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > MAX_OTHER_ROUTES) {
+    throw new StateFormatError(
+      "corrupt",
+      `${where} is not a list of at most ${MAX_OTHER_ROUTES} routes`,
+    );
+  }
+  return value.map((route, i) => {
+    const checked = checkRoute(family, route, `${where}[${i}]`);
+    if (checked === null) throw new StateFormatError("corrupt", `${where}[${i}] is null`);
+    return checked;
+  });
+}
+
 function checkPrimary(family: Family, value: unknown, where: string): SavedPrimary | null {
   if (value === null) return null;
   if (!isRecord(value)) throw new StateFormatError("corrupt", `${where} is not an object`);
@@ -231,8 +257,10 @@ export function parseState(text: string): DefrouteState {
     if (typeof entry.savedBy !== "string" || !SAVED_BY.test(entry.savedBy)) {
       throw new StateFormatError("corrupt", `${where}.savedBy is not a command name`);
     }
+    const others = checkOthers(family, entry.others, `${where}.others`);
     families[family] = {
       route: checkRoute(family, entry.route ?? null, `${where}.route`),
+      ...(others.length > 0 ? { others } : {}),
       scutil: checkPrimary(family, entry.scutil ?? null, `${where}.scutil`),
       savedAt: entry.savedAt,
       savedBy: entry.savedBy,
@@ -262,6 +290,25 @@ function ownerName(uid: number): string {
   return uid === 0 ? "root" : `uid ${uid}`;
 }
 
+/**
+ * How to get past a refused state file or directory. A directory is only ever advised to be
+ * changed when it is defroute's own (the default state directory, which defroute creates 0755
+ * for root): `chown`/`chmod` on a sticky directory (/tmp) or any other directory (/, /var, a home
+ * directory) would break the system or open it to others, so those get a --state elsewhere.
+ */
+function trustAdvice(path: string, what: "file" | "directory", mode: number | null): string {
+  const elsewhere = `use --state PATH in a directory only root can write (the default, ` +
+    `${DEFAULT_STATE_PATH}, is one)`;
+  if (what === "file") {
+    return `Fix it with 'sudo chown root ${path} && sudo chmod 644 ${path}', or ${elsewhere}`;
+  }
+  if (mode !== null && (mode & 0o1000) !== 0) {
+    return `${path} is a shared (sticky) directory, not one to change: ${elsewhere}`;
+  }
+  if (path !== dirname(DEFAULT_STATE_PATH)) return `Instead, ${elsewhere}`;
+  return `Fix it with 'sudo chown root ${path} && sudo chmod 755 ${path}', or ${elsewhere}`;
+}
+
 /** Throws "untrusted" when `info` (of `what` at `path`) fails the policy. */
 export function checkTrusted(
   path: string,
@@ -270,10 +317,7 @@ export function checkTrusted(
   policy: TrustPolicy,
 ): void {
   if (policy.ownerUid === null) return;
-  const fix = what === "file" ? `sudo chown root ${path} && sudo chmod 644 ${path}` : (
-    `sudo chown root ${path} && sudo chmod 755 ${path}`
-  );
-  const advice = `Fix it with '${fix}', or use --state PATH in a directory only root can write`;
+  const advice = trustAdvice(path, what, info.mode);
   if (info.uid !== policy.ownerUid) {
     throw new StateFileError(
       "untrusted",
@@ -480,12 +524,19 @@ function unchangedSinceLastRead(
 
 function unusable(path: string, error: unknown): StateFileError {
   const kind = error instanceof StateFormatError ? error.kind : "corrupt";
-  const why = error instanceof Error ? error.message : String(error);
+  // JSON.parse quotes the file's own text, newlines included: the message stays one line.
+  const why = (error instanceof Error ? error.message : String(error)).replace(
+    /[\u0000-\u001f\u007f]/g,
+    (c) => c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  const reason = `the state file ${path} cannot be used: ${why}`;
   return new StateFileError(
     kind,
     path,
-    `the state file ${path} cannot be used: ${why}. It was left in place: inspect it, ` +
-      `then remove it or run 'defroute save --force' to replace it`,
+    `${reason}. It was left in place: inspect it, then remove it or run ` +
+      `'defroute save --force' to replace it`,
+    ExitCode.FAILURE,
+    reason,
   );
 }
 
@@ -522,12 +573,15 @@ function readTrustedBytes(
     requireRegular(path, info);
     checkTrusted(path, "file", info, policy);
     if (info.size > MAX_STATE_BYTES) {
+      const reason = `the state file ${path} is ${info.size} bytes, more than a state file can ` +
+        `be (${MAX_STATE_BYTES})`;
       throw new StateFileError(
         "too-large",
         path,
-        `the state file ${path} is ${info.size} bytes, more than a state file can be ` +
-          `(${MAX_STATE_BYTES}); it was left in place: inspect it, then remove it or run ` +
+        `${reason}; it was left in place: inspect it, then remove it or run ` +
           `'defroute save --force'`,
+        ExitCode.FAILURE,
+        reason,
       );
     }
     const bytes = new Uint8Array(MAX_STATE_BYTES + 1);

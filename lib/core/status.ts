@@ -13,6 +13,7 @@ import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./ob
 import type { RestorePlan } from "./restore_plan.ts";
 import { type CommandWords, describeRoute, routeCommandText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
+import type { TunnelHold } from "./tunnel_hold.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
 
 export type Condition =
@@ -22,6 +23,9 @@ export type Condition =
   | "tunnel-default"
   /** No global default, but scoped ones: the sing-tun #80 condition. */
   | "scoped-only"
+  /** The global default is fine, but a live tunnel carries the traffic past it: split routes
+   * (OpenVPN def1's 0/1 + 128/1) or a policy rule (wg-quick's suppress_prefixlength 0). */
+  | "tunnel-carried"
   /** A global default whose interface is gone or down. */
   | "broken-default"
   /** No default at all, though one is known (saved or from scutil). */
@@ -39,6 +43,8 @@ export interface DiagnosisInput {
   plan: RestorePlan;
   /** The platform's words for a change (RouteTable.commandText); route(8)'s by default. */
   words?: CommandWords;
+  /** How live tunnels hold the family's traffic (tunnel_hold.ts); none when absent. */
+  holds?: readonly TunnelHold[];
 }
 
 export interface Diagnosis {
@@ -55,6 +61,11 @@ export interface Diagnosis {
 function restoreWords(plan: RestorePlan, words: CommandWords): string {
   switch (plan.action) {
     case "keep":
+      if (plan.putBack.length > 0) {
+        return `${
+          plan.putBack.map((r) => words("add", r)).join(", then ")
+        } (from saved: put back beside the default that is present)`;
+      }
       return "nothing (a global default is present)";
     case "none":
       return `nothing: no gateway known (it would exit 4${plan.expected ? "" : " if asked"})`;
@@ -63,6 +74,7 @@ function restoreWords(plan: RestorePlan, words: CommandWords): string {
       const steps = [
         ...(plan.replace ? [words("delete", plan.replace)] : []),
         ...(first ? [`${words("add", first.route)} (from ${first.source})`] : []),
+        ...plan.putBack.map((r) => `${words("add", r)} (from saved)`),
       ];
       return steps.join(", then ");
     }
@@ -80,6 +92,10 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
   let condition: Condition;
   let summary: string;
 
+  // A tunnel's own global default is "tunnel-default" below; the other holds say how a tunnel
+  // carries the traffic past a default that is not its own.
+  const holds = input.holds ?? [];
+  const carried = holds.find((h) => h.kind !== "default");
   const current = live[0];
   if (current) {
     const iface = interfaceOf(interfaces, current.interface, current.index);
@@ -88,6 +104,11 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       summary = `the ${v} default goes through tunnel ${iface.name} (${
         describeRoute(current)
       }): a VPN is up. restore leaves it alone; 'defroute run' replaces it when its command exits`;
+    } else if (carried) {
+      condition = "tunnel-carried";
+      summary = `the ${v} traffic goes through tunnel ${carried.interface}: ${carried.how}. ` +
+        `The global default ${describeRoute(current)} stays under it (the tunnel's own packets ` +
+        `use it); restore leaves it alone, as it should`;
     } else {
       condition = "healthy";
       summary = `${v} is fine: the global default is ${describeRoute(current)}`;
@@ -120,6 +141,16 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     summary = `no ${v} default route: traffic to the internet has no route`;
   }
 
+  if (!current && carried) {
+    summary += `. Meanwhile tunnel ${carried.interface} holds the ${v} traffic (${carried.how}): ` +
+      `'watch --heal' waits until it goes away`;
+  }
+  if (plan.action === "keep" && plan.putBack.length > 0) {
+    notes.push(
+      `the saved ${plan.putBack.map(describeRoute).join(", ")} is missing beside the default ` +
+        `that is present`,
+    );
+  }
   if (input.scutilError) notes.push(`scutil could not be read: ${input.scutilError}`);
   const savedRoute = input.saved?.route;
   if (savedRoute && !interfaceOf(interfaces, savedRoute.interface)) {

@@ -36,8 +36,55 @@ export interface NetInterface {
   index: number;
   /** Administratively up and running (IFF_UP and IFF_RUNNING where the kernel has it). */
   up: boolean;
-  /** A tunnel by name or type: utun, ipsec, ppp, tun, wg, gif, stf (see isTunnelName). */
+  /** A tunnel by name (utun, ipsec, ppp, tun, wg, gif, stf: isTunnelName), by link type, or by
+   * driver where the OS says so (Linux: a TUN/TAP or WireGuard device of any name). */
   tunnel: boolean;
+  /** IFF_POINTOPOINT: a link to one peer (PPP, utun, most VPN devices), never the LAN's router. */
+  pointToPoint?: boolean;
+}
+
+/**
+ * A route that is not a default yet carries a large share of a family's addresses: a prefix 1 to
+ * 8 bits long, like the 0/1 + 128/1 pair of OpenVPN's `redirect-gateway def1` and wg-quick, or
+ * sing-tun's auto_route split ranges (1/8, 2/7 ... 128/1). Longer prefixes are too small to
+ * matter for "half the address space" and are never read (the dump is scanned by its headers).
+ */
+export interface WideRoute {
+  family: Family;
+  /** The network's address text ("128.0.0.0", "8000::"). */
+  destination: string;
+  prefix: number;
+  interface: string | null;
+  index: number;
+  /** macOS RTF_IFSCOPE. */
+  scoped: boolean;
+}
+
+/**
+ * Linux: a policy rule that sends a family's ordinary traffic to a table other than main, with
+ * that table's defaults (wg-quick: `ip rule add not fwmark 51820 table 51820` and `default dev
+ * wg0` in table 51820, wireguard-tools src/wg-quick/linux.bash add_default).
+ */
+export interface PolicyRoute {
+  family: Family;
+  priority: number;
+  table: number;
+  /** The rule's selector in `ip rule` words: "all", "not fwmark 0xca6c". */
+  selector: string;
+  /** The rule comes before the main table's rule (`lookup main`, priority 32766). */
+  beforeMain: boolean;
+  /** The table's default routes. */
+  defaults: DefaultRoute[];
+}
+
+/** What may carry a family's traffic besides the main table's global default (RouteTable
+ * carriers()). */
+export interface Carriers {
+  wide: WideRoute[];
+  policies: PolicyRoute[];
+  /** Linux: the priority of a rule `lookup main suppress_prefixlength 0` (wg-quick), which keeps
+   * the main table's default out of use; null when there is none. */
+  suppressMainDefault: number | null;
 }
 
 /** One of the machine's own addresses, on interface `interface`. */

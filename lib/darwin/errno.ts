@@ -4,6 +4,8 @@
  * never compare against Deno's or Linux's numbers: always go through these names.
  */
 
+import { errnoMeaning } from "../core/errno_text.ts";
+
 /** darwin errno values by name (bsd/sys/errno.h). */
 export const DARWIN_ERRNO = {
   EPERM: 1,
@@ -70,68 +72,10 @@ export function errnoName(errno: number): string {
   return NAME_BY_NUMBER.get(errno) ?? `E${errno}`;
 }
 
-/**
- * What each errno says, in the words of its comment in xnu bsd/sys/errno.h (which libc's
- * strerror prints), lower-cased to sit inside a sentence.
- */
-const ERRNO_TEXT: Readonly<Record<DarwinErrnoName, string>> = {
-  EPERM: "operation not permitted",
-  ENOENT: "no such file or directory",
-  ESRCH: "no such process",
-  EINTR: "interrupted system call",
-  EIO: "input/output error",
-  ENXIO: "device not configured",
-  E2BIG: "argument list too long",
-  EBADF: "bad file descriptor",
-  ENOMEM: "cannot allocate memory",
-  EACCES: "permission denied",
-  EFAULT: "bad address",
-  EBUSY: "device or resource busy",
-  EEXIST: "file exists",
-  ENODEV: "operation not supported by device",
-  EINVAL: "invalid argument",
-  EMFILE: "too many open files",
-  ENOSPC: "no space left on device",
-  EPIPE: "broken pipe",
-  EDOM: "numerical argument out of domain",
-  ERANGE: "result too large",
-  EAGAIN: "resource temporarily unavailable",
-  EINPROGRESS: "operation now in progress",
-  EALREADY: "operation already in progress",
-  ENOTSOCK: "socket operation on non-socket",
-  EDESTADDRREQ: "destination address required",
-  EMSGSIZE: "message too long",
-  EPROTOTYPE: "protocol wrong type for socket",
-  ENOPROTOOPT: "protocol not available",
-  EPROTONOSUPPORT: "protocol not supported",
-  ESOCKTNOSUPPORT: "socket type not supported",
-  ENOTSUP: "operation not supported",
-  EPFNOSUPPORT: "protocol family not supported",
-  EAFNOSUPPORT: "address family not supported by protocol family",
-  EADDRINUSE: "address already in use",
-  EADDRNOTAVAIL: "can't assign requested address",
-  ENETDOWN: "network is down",
-  ENETUNREACH: "network is unreachable",
-  ENETRESET: "network dropped connection on reset",
-  ECONNABORTED: "software caused connection abort",
-  ECONNRESET: "connection reset by peer",
-  ENOBUFS: "no buffer space available",
-  EISCONN: "socket is already connected",
-  ENOTCONN: "socket is not connected",
-  ESHUTDOWN: "can't send after socket shutdown",
-  ETIMEDOUT: "operation timed out",
-  ECONNREFUSED: "connection refused",
-  EHOSTDOWN: "host is down",
-  EHOSTUNREACH: "no route to host",
-  ENOSYS: "function not implemented",
-  EOVERFLOW: "value too large to be stored in data type",
-  EOPNOTSUPP: "operation not supported on socket",
-};
-
 /** strerror's words for a darwin errno ("file exists" for 17), or "unknown error N". */
 export function errnoText(errno: number): string {
   const name = NAME_BY_NUMBER.get(errno);
-  return name ? ERRNO_TEXT[name] : `unknown error ${errno}`;
+  return (name && errnoMeaning(name)) ?? `unknown error ${errno}`;
 }
 
 /** A failed system call: the syscall name and the darwin errno name ("write: EEXIST"). */

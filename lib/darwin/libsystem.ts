@@ -12,7 +12,9 @@
  * - no call that can block the event loop forever: waiting is a `nonblocking: true` poll() with a
  *   timeout, after which a synchronous recv(MSG_DONTWAIT) takes the message;
  * - errno is read with `__error()` right after a failing *synchronous* call, on the same thread;
- *   the result of a nonblocking call never relies on errno;
+ *   the result of a nonblocking call never relies on errno, and no decision rests on errno of a
+ *   call that usually fails: a synchronous poll(fd, 1, 0) says whether a message is queued before
+ *   recv is called (docs/macos-routing-socket.md §10.6);
  * - every -1 becomes a SyscallError with the syscall and darwin's errno name.
  */
 import { overridePath } from "../core/override_path.ts";
@@ -84,6 +86,21 @@ const GROUPS = {
       parameters: [],
       result: "i32",
     },
+    pollNow: {
+      // poll() with timeout 0, synchronous: is a message queued? Asked before every recv, so
+      // no decision rests on errno of a recv that usually fails with EAGAIN.
+      name: "poll",
+      parameters: ["buffer", "u32", "i32"],
+      result: "i32",
+    },
+    setsockopt: {
+      // int setsockopt(int socket, int level, int option_name, const void *option_value,
+      //                socklen_t option_len /* u32 */)
+      // Every routing socket raises SO_RCVBUF: a full buffer drops messages silently (xnu
+      // bsd/net/raw_usrreq.c raw_input ignores sbappendaddr's ENOBUFS).
+      parameters: ["i32", "i32", "i32", "buffer", "u32"],
+      result: "i32",
+    },
   },
   /** Only a wait for a reply or an event that is not queued yet. */
   wait: {
@@ -94,15 +111,6 @@ const GROUPS = {
       parameters: ["buffer", "u32", "i32"],
       result: "i32",
       nonblocking: true,
-    },
-  },
-  /** Only the monitor sizes its receive buffer. */
-  tuning: {
-    setsockopt: {
-      // int setsockopt(int socket, int level, int option_name, const void *option_value,
-      //                socklen_t option_len /* u32 */)
-      parameters: ["i32", "i32", "i32", "buffer", "u32"],
-      result: "i32",
     },
   },
   /** A route change resolves an interface name. */
@@ -147,7 +155,6 @@ function symbolGroups(path: string) {
     table: new SymbolGroup(path, GROUPS.table),
     socket: new SymbolGroup(path, GROUPS.socket),
     wait: new SymbolGroup(path, GROUPS.wait),
-    tuning: new SymbolGroup(path, GROUPS.tuning),
     nameToIndex: new SymbolGroup(path, GROUPS.nameToIndex),
     indexToName: new SymbolGroup(path, GROUPS.indexToName),
     process: new SymbolGroup(path, GROUPS.process),
@@ -179,6 +186,15 @@ const POLL_SLICE_MS = 200;
 /** The library path to load: DEFROUTE_LIBSYSTEM (harness) or the system's libSystem. */
 export function libSystemPath(): string {
   return overridePath("DEFROUTE_LIBSYSTEM", LIBSYSTEM_PATH);
+}
+
+/**
+ * The buffer for a sysctl dump whose size the kernel estimated at `estimate` bytes: a quarter more
+ * and 512 bytes, for routes added between the two calls (route(8) and netstat do the same), in
+ * whole bytes whatever the estimate (a typed array's length must be an integer).
+ */
+export function dumpCapacity(estimate: number): number {
+  return estimate + Math.floor(estimate / 4) + 512;
 }
 
 const MIB_FAMILY: Readonly<Record<number, string>> = {
@@ -248,8 +264,25 @@ export class LibSystem implements Disposable {
     return Number(n);
   }
 
-  /** recv(MSG_DONTWAIT): the bytes of one message, or null when none is queued (EAGAIN). */
+  /** Whether poll(fd, POLLIN, 0) says something is there: a message, EOF or an error. */
+  readableNow(fd: number): boolean {
+    const pollfd = new Uint8Array(8);
+    const view = new DataView(pollfd.buffer);
+    view.setInt32(0, fd, true);
+    view.setInt16(4, POLLIN, true);
+    const n = this.groups.socket.symbols.pollNow(pollfd, 1, 0);
+    if (n < 0) this.#fail("poll");
+    return n > 0 && view.getInt16(6, true) !== 0;
+  }
+
+  /**
+   * One queued message, or null when none is queued. poll(fd, 1, 0) first and recv only when it
+   * says so: nothing queued is the usual answer, and it must not rest on errno of a recv that
+   * failed with EAGAIN (docs/macos-routing-socket.md §10.6). A recv that then fails is a real
+   * error.
+   */
   recvNow(fd: number, buffer: Uint8Array<ArrayBuffer>): Uint8Array | null {
+    if (!this.readableNow(fd)) return null;
     for (;;) {
       const n = this.groups.socket.symbols.recv(
         fd,
@@ -283,7 +316,7 @@ export class LibSystem implements Disposable {
   setsockoptInt(fd: number, level: number, option: number, value: number): void {
     const buffer = new Uint8Array(4);
     new DataView(buffer.buffer).setInt32(0, value, true);
-    if (this.groups.tuning.symbols.setsockopt(fd, level, option, buffer, 4) < 0) {
+    if (this.groups.socket.symbols.setsockopt(fd, level, option, buffer, 4) < 0) {
       this.#fail("setsockopt", `option 0x${option.toString(16)}`);
     }
   }
@@ -355,7 +388,7 @@ export class LibSystem implements Disposable {
       if (this.groups.table.symbols.sysctl(nameBytes, mib.length, null, size, null, 0n) < 0) {
         this.#fail("sysctl", mibText(mib));
       }
-      const capacity = Number(size[0]!) + Number(size[0]!) / 4 + 512;
+      const capacity = dumpCapacity(Number(size[0]!));
       const data = new Uint8Array(capacity);
       size[0] = BigInt(capacity);
       if (this.groups.table.symbols.sysctl(nameBytes, mib.length, data, size, null, 0n) === 0) {

@@ -59,6 +59,7 @@ export interface RouteHeader {
 
 const RTM_VERSION = 5;
 const RT_MSGHDR_SIZE = 92;
+const OFFSET_PID = 16;
 const OFFSET_SEQ = 20;
 const OFFSET_ERRNO = 24;
 
@@ -70,7 +71,7 @@ export function peekRouteHeader(message: Uint8Array): RouteHeader | null {
     length: view.getUint16(0, true),
     version: message[2]!,
     type: message[3]!,
-    pid: view.getInt32(16, true),
+    pid: view.getInt32(OFFSET_PID, true),
     seq: view.getInt32(OFFSET_SEQ, true),
     errno: view.getInt32(OFFSET_ERRNO, true),
   };
@@ -122,7 +123,12 @@ export class RouteRequester {
     }
     const seq = this.#nextSeq();
     const stamped = new Uint8Array(message);
-    new DataView(stamped.buffer).setInt32(OFFSET_SEQ, seq, true);
+    const view = new DataView(stamped.buffer);
+    view.setInt32(OFFSET_SEQ, seq, true);
+    // Our pid, though the kernel stamps it too: route_output refuses an unprivileged change
+    // (EPERM) before it writes rtm_pid (xnu bsd/net/rtsock.c route_output, senderr(EPERM) ahead
+    // of `rtm_pid = proc_selfpid()`), so only the pid we wrote lets us match that echo.
+    view.setInt32(OFFSET_PID, this.transport.pid, true);
     this.stats.requests++;
     const isOurs = (reply: RouteHeader) =>
       reply.version === RTM_VERSION && reply.type === header.type && reply.seq === seq &&

@@ -5,10 +5,16 @@
  *   kernel's "dontcare" resolution (reference §5.2) that GET can answer with the default *scoped*
  *   to the primary interface, so RTF_IFSCOPE is checked in the reply and then the global one is
  *   taken from a NET_RT_DUMP sysctl, which also lists every scoped default.
- * - add/delete: route(8)'s messages (reference §5.3): flags UP|GATEWAY|STATIC, zero-length
- *   netmask, RTF_IFSCOPE + rtm_index for a scoped route, a link-local IPv6 gateway with the
- *   interface index embedded KAME-style (§3.6). Delete matches exactly: unscoped deletes only the
- *   global default, scoped only that interface's.
+ * - add: configd's message (ip_plugin.c IPv4RouteApply): flags UP|GATEWAY|STATIC, a full-length
+ *   all-zero netmask, then IFP as a sockaddr_dl with sdl_index, so the kernel pins the route to
+ *   that interface (rtsock.c route_output -> rt_setif). route(8)'s zero-length netmask would end
+ *   the kernel's parse before IFP, leaving the interface to the route that covers the gateway,
+ *   which can be a VPN's (docs/macos-routing-socket.md §10.3). RTF_IFSCOPE + rtm_index for a
+ *   scoped route, a link-local IPv6 gateway with the interface index embedded KAME-style (§3.6).
+ * - delete: route(8)'s message; it matches exactly: unscoped deletes only the global default,
+ *   scoped only that interface's.
+ * - every request carries our pid, and a request whose reply never came (a full receive buffer
+ *   drops it silently) is sent once more; an ADD only after a re-read shows it did not land.
  * - interfaces: NET_RT_IFLIST; up = IFF_UP && IFF_RUNNING.
  * - events: a monitor socket; default-route add/delete/change with rtm_pid as the actor and
  *   rtm_errno as the error; RTM_IFINFO as interface new/up/down/gone.
@@ -19,12 +25,14 @@
 import { RouteTableError } from "../core/errors.ts";
 import type { RouteTable } from "../core/route_table.ts";
 import {
+  type Carriers,
   type DefaultRoute,
   type Family,
   type InterfaceAddress,
   isTunnelName,
   type NetInterface,
   type RouteEvent,
+  type WideRoute,
 } from "../core/types.ts";
 import {
   AF_INET,
@@ -34,6 +42,7 @@ import {
   decodeMessages,
   defaultRouteRequest,
   encodeRouteMessage,
+  IFF_POINTOPOINT,
   IFF_RUNNING,
   IFF_UP,
   NET_RT_DUMP,
@@ -58,6 +67,7 @@ import {
 } from "./route_message.ts";
 import { errnoName, SyscallError } from "./errno.ts";
 import { errorKindOfSyscallErrno } from "../core/errors.ts";
+import { sameGateway } from "../core/gateway_address.ts";
 import {
   monitorMessages,
   type MonitorStats,
@@ -69,7 +79,7 @@ import { libSystemPath, LibSystemRouteSystem } from "./libsystem.ts";
 import { simulatorSocket } from "../core/override_path.ts";
 
 export interface DarwinRouteTableOptions {
-  /** Per-request reply deadline (default 2000 ms). */
+  /** Per-request reply deadline (default 2000 ms); a request that times out is sent once more. */
   timeoutMs?: number;
   /** SO_RCVBUF of the events() socket (default 1 MiB). */
   monitorBufferBytes?: number;
@@ -77,6 +87,16 @@ export interface DarwinRouteTableOptions {
 
 /** The routes defaults() decodes out of a dump: prefix length 0. */
 const DEFAULT_PREFIXES: PrefixLengths = prefixLengths([0]);
+/** The routes carriers() decodes: prefix length 1 to 8 (0/1 + 128/1, sing-tun's split ranges). */
+const WIDE_PREFIXES: PrefixLengths = prefixLengths([1, 2, 3, 4, 5, 6, 7, 8]);
+
+/**
+ * SO_RCVBUF of the request socket. It hears every process's routing traffic; at the default 8 KiB
+ * a burst between our write and our read can push our own reply out, silently (xnu
+ * bsd/net/raw_usrreq.c raw_input ignores sbappendaddr's ENOBUFS). Queued traffic is drained before
+ * each request, so a bigger buffer costs nothing while idle.
+ */
+export const REQUEST_BUFFER_BYTES = 64 * 1024;
 
 /** Is this decoded address the all-zero address of an inet family? */
 function isAnyAddress(sa: Sockaddr | undefined): boolean {
@@ -127,15 +147,30 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       } catch (error) {
         throw asRouteError(error, "open a routing socket");
       }
+      try {
+        this.#socket.setReceiveBuffer(REQUEST_BUFFER_BYTES);
+      } catch {
+        // Best effort: the retry after a timeout still covers a reply lost to overflow.
+      }
       this.#requester = new RouteRequester(this.#socket, { timeoutMs: this.#options.timeoutMs });
     }
     return this.#requester;
   }
 
-  /** One request at a time on the shared socket: replies are matched by seq. */
-  #request(message: Uint8Array): Promise<RouteMessage> {
+  /**
+   * One request at a time on the shared socket: replies are matched by seq. A request whose reply
+   * did not come is sent once more when `retry` (GET and DELETE: asking twice is harmless; a
+   * DELETE that had landed answers ESRCH the second time, which callers take as "gone").
+   */
+  #request(message: Uint8Array, retry = true): Promise<RouteMessage> {
     const run = this.#queue.then(async () => {
-      const bytes = await this.requester.request(message);
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.requester.request(message);
+      } catch (error) {
+        if (!retry || !(error instanceof RouteTableError && error.kind === "timeout")) throw error;
+        bytes = await this.requester.request(message);
+      }
       const decoded = decodeMessage(bytes);
       if (!decoded.ok || decoded.message.kind !== "route") {
         throw new RouteTableError("io", "the kernel's reply could not be decoded");
@@ -165,11 +200,15 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     const gateway = message.addrs.gateway;
     const ifp = message.addrs.ifp;
     const ifpName = ifp?.family === "link" && ifp.name ? ifp.name : null;
+    // The echo of a configd-form ADD is the sender's bytes: rtm_index 0 for an unscoped route,
+    // the interface only as IFP's sdl_index, usually without a name (docs/macos-routing-socket.md
+    // §10.7).
+    const index = message.index || (ifp?.family === "link" ? ifp.index : 0);
     return {
       family,
       gateway: gateway?.family === "inet4" || gateway?.family === "inet6" ? gateway.address : null,
-      interface: ifpName ?? this.#interfaceName(message.index),
-      index: message.index,
+      interface: ifpName ?? this.#interfaceName(index),
+      index,
       scoped: (message.flags & RTF_IFSCOPE) !== 0,
       // RTF_DONE marks the message (a reply), not the route.
       flags: (message.flags & ~RTF_DONE) >>> 0,
@@ -207,6 +246,36 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     return global ? [global, ...scoped] : scoped;
   }
 
+  /**
+   * Routes of prefix length 1 to 8 (RouteTable.carriers): one NET_RT_DUMP, every other route
+   * stepped over by its header and sockaddr lengths. macOS has no policy rules to report.
+   */
+  carriers(family: Family): Promise<Carriers> {
+    const af = family === 4 ? AF_INET : AF_INET6;
+    const dump = decodeMessages(
+      this.#sysctl([CTL_NET, PF_ROUTE, 0, af, NET_RT_DUMP, 0]),
+      WIDE_PREFIXES,
+    );
+    const wide: WideRoute[] = [];
+    for (const message of dump.messages) {
+      if (message.kind !== "route" || familyOfMessage(message) !== family) continue;
+      const { dst, netmask } = message.addrs;
+      const prefix = netmask && "prefixLength" in netmask ? netmask.prefixLength : undefined;
+      if (prefix === undefined || prefix < 1 || prefix > 8) continue;
+      if (dst?.family !== "inet4" && dst?.family !== "inet6") continue;
+      const ifp = message.addrs.ifp;
+      wide.push({
+        family,
+        destination: dst.address,
+        prefix,
+        interface: (ifp?.family === "link" && ifp.name) || this.#interfaceName(message.index),
+        index: message.index,
+        scoped: (message.flags & RTF_IFSCOPE) !== 0,
+      });
+    }
+    return Promise.resolve({ wide, policies: [], suppressMainDefault: null });
+  }
+
   /** The interface index to use: by name when there is one (an index saved earlier can be stale:
    * a USB adapter or a utun re-created gets a new one), else the index given. */
   #indexOf(route: DefaultRoute): number {
@@ -220,10 +289,12 @@ export class DarwinRouteTable implements RouteTable, Disposable {
 
   #message(type: number, route: DefaultRoute): Uint8Array {
     // DELETE matches destination + mask + scope only (reference §5.2): the gateway plays no part.
+    // An ADD names its interface whenever it is known, to pin the route there.
     const needsIndex = route.scoped ||
       (type !== RTM_DELETE &&
         (route.gateway === null || (route.family === 6 && isLinkLocal(route.gateway))));
-    const index = needsIndex ? this.#indexOf(route) : 0;
+    const pins = type === RTM_ADD && (route.interface !== null || route.index > 0);
+    const index = needsIndex || pins ? this.#indexOf(route) : 0;
     if (needsIndex && index === 0) {
       throw new RouteTableError(
         "invalid",
@@ -233,30 +304,26 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       );
     }
     const ifscope = route.scoped ? index : undefined;
-    if (type === RTM_ADD && route.gateway === null) {
-      // An interface route (macOS `link#N` gateway): GATEWAY is the interface's sockaddr_dl and
-      // RTF_GATEWAY is not set (route(8) -interface).
-      const init = defaultRouteRequest({
-        type,
-        family: route.family,
-        seq: 0,
-        form: "route8",
-        ifscope,
-        flags: RTF_UP | RTF_STATIC,
-      });
-      init.addrs = { ...init.addrs, gateway: { family: "link", index } };
-      return encodeRouteMessage(init);
-    }
-    return encodeRouteMessage(defaultRouteRequest({
+    const form = type === RTM_ADD && index > 0 ? "configd" : "route8";
+    const init = defaultRouteRequest({
       type,
       family: route.family,
       gateway: type === RTM_DELETE ? undefined : route.gateway ?? undefined,
       zone: route.family === 6 && route.gateway && isLinkLocal(route.gateway) ? index : undefined,
       ifscope,
       seq: 0,
-      form: "route8",
-      flags: RTF_UP | RTF_GATEWAY | RTF_STATIC,
-    }));
+      form,
+      ...(form === "configd" ? { ifpIndex: index } : {}),
+      // An interface route (macOS `link#N` gateway): GATEWAY is the interface's sockaddr_dl and
+      // RTF_GATEWAY is not set (route(8) -interface).
+      flags: route.gateway === null && type === RTM_ADD
+        ? RTF_UP | RTF_STATIC
+        : RTF_UP | RTF_GATEWAY | RTF_STATIC,
+    });
+    if (type === RTM_ADD && route.gateway === null) {
+      init.addrs = { ...init.addrs, gateway: { family: "link", index } };
+    }
+    return encodeRouteMessage(init);
   }
 
   /**
@@ -284,8 +351,31 @@ export class DarwinRouteTable implements RouteTable, Disposable {
     }
   }
 
+  /**
+   * RTM_ADD. When no reply comes (lost to a full buffer), the table is read again: a route that
+   * landed is done; otherwise the ADD is sent once more. Sending it blindly could answer EEXIST
+   * for our own route and read as "someone else restored it".
+   */
   async add(route: DefaultRoute): Promise<void> {
-    await this.#request(this.#message(RTM_ADD, route));
+    const message = this.#message(RTM_ADD, route);
+    try {
+      await this.#request(message, false);
+    } catch (error) {
+      if (!(error instanceof RouteTableError && error.kind === "timeout")) throw error;
+      if (await this.#landed(route)) return;
+      await this.#request(message, false);
+    }
+  }
+
+  /** Whether the table now holds `route`: same scope, gateway and interface. */
+  async #landed(route: DefaultRoute): Promise<boolean> {
+    const index = route.interface === null ? route.index : this.#system.interfaceIndex(
+      route.interface,
+    );
+    return (await this.defaults(route.family)).some((r) =>
+      r.scoped === route.scoped && sameGateway(route.family, r.gateway, route.gateway) &&
+      (index === 0 || r.index === index)
+    );
   }
 
   async delete(route: DefaultRoute): Promise<void> {
@@ -431,6 +521,9 @@ function netInterface(name: string, index: number, flags: number): NetInterface 
     index,
     up: (flags & IFF_UP) !== 0 && (flags & IFF_RUNNING) !== 0,
     tunnel: isTunnelName(name),
+    // utun, ppp and ipsec are point-to-point: `ifconfig utun0` shows flags=8051<UP,POINTOPOINT,
+    // RUNNING,MULTICAST>.
+    pointToPoint: (flags & IFF_POINTOPOINT) !== 0,
   };
 }
 

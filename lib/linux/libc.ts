@@ -11,6 +11,7 @@
  * `nonblocking` poll(2) with a timeout, so a pending wait always ends (reference §7.4).
  */
 import { AF_NETLINK, errnoName, NETLINK_ROUTE } from "./netlink_message.ts";
+import { errnoMeaning } from "../core/errno_text.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
 import { decodeUtf8 } from "../core/utf8_text.ts";
 
@@ -227,6 +228,13 @@ export class LibcError extends Error {
   }
   get errnoName(): string {
     return errnoName(this.errno);
+  }
+
+  /** The call, its errno and what that says: "socket failed with EACCES (permission denied)". */
+  describe(): string {
+    if (this.errno === 0) return `${this.syscall} failed`;
+    const meaning = errnoMeaning(this.errnoName);
+    return `${this.syscall} failed with ${this.errnoName}${meaning ? ` (${meaning})` : ""}`;
   }
 }
 

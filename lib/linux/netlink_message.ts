@@ -38,6 +38,9 @@ export const RTM_GETADDR = 22;
 export const RTM_NEWROUTE = 24;
 export const RTM_DELROUTE = 25;
 export const RTM_GETROUTE = 26;
+export const RTM_NEWRULE = 32;
+export const RTM_DELRULE = 33;
+export const RTM_GETRULE = 34;
 
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_MULTI = 0x2;
@@ -63,6 +66,7 @@ export const RTA_TABLE = 15;
 export const RTA_VIA = 18;
 
 export const RT_TABLE_UNSPEC = 0;
+export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_UNSPEC = 0;
 export const RTPROT_BOOT = 3;
@@ -77,11 +81,30 @@ export const RTN_UNICAST = 1;
 export const RTM_F_CLONED = 0x200;
 
 export const IFLA_IFNAME = 3;
+/** Nested: the link's driver (rtnl_link_ops), e.g. IFLA_INFO_KIND "tun" for a TUN or TAP. */
+export const IFLA_LINKINFO = 18;
+export const IFLA_INFO_KIND = 1;
 export const IFF_UP = 0x1;
+export const IFF_POINTOPOINT = 0x10;
 export const IFF_RUNNING = 0x40;
 export const IFF_LOWER_UP = 0x10000;
 /** ifi_type of a TUN device (and of wireguard): no link-layer header. */
 export const ARPHRD_NONE = 0xfffe;
+
+/** uapi/linux/fib_rules.h: struct fib_rule_hdr is 12 bytes; the attributes defroute reads. */
+export const FIB_RULE_HDR_LEN = 12;
+export const FRA_IIFNAME = 3;
+export const FRA_PRIORITY = 6;
+export const FRA_FWMARK = 10;
+export const FRA_SUPPRESS_PREFIXLEN = 14;
+export const FRA_TABLE = 15;
+export const FRA_FWMASK = 16;
+export const FRA_OIFNAME = 17;
+export const FRA_UID_RANGE = 20;
+/** fib_rule_hdr.action: look the destination up in a table. */
+export const FR_ACT_TO_TBL = 1;
+/** fib_rule_hdr.flags: the selector is inverted (`ip rule add not ...`). */
+export const FIB_RULE_INVERT = 0x2;
 
 export const NLMSG_HDRLEN = 16;
 export const RTMSG_LEN = 12;
@@ -137,10 +160,34 @@ export interface LinkFields {
   flags: number;
   change: number;
   name: string | null;
+  /** The driver's kind from IFLA_LINKINFO/IFLA_INFO_KIND ("tun", "wireguard", "veth"); null for
+   * a device without rtnl_link_ops (a physical NIC). */
+  kind?: string | null;
+}
+
+/** struct fib_rule_hdr plus the attributes that say whom a rule applies to and where it sends
+ * them (`ip rule` prints the same). */
+export interface RuleFields {
+  family: number;
+  dstLen: number;
+  srcLen: number;
+  action: number;
+  flags: number;
+  /** FRA_TABLE, or the header's table byte when absent. */
+  table: number;
+  /** FRA_PRIORITY; 0 when absent (the kernel's first rule). */
+  priority: number;
+  fwmark: number | null;
+  fwmask: number | null;
+  /** FRA_SUPPRESS_PREFIXLEN; null when absent or -1 (not set). */
+  suppressPrefixLength: number | null;
+  /** The rule names an input or output interface, or a uid range: it selects only some traffic. */
+  narrowed: boolean;
 }
 
 export type NetlinkMessage =
   | { kind: "route"; header: NetlinkHeader; route: RouteFields }
+  | { kind: "rule"; header: NetlinkHeader; rule: RuleFields }
   | { kind: "link"; header: NetlinkHeader; link: LinkFields }
   | { kind: "address"; header: NetlinkHeader; address: AddressFields }
   /** NLMSG_ERROR: errno > 0 is a failure (the kernel sends -errno), errno 0 an ack. */
@@ -265,6 +312,16 @@ export function encodeRouteDumpRequest(seq: number, family: number): Uint8Array 
   return encodeMessage(
     { type: RTM_GETROUTE, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, pid: 0 },
     encodeRtmsg({ family }),
+  );
+}
+
+/** RTM_GETRULE dump of one family (`ip -4 rule show`): struct fib_rule_hdr with the family. */
+export function encodeRuleDumpRequest(seq: number, family: number): Uint8Array {
+  const header = new Uint8Array(FIB_RULE_HDR_LEN);
+  header[0] = family;
+  return encodeMessage(
+    { type: RTM_GETRULE, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, pid: 0 },
+    header,
   );
 }
 
@@ -472,12 +529,10 @@ export function decodeLink(payload: Uint8Array): Decoded<LinkFields> {
   const view = new DataView(payload.buffer, payload.byteOffset, IFINFOMSG_LEN);
   const attributes = decodeAttributes(payload.subarray(IFINFOMSG_LEN));
   if (!attributes.ok) return fail(`link attributes: ${attributes.error}`);
-  const nameData = attributes.value.get(IFLA_IFNAME);
-  let name: string | null = null;
-  if (nameData) {
-    const end = nameData.indexOf(0);
-    name = decodeUtf8(end < 0 ? nameData : nameData.subarray(0, end));
-  }
+  const name = cString(attributes.value.get(IFLA_IFNAME));
+  const info = attributes.value.get(IFLA_LINKINFO);
+  const nested = info ? decodeAttributes(info) : null;
+  const kind = nested?.ok ? cString(nested.value.get(IFLA_INFO_KIND)) : null;
   return {
     ok: true,
     value: {
@@ -487,6 +542,43 @@ export function decodeLink(payload: Uint8Array): Decoded<LinkFields> {
       flags: view.getUint32(8, true),
       change: view.getUint32(12, true),
       name,
+      kind,
+    },
+  };
+}
+
+/** A NUL-terminated (or not) string attribute; null when absent. */
+function cString(data: Uint8Array | undefined): string | null {
+  if (!data) return null;
+  const end = data.indexOf(0);
+  return decodeUtf8(end < 0 ? data : data.subarray(0, end));
+}
+
+/** struct fib_rule_hdr {u8 family, dst_len, src_len, tos, table, res1, res2, action; u32
+ * flags} and its attributes (uapi/linux/fib_rules.h). */
+export function decodeRule(payload: Uint8Array): Decoded<RuleFields> {
+  if (payload.length < FIB_RULE_HDR_LEN) {
+    return fail(`fib_rule_hdr needs ${FIB_RULE_HDR_LEN} bytes, ${payload.length}`);
+  }
+  const attributes = decodeAttributes(payload.subarray(FIB_RULE_HDR_LEN));
+  if (!attributes.ok) return fail(`rule attributes: ${attributes.error}`);
+  const a = attributes.value;
+  const suppress = u32Of(a.get(FRA_SUPPRESS_PREFIXLEN));
+  return {
+    ok: true,
+    value: {
+      family: payload[0]!,
+      dstLen: payload[1]!,
+      srcLen: payload[2]!,
+      action: payload[7]!,
+      flags: new DataView(payload.buffer, payload.byteOffset + 8, 4).getUint32(0, true),
+      table: u32Of(a.get(FRA_TABLE)) ?? payload[4]!,
+      priority: u32Of(a.get(FRA_PRIORITY)) ?? 0,
+      fwmark: u32Of(a.get(FRA_FWMARK)),
+      fwmask: u32Of(a.get(FRA_FWMASK)),
+      // -1 (0xffffffff) is the kernel's "not set".
+      suppressPrefixLength: suppress === null || suppress === 0xffffffff ? null : suppress,
+      narrowed: a.has(FRA_IIFNAME) || a.has(FRA_OIFNAME) || a.has(FRA_UID_RANGE),
     },
   };
 }
@@ -541,6 +633,11 @@ export function decodeMessage(bytes: Uint8Array): Decoded<NetlinkMessage> {
     case RTM_GETROUTE: {
       const route = decodeRoute(payload);
       return route.ok ? { ok: true, value: { kind: "route", header, route: route.value } } : route;
+    }
+    case RTM_NEWRULE:
+    case RTM_DELRULE: {
+      const rule = decodeRule(payload);
+      return rule.ok ? { ok: true, value: { kind: "rule", header, rule: rule.value } } : rule;
     }
     case RTM_NEWLINK:
     case RTM_DELLINK:

@@ -17,12 +17,15 @@ import {
   RouteTableError,
 } from "../core/errors.ts";
 import {
+  type Carriers,
   type DefaultRoute,
   type Family,
   type InterfaceAddress,
   isTunnelName,
   type NetInterface,
+  type PolicyRoute,
   type RouteEvent,
+  type WideRoute,
 } from "../core/types.ts";
 import { interfaceIndex, interfaceName, LibcError, NetlinkSocket } from "./libc.ts";
 import {
@@ -39,8 +42,12 @@ import {
   encodeDeleteDefaultRoute,
   encodeLinkDumpRequest,
   encodeRouteDumpRequest,
+  encodeRuleDumpRequest,
   errnoName,
+  FIB_RULE_INVERT,
+  FR_ACT_TO_TBL,
   IFF_LOWER_UP,
+  IFF_POINTOPOINT,
   IFF_RUNNING,
   IFF_UP,
   type LinkFields,
@@ -53,6 +60,7 @@ import {
   type PrefixLengths,
   prefixLengths,
   type RouteFields,
+  RT_TABLE_DEFAULT,
   RT_TABLE_MAIN,
   RTM_DELLINK,
   RTM_DELROUTE,
@@ -63,6 +71,7 @@ import {
   RTMGRP_IPV6_ROUTE,
   RTMGRP_LINK,
   RTN_UNICAST,
+  type RuleFields,
 } from "./netlink_message.ts";
 
 export interface LinuxRouteTableOptions {
@@ -119,6 +128,86 @@ const IPV4_DEFAULTS_DUMP: DumpReading = {
   enough: (datagram, seq) => passedIpv4Defaults(datagram, RT_TABLE_MAIN, seq),
 };
 
+/** What carriers() reads of a route dump: the defaults of every table (a policy rule's table)
+ * and the main table's routes of prefix 1-8 (0/1 + 128/1, split ranges); nothing else is
+ * decoded. */
+const CARRIER_PREFIXES: PrefixLengths = prefixLengths([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+
+/** The main table and the kernel's other built-in tables (local 255, default 253, unspec 0):
+ * a rule sending traffic there carries nothing to a tunnel. */
+const BUILTIN_TABLES: ReadonlySet<number> = new Set([0, RT_TABLE_DEFAULT, RT_TABLE_MAIN, 255]);
+
+/** `ip rule` words for a rule's selector: "all", "not fwmark 0xca6c", "fwmark 0x1/0xff". */
+function selectorWords(rule: RuleFields): string {
+  const not = (rule.flags & FIB_RULE_INVERT) !== 0 ? "not " : "";
+  if (rule.fwmark === null) return `${not}all`;
+  const mask = rule.fwmask !== null && rule.fwmask !== 0xffffffff
+    ? `/0x${rule.fwmask.toString(16)}`
+    : "";
+  return `${not}fwmark 0x${rule.fwmark.toString(16)}${mask}`;
+}
+
+/** Whether a rule sends ordinary traffic (every destination, unmarked) to another table:
+ * `lookup T` for all, or `not fwmark M lookup T` as wg-quick adds it. */
+function divertsTraffic(rule: RuleFields): boolean {
+  if (rule.action !== FR_ACT_TO_TBL || BUILTIN_TABLES.has(rule.table)) return false;
+  if (rule.dstLen !== 0 || rule.srcLen !== 0 || rule.narrowed) return false;
+  const inverted = (rule.flags & FIB_RULE_INVERT) !== 0;
+  return rule.fwmark === null ? !inverted : inverted;
+}
+
+/**
+ * Carriers from a route dump (CARRIER_PREFIXES) and a rule dump of one family. Pure, given
+ * `nameOf` (an interface's name by index).
+ */
+export function carriersOf(
+  family: Family,
+  routes: readonly NetlinkMessage[],
+  rules: readonly NetlinkMessage[],
+  nameOf: (index: number) => string | null,
+): Carriers {
+  const code = familyCode(family);
+  const ruleList = rules.flatMap((m) =>
+    m.kind === "rule" && m.rule.family === code ? [m.rule] : []
+  );
+  const main = ruleList.find((r) =>
+    r.action === FR_ACT_TO_TBL && r.table === RT_TABLE_MAIN && r.suppressPrefixLength === null
+  );
+  const mainPriority = main?.priority ?? 32766;
+  const suppress = ruleList.find((r) =>
+    r.action === FR_ACT_TO_TBL && r.table === RT_TABLE_MAIN && r.suppressPrefixLength === 0
+  );
+  const wide: WideRoute[] = [];
+  const tableDefaults = new Map<number, DefaultRoute[]>();
+  for (const m of routes) {
+    if (m.kind !== "route" || m.header.type !== RTM_NEWROUTE) continue;
+    const r = m.route;
+    if (r.family !== code || r.type !== RTN_UNICAST || (r.flags & RTM_F_CLONED) !== 0) continue;
+    if (r.srcLen !== 0) continue;
+    const index = r.oif ?? 0;
+    const name = nameOf(index);
+    if (r.dstLen === 0) {
+      if (r.tableId === RT_TABLE_MAIN) continue; // defaults() reports those
+      const list = tableDefaults.get(r.tableId) ?? [];
+      list.push(toDefaultRoute(r, new Map(name === null ? [] : [[index, name]])));
+      tableDefaults.set(r.tableId, list);
+    } else if (r.tableId === RT_TABLE_MAIN && r.dst !== null) {
+      const destination = addressText(r.dst);
+      if (destination === null) continue;
+      wide.push({ family, destination, prefix: r.dstLen, interface: name, index, scoped: false });
+    }
+  }
+  const policies: PolicyRoute[] = ruleList.filter(divertsTraffic).map((rule) => ({
+    family,
+    priority: rule.priority,
+    table: rule.table,
+    selector: selectorWords(rule),
+    beforeMain: rule.priority < mainPriority,
+    defaults: tableDefaults.get(rule.table) ?? [],
+  }));
+  return { wide, policies, suppressMainDefault: suppress?.priority ?? null };
+}
+
 function familyCode(family: Family): number {
   return family === 4 ? AF_INET : AF_INET6;
 }
@@ -150,6 +239,32 @@ export function toDefaultRoute(
   };
 }
 
+/**
+ * Link kinds (IFLA_INFO_KIND, each driver's rtnl_link_ops.kind) that are tunnels whatever their
+ * name or link type: drivers/net/tun.c ("tun", for TUN and TAP alike: an Ethernet-typed TAP
+ * named corp0 is still a VPN's), drivers/net/wireguard, ppp_generic.c, and the kernel's IP
+ * tunnels (ipip, sit, ip6_tunnel, ip_gre, ip6_gre, ip_vti, ip6_vti, xfrm_interface) and
+ * overlays (vxlan, geneve).
+ */
+const TUNNEL_KINDS: ReadonlySet<string> = new Set([
+  "tun",
+  "wireguard",
+  "ppp",
+  "ipip",
+  "sit",
+  "ip6tnl",
+  "gre",
+  "gretap",
+  "ip6gre",
+  "ip6gretap",
+  "erspan",
+  "vti",
+  "vti6",
+  "xfrm",
+  "vxlan",
+  "geneve",
+]);
+
 /** up = administratively up and the link is running (carrier), as `ip link` shows UP/LOWER_UP. */
 export function toNetInterface(link: LinkFields): NetInterface {
   const name = link.name ?? `if${link.index}`;
@@ -157,7 +272,9 @@ export function toNetInterface(link: LinkFields): NetInterface {
     name,
     index: link.index,
     up: (link.flags & IFF_UP) !== 0 && (link.flags & (IFF_RUNNING | IFF_LOWER_UP)) !== 0,
-    tunnel: isTunnelName(name) || link.type === ARPHRD_NONE,
+    tunnel: isTunnelName(name) || link.type === ARPHRD_NONE ||
+      (typeof link.kind === "string" && TUNNEL_KINDS.has(link.kind)),
+    pointToPoint: (link.flags & IFF_POINTOPOINT) !== 0,
   };
 }
 
@@ -337,6 +454,21 @@ class LinuxRouteTable implements RouteTable {
           : []
       )
       .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0));
+  }
+
+  /** What may carry traffic besides the main table's defaults (RouteTable.carriers): one route
+   * dump scanned by its headers for prefixes 0-8 and one rule dump (a handful of rules). */
+  async carriers(family: Family): Promise<Carriers> {
+    const routes = await this.#exchange(
+      `list IPv${family} routes of prefix 0-8`,
+      (seq) => encodeRouteDumpRequest(seq, familyCode(family)),
+      { routePrefixes: CARRIER_PREFIXES },
+    );
+    const rules = await this.#exchange(
+      `list IPv${family} rules`,
+      (seq) => encodeRuleDumpRequest(seq, familyCode(family)),
+    );
+    return carriersOf(family, routes, rules, interfaceName);
   }
 
   /** The output interface's name by libc's if_indextoname (no link dump per route read). */
@@ -546,7 +678,12 @@ function asRouteError(what: string, error: unknown): RouteTableError {
   if (error instanceof LibcError) {
     // The socket or a send/recv failed: not an answer (those are NLMSG_ERROR, #exchange).
     const kind = errorKindOfSyscallErrno(error.errnoName);
-    return new RouteTableError(kind, `${what}: ${error.message}`, error.errnoName, error.syscall);
+    return new RouteTableError(
+      kind,
+      `${what}: ${error.describe()}`,
+      error.errnoName,
+      error.syscall,
+    );
   }
   return new RouteTableError("io", `${what}: ${error instanceof Error ? error.message : error}`);
 }

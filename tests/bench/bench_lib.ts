@@ -19,6 +19,8 @@ export interface BenchArgs {
   /** --sizes 2,10000,100000: the routing-table sizes of table_size_bench.ts; undefined when
    * not given (each bench has its default). */
   sizes?: number[];
+  /** --ipv6: table_size_bench.ts grows the IPv6 table instead of the IPv4 one. */
+  ipv6: boolean;
 }
 
 /** `--quick`, `--runs N` and `--trace` (N defaults to `full` runs, or `quick` runs with --quick). */
@@ -30,12 +32,18 @@ export function benchArgs(args: string[], full: number, quick = 3): BenchArgs {
       runs: { type: "string" },
       trace: { type: "boolean" },
       sizes: { type: "string" },
+      ipv6: { type: "boolean" },
     },
   });
   const isQuick = values.quick === true;
   const runs = values.runs === undefined ? (isQuick ? quick : full) : Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs takes a count, not ${runs}`);
-  const parsed: BenchArgs = { quick: isQuick, runs, trace: values.trace === true };
+  const parsed: BenchArgs = {
+    quick: isQuick,
+    runs,
+    trace: values.trace === true,
+    ipv6: values.ipv6 === true,
+  };
   if (values.sizes !== undefined) {
     const sizes = values.sizes.split(",").map((text) => Number(text.replaceAll("_", "")));
     if (sizes.some((n) => !Number.isInteger(n) || n < 2)) {

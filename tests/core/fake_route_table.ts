@@ -182,7 +182,13 @@ export class FakeRouteTable implements RouteTable {
 
   interfaces(): Promise<NetInterface[]> {
     return Promise.resolve(
-      this.ifaces.map(({ name, index, up, tunnel }) => ({ name, index, up, tunnel })),
+      this.ifaces.map(({ name, index, up, tunnel, pointToPoint }) => ({
+        name,
+        index,
+        up,
+        tunnel,
+        ...(pointToPoint !== undefined ? { pointToPoint } : {}),
+      })),
     );
   }
 

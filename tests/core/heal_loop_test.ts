@@ -36,8 +36,8 @@ function setup(routes: DefaultRoute[] = [EN0]) {
     },
     onEvent: (e) => events.push(e),
     onDecision: (d, outcome) => decisions.push([d, outcome]),
-    onGoodDefault: (r) => {
-      good.push(r);
+    onGoodDefault: (routes) => {
+      good.push(...routes.slice(0, 1));
     },
     ...extra,
   });
@@ -99,6 +99,37 @@ Deno.test("heal: a deleted default is repaired after the grace period, citing th
   assertEquals(t.decisions[0]?.[1], "repaired");
   assertEquals(t.table.routes, [added(EN0)]);
   assert(t.log.some((l) => /no global IPv4 default for .* s \(global default deleted/.test(l)));
+});
+
+Deno.test("heal: a void while a tunnel holds the traffic waits; it is filled once the hold ends", async () => {
+  const t = setup();
+  let held: string | null = "tunnel utun4 holds the IPv4 traffic (a default scoped to utun4)";
+  const asked: number[] = [];
+  const done = runMonitor(
+    t.options({
+      heal: {
+        config: { graceMs: 20, maxRepairs: 3, windowMs: 60_000, holdRecheckMs: 30 },
+        repair: t.repair,
+        holder: (family, seen) => {
+          asked.push(family);
+          assertEquals(seen.defaults, [], "the holder sees the read that found the void");
+          return Promise.resolve(held);
+        },
+      },
+    }),
+  );
+  await until(() => t.table.listeners === 1);
+  await t.table.deleteAs(EN0, 4711);
+  await until(() => t.decisions.some(([d]) => d.kind === "held"));
+  await until(() => asked.length >= 3); // looked at again every holdRecheckMs
+  assertEquals(t.repairs, [], "no repair while the tunnel holds the traffic");
+  assertEquals(t.decisions.filter(([d]) => d.kind === "held").length, 1, "reported once");
+  assert(t.log.some((l) => /not repairing the IPv4 default: tunnel utun4 holds/.test(l)));
+  held = null; // the tunnel went away
+  await until(() => t.repairs.length === 1);
+  t.controller.abort();
+  await done;
+  assertEquals(t.table.routes, [added(EN0)]);
 });
 
 Deno.test("heal: a default replaced within the grace period is left alone", async () => {

@@ -16,7 +16,7 @@ import type { Family } from "../../lib/core/types.ts";
 const CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
 
 type Line =
-  | { at: number; observe: Family; present: boolean; refine?: boolean }
+  | { at: number; observe: Family; present: boolean; refine?: boolean; heldBy?: string }
   | { at: number; attempt: Family; ok: boolean }
   | { at: number; step: string[]; wakeAt: number | null };
 
@@ -151,6 +151,39 @@ const CASES: Case[] = [
       { at: 5000, step: [], wakeAt: null },
     ],
   },
+  {
+    name: "issue 17: a void while a live tunnel holds the traffic is left alone until it goes",
+    start: [[4, true]],
+    script: [
+      { at: 100, observe: 4, present: false, heldBy: "tun0 (0/1 + 128/1)" },
+      { at: 100, step: ["held 4 by tun0 (0/1 + 128/1)"], wakeAt: 2100 },
+      // Reported once; past the grace period nothing is repaired; looked at again every 2 s.
+      { at: 1500, step: [], wakeAt: 2100 },
+      { at: 2100, step: ["recheck 4"], wakeAt: 4100 },
+      { at: 2200, observe: 4, present: false, heldBy: "tun0 (0/1 + 128/1)" },
+      { at: 9000, step: ["recheck 4"], wakeAt: 11000 },
+      // The tunnel went away: a fresh grace period, then the repair.
+      { at: 9500, observe: 4, present: false },
+      { at: 9500, step: [], wakeAt: 10500 },
+      { at: 10500, step: ["repair 4 since 9500"], wakeAt: null },
+    ],
+  },
+  {
+    name: "a void that a tunnel starts holding stops its repair; another tunnel is reported anew",
+    start: [[4, true]],
+    config: { holdRecheckMs: 60_000 },
+    script: [
+      { at: 0, observe: 4, present: false },
+      { at: 0, step: [], wakeAt: 1000 },
+      { at: 500, observe: 4, present: false, heldBy: "utun4 (scoped default)" },
+      { at: 1000, step: ["held 4 by utun4 (scoped default)"], wakeAt: 60_500 },
+      { at: 2000, observe: 4, present: false, heldBy: "utun5 (scoped default)" },
+      { at: 2000, step: ["held 4 by utun5 (scoped default)"], wakeAt: 62_000 },
+      // A default comes back (the VPN put its own): the hold is over with the void.
+      { at: 3000, observe: 4, present: true },
+      { at: 3000, step: [], wakeAt: null },
+    ],
+  },
 ];
 
 function run(c: Case): void {
@@ -165,6 +198,7 @@ function run(c: Case): void {
         at: line.at,
         cause: `event at ${line.at}`,
         refine: line.refine,
+        heldBy: line.heldBy ?? null,
       });
     } else if ("attempt" in line) {
       state = applyHealInput(state, {
@@ -176,13 +210,20 @@ function run(c: Case): void {
     } else {
       const result = stepHeal(state, line.at, config);
       state = result.state;
-      const got = result.decisions.map((d) =>
-        d.kind === "repair"
-          ? `repair ${d.family} since ${d.voidSince}${
-            line.step.some((x) => x.includes("(")) ? ` (${d.cause})` : ""
-          }`
-          : `rate-limited ${d.family} after ${d.attempts} until ${d.retryAt}`
-      ).sort();
+      const got = result.decisions.map((d) => {
+        switch (d.kind) {
+          case "repair":
+            return `repair ${d.family} since ${d.voidSince}${
+              line.step.some((x) => x.includes("(")) ? ` (${d.cause})` : ""
+            }`;
+          case "rate-limited":
+            return `rate-limited ${d.family} after ${d.attempts} until ${d.retryAt}`;
+          case "held":
+            return `held ${d.family} by ${d.heldBy}`;
+          case "recheck":
+            return `recheck ${d.family}`;
+        }
+      }).sort();
       assertEquals({ at: line.at, decisions: got, wakeAt: result.wakeAt }, {
         at: line.at,
         decisions: line.step,

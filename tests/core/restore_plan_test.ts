@@ -21,6 +21,30 @@ function saved(gateway: string | null, ifname = "en0", index = 4): SavedFamily {
   };
 }
 
+const lan0 = iface("lan0", 2, ["10.77.0.0/24"]);
+const lan1 = iface("lan1", 3, ["10.77.1.0/24"]);
+
+/** A Linux state entry: the best default, then the others (gateway, interface, index, metric). */
+function savedLinux(
+  best: [string, string, number, number],
+  ...others: [string, string, number, number][]
+): SavedFamily {
+  const of = ([gateway, name, index, metric]: [string, string, number, number]) => ({
+    gateway,
+    interface: name,
+    index,
+    flags: 3,
+    metric,
+  });
+  return {
+    route: of(best),
+    ...(others.length > 0 ? { others: others.map(of) } : {}),
+    scutil: null,
+    savedAt: "2026-11-25T21:00:00.000Z",
+    savedBy: "save",
+  };
+}
+
 interface Row {
   name: string;
   family?: Family;
@@ -43,6 +67,8 @@ interface Row {
   settling?: boolean;
   expected?: boolean;
   reason?: RegExp;
+  /** gateway%interface/metric of each saved default put back beside the plan's action. */
+  putBack?: string[];
 }
 
 const ROWS: Row[] = [
@@ -145,7 +171,7 @@ const ROWS: Row[] = [
     action: "add",
     candidates: ["192.168.1.1%en0 (saved)"],
     replace: "utun4",
-    reason: /utun4 is a tunnel left over from the run/,
+    reason: /utun4 is a tunnel whose owner has stopped/,
   },
   {
     name: "a tunnel default not named by run stays even under run",
@@ -239,6 +265,52 @@ const ROWS: Row[] = [
     reason: /^no IPv4 gateway known: no global IPv4 default; nothing saved for IPv4$/,
   },
   {
+    name: "issue 18 item 2: lan0 (metric 100) deleted, lan1 (600) present: lan0 is put back",
+    hasScutil: false,
+    saved: savedLinux(["10.77.0.1", "lan0", 2, 100], ["10.77.1.1", "lan1", 3, 600]),
+    defaults: [{ ...route("10.77.1.1", "lan1", 3), metric: 600 }],
+    interfaces: [lan0, lan1],
+    action: "keep",
+    putBack: ["10.77.0.1%lan0/100"],
+    reason:
+      /present: 10\.77\.1\.1 via lan1, but the saved 10\.77\.0\.1 via lan0 metric 100 is missing/,
+  },
+  {
+    name: "both Linux defaults gone: the best is added, the other put back beside it",
+    hasScutil: false,
+    saved: savedLinux(["10.77.0.1", "lan0", 2, 100], ["10.77.1.1", "lan1", 3, 600]),
+    interfaces: [lan0, lan1],
+    action: "add",
+    candidates: ["10.77.0.1%lan0 (saved)"],
+    putBack: ["10.77.1.1%lan1/600"],
+  },
+  {
+    name: "a saved second default whose interface is gone is not put back",
+    hasScutil: false,
+    saved: savedLinux(["10.77.0.1", "lan0", 2, 100], ["10.77.1.1", "lan1", 3, 600]),
+    defaults: [{ ...route("10.77.0.1", "lan0", 2), metric: 100 }],
+    interfaces: [lan0],
+    action: "keep",
+    putBack: [],
+  },
+  {
+    name: "while a tunnel's own default is up, nothing is put back beside it",
+    hasScutil: false,
+    saved: savedLinux(["10.77.0.1", "lan0", 2, 100]),
+    defaults: [{ ...route(null, "tun0", 7), metric: 0 }],
+    interfaces: [lan0, iface("tun0", 7, [])],
+    action: "keep",
+    putBack: [],
+  },
+  {
+    name: "macOS (no metric): configd's default on another interface is never fought",
+    saved: saved("192.168.1.1"),
+    defaults: [route("10.0.0.1", "en1", 5)],
+    interfaces: [en0, en1],
+    action: "keep",
+    putBack: [],
+  },
+  {
     name: "the other family's routes are ignored",
     family: 6,
     defaults: [route("192.168.1.1", "en0", 4)],
@@ -287,6 +359,12 @@ for (const row of ROWS) {
         assertEquals(c.route.index, known?.index, "the index comes from the live interface");
       }
       if (row.replace !== undefined) assertEquals(plan.replace?.interface ?? null, row.replace);
+    }
+    if (row.putBack !== undefined && plan.action !== "none") {
+      assertEquals(
+        plan.putBack.map((r) => `${r.gateway}%${r.interface}/${r.metric}`),
+        row.putBack,
+      );
     }
     if (plan.action === "none") {
       if (row.settling !== undefined) assertEquals(plan.settling, row.settling);

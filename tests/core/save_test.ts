@@ -220,3 +220,28 @@ Deno.test("save keeps the saved route across a state written by someone else mea
     assertEquals((await readState(path))?.families[4]?.route?.gateway, "10.1.1.1");
   });
 });
+
+Deno.test("two defaults (Linux metrics): the best is saved, the other beside it; a point-to-point one never", async () => {
+  await withDir(async (path) => {
+    const lan0 = { ...route("10.77.0.1", "lan0", 2), metric: 100 };
+    const lan1 = { ...route("10.77.1.1", "lan1", 3), metric: 600 };
+    const ppp = { ...route("10.64.0.1", "wwan0", 4), metric: 700 };
+    const table = new FakeRouteTable([
+      iface("lan0", 2, ["10.77.0.0/24"]),
+      iface("lan1", 3, ["10.77.1.0/24"]),
+      { ...iface("wwan0", 4, ["10.64.0.0/24"]), pointToPoint: true },
+    ], []);
+    table.routes = [lan0, lan1, ppp];
+    const system = { table, primary: new FakePrimary({}) };
+    const report = await saveDefaults(system, path, { families: [4], now: () => NOW });
+    assertEquals(report.families[0]?.outcome, "saved");
+    const saved = (await readState(path))?.families[4];
+    assertEquals(saved?.route?.interface, "lan0");
+    assertEquals(saved?.others?.map((r) => [r.interface, r.metric]), [["lan1", 600]]);
+    // Only a point-to-point default: not worth saving over nothing.
+    table.routes = [ppp];
+    const again = await saveDefaults(system, path, { families: [4], now: () => LATER });
+    assertEquals(again.families[0]?.outcome, "kept");
+    assertEquals((await readState(path))?.families[4]?.route?.interface, "lan0");
+  });
+});

@@ -147,6 +147,27 @@ Deno.test("a Linux route metric is saved and read back; a route without one has 
   }
 });
 
+Deno.test("the other defaults of a family (Linux's second uplink) round-trip and are checked", () => {
+  const lan1 = { gateway: "10.77.1.1", interface: "lan1", index: 5, flags: 3, metric: 600 };
+  const withOthers = (others: unknown) =>
+    JSON.stringify({ ...SAMPLE, families: { 4: { ...SAMPLE.families[4], others } } });
+  assertEquals(parseState(withOthers([lan1])).families[4]?.others, [lan1]);
+  assertEquals(parseState(JSON.stringify(SAMPLE)).families[4]?.others, undefined);
+  assertEquals("others" in (parseState(withOthers([])).families[4] ?? {}), false);
+  const bad: [unknown, RegExp][] = [
+    ["lan1", /others is not a list/],
+    [Array(9).fill(lan1), /at most 8/],
+    [[null], /others\[0\] is null/],
+    [[{ ...lan1, gateway: "fe80::1" }], /others\[0\]\.gateway/],
+  ];
+  for (const [others, message] of bad) {
+    assertThrows(
+      () => parseState(withOthers(others)),
+      (e) => e instanceof StateFormatError && e.kind === "corrupt" && message.test(e.message),
+    );
+  }
+});
+
 /** A global IPv4 default via 10.0.0.1 out of the interface `name`. */
 function routeOn(name: string): DefaultRoute {
   return { family: 4, gateway: "10.0.0.1", interface: name, index: 7, scoped: false, flags: 3 };

@@ -6,6 +6,7 @@ import { planRestore } from "../../lib/core/restore_plan.ts";
 import type { SavedFamily } from "../../lib/core/state.ts";
 import { type Condition, diagnose } from "../../lib/core/status.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../../lib/core/types.ts";
+import type { TunnelHold } from "../../lib/core/tunnel_hold.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 
 const en0 = iface("en0", 4, ["192.168.1.0/24", "fe80::/64"]);
@@ -25,6 +26,8 @@ interface Row {
   scutil?: PrimaryInfo | null;
   scutilError?: string;
   saved?: SavedFamily | null;
+  /** How live tunnels hold the traffic (tunnel_hold.ts). */
+  holds?: TunnelHold[];
   condition: Condition;
   summary: RegExp;
   wouldDo: RegExp;
@@ -110,6 +113,46 @@ const ROWS: Row[] = [
     notes: /scutil's Router is 192\.168\.1\.254 on en0, not the kernel's gateway/,
   },
   {
+    name: "issue 18 item 5: OpenVPN def1's split default carries the traffic over a fine default",
+    defaults: [route("192.168.1.1", "en0", 4)],
+    interfaces: [en0, utun4],
+    holds: [{
+      family: 4,
+      interface: "utun4",
+      kind: "split-routes",
+      how: "0.0.0.0/1 + 128.0.0.0/1 on utun4 (all of IPv4), more specific than any default",
+    }],
+    condition: "tunnel-carried",
+    summary:
+      /^the IPv4 traffic goes through tunnel utun4: 0\.0\.0\.0\/1 \+ 128\.0\.0\.0\/1 on utun4 .*The global default 192\.168\.1\.1 via en0 stays under it .*restore leaves it alone/,
+    wouldDo: /^nothing \(a global default is present\)$/,
+  },
+  {
+    name: "a tunnel's own global default stays 'tunnel-default'",
+    defaults: [route(null, "utun4", 20)],
+    interfaces: [en0, utun4],
+    holds: [{ family: 4, interface: "utun4", kind: "default", how: "its own global IPv4 default" }],
+    condition: "tunnel-default",
+    summary: /goes through tunnel utun4/,
+    wouldDo: /^nothing/,
+  },
+  {
+    name: "a void while a tunnel holds the traffic says so, and that the healer waits",
+    defaults: [route("10.8.0.1", "utun4", 20, true)],
+    interfaces: [en0, utun4],
+    saved: SAVED,
+    holds: [{
+      family: 4,
+      interface: "utun4",
+      kind: "scoped-default",
+      how: "a default scoped to utun4 (10.8.0.1 via utun4 (scoped to utun4))",
+    }],
+    condition: "scoped-only",
+    summary:
+      /sing-tun #80 condition.*Meanwhile tunnel utun4 holds the IPv4 traffic \(a default scoped to utun4.*'watch --heal' waits until it goes away$/,
+    wouldDo: /^route add default 192\.168\.1\.1 \(en0\) \(from saved\)$/,
+  },
+  {
     name: "IPv6 link-local default",
     family: 6,
     defaults: [route("fe80::1", "en0", 4)],
@@ -141,6 +184,7 @@ for (const row of ROWS) {
       scutilError: row.scutilError ?? null,
       saved: row.saved ?? null,
       plan,
+      ...(row.holds ? { holds: row.holds } : {}),
     });
     assertEquals(diagnosis.condition, row.condition, diagnosis.summary);
     assertMatch(diagnosis.summary, row.summary);

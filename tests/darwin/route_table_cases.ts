@@ -29,6 +29,9 @@ const GLOBAL_V4: DefaultRoute = {
   scoped: false,
   flags: 0,
 };
+/** The global IPv4 default via en0's router, as restore adds it. */
+const VIA_EN0: DefaultRoute = { ...GLOBAL_V4, gateway: "192.168.1.1", interface: "en0", index: 4 };
+
 export interface TableFixture {
   sim: SimControl;
   table: DarwinRouteTable;
@@ -349,6 +352,7 @@ export function routeTableCases(harness: TableHarness): void {
     const table = unprivileged();
     try {
       assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+      const skipped = table.requester.stats.skipped;
       const error = await errorOf(
         table.delete({
           family: 4,
@@ -360,6 +364,9 @@ export function routeTableCases(harness: TableHarness): void {
         }),
       );
       assertEquals([error.kind, error.errno], ["needs-root", "EPERM"]);
+      // The EPERM echo carries only the pid we wrote (xnu bsd/net/rtsock.c route_output refuses
+      // at 396-399, before it stamps rtm_pid at 401): it was recognised as ours, not skipped.
+      assertEquals(table.requester.stats.skipped, skipped, "our own echo matched");
       assertEquals((await sim.defaults(4)).length, 2, "nothing changed");
     } finally {
       table.close();
@@ -413,12 +420,44 @@ export function routeTableCases(harness: TableHarness): void {
   });
 
   test(
-    "a reply that never comes times out with kind 'timeout', and the next request works",
+    "a reply lost once is asked for again; lost twice it times out with kind 'timeout', and the next request works",
     async ({ sim, table }) => {
+      // A full receive buffer drops a reply silently (xnu bsd/net/raw_usrreq.c raw_input):
+      // the GET is sent once more.
       await sim.swallowReplies(1);
+      assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+      await sim.swallowReplies(2);
       const error = await errorOf(table.defaults(4));
       assertEquals(error.kind, "timeout");
       assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+    },
+    300,
+  );
+
+  test(
+    "an ADD whose reply is lost is not sent again when a re-read shows it landed",
+    async ({ sim, table }) => {
+      await sim.deleteDefaultAs(501, { family: 4 });
+      const before = (await sim.log()).length;
+      await sim.swallowReplies(1);
+      await table.add(VIA_EN0);
+      assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+      const adds = (await sim.log()).slice(before).filter((e) => e.type === RTM_ADD);
+      assertEquals(adds.map((e) => e.errno), [0], "one ADD, no second one answered EEXIST");
+    },
+    300,
+  );
+
+  test(
+    "an ADD whose reply is lost and that did not land is sent once more",
+    async ({ sim, table }) => {
+      await sim.deleteDefaultAs(501, { family: 4 });
+      const before = (await sim.log()).length;
+      await sim.dropNextRequests(1); // the write goes out, the kernel never sees it
+      await table.add(VIA_EN0);
+      assertEquals(globalDefault(await table.defaults(4))?.gateway, "192.168.1.1");
+      const adds = (await sim.log()).slice(before).filter((e) => e.type === RTM_ADD);
+      assertEquals(adds.map((e) => e.errno), [0], "the dropped one never reached route_output");
     },
     300,
   );
@@ -427,10 +466,11 @@ export function routeTableCases(harness: TableHarness): void {
     await sim.addInterface(utun("utun4", UTUN));
     await sim.setInterfaceUp("en0", false);
     const list = await table.interfaces();
+    // IFF_POINTOPOINT: a utun is a link to one peer (ifconfig: flags=8051<UP,POINTOPOINT,...>).
     assertEquals(list, [
-      { name: "lo0", index: 1, up: true, tunnel: false },
-      { name: "en0", index: EN0, up: false, tunnel: false },
-      { name: "utun4", index: UTUN, up: true, tunnel: true },
+      { name: "lo0", index: 1, up: true, tunnel: false, pointToPoint: false },
+      { name: "en0", index: EN0, up: false, tunnel: false, pointToPoint: false },
+      { name: "utun4", index: UTUN, up: true, tunnel: true, pointToPoint: true },
     ]);
   });
 
@@ -468,6 +508,7 @@ export function routeTableCases(harness: TableHarness): void {
         index: 11,
         up: true,
         tunnel: true,
+        pointToPoint: true,
       });
       await sim.setInterfaceUp("utun7", false);
       await monitor.waitFor((e) =>
@@ -487,6 +528,26 @@ export function routeTableCases(harness: TableHarness): void {
       assert(
         table.monitorStats.garbage >= 2,
         `garbage counted: ${JSON.stringify(table.monitorStats)}`,
+      );
+    } finally {
+      await monitor.stop();
+    }
+  });
+
+  test("our ADD goes out in configd's form and its echo names the interface from IFP's sdl_index", async ({ sim, table }) => {
+    await sim.deleteDefaultAs(501, { family: 4 });
+    await table.defaults(4); // opens the request socket
+    const monitor = collect(table);
+    try {
+      await waitForSockets(sim, 2);
+      await table.add(VIA_EN0);
+      // The echo is our own bytes (rtm_index 0, unscoped): only IFP's sdl_index names en0
+      // (xnu bsd/net/rtsock.c route_output flush: copies the request back).
+      const added = await monitor.waitFor((e) => e.kind === "route" && e.action === "add");
+      assertEquals(
+        added.kind === "route" &&
+          [added.route.interface, added.route.index, added.route.gateway, added.pid],
+        ["en0", EN0, "192.168.1.1", table.requester.pid],
       );
     } finally {
       await monitor.stop();

@@ -114,7 +114,8 @@ e2e(
     assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
     const result = await p.next((v) => "exitStatus" in v);
     assertEquals([result.signal, result.exitStatus, result.ok], ["SIGKILL", 137, true]);
-    assertMatch(p.stderr(), /\[#\] ip route delete default dev tun0/);
+    // With --json the announcement is a JSON line too.
+    assertMatch(p.stderr(), /"level":"announce","message":"ip route delete default dev tun0"/);
   },
 );
 

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import {
   defaultSetup,
   type ScutilDict,
+  type SimAddress,
   type SimInterface,
   type SimRoute,
   type SimRouteView,
@@ -37,6 +38,7 @@ import {
 export {
   defaultSetup,
   type ScutilDict,
+  type SimAddress,
   type SimInterface,
   type SimRoute,
   type SimRouteView,
@@ -62,9 +64,18 @@ export interface SimControl {
   interfaces(): Promise<SimInterface[]>;
   /** A new interface appears (RTM_IFINFO + RTM_NEWADDR to every socket). */
   addInterface(iface: SimInterface): Promise<void>;
-  /** The interface goes away; its routes are deleted with kernel reports. */
+  /**
+   * The interface detaches, as xnu does it: its IPv4 routes vanish without a routing message,
+   * then RTM_IFINFO; a moment later RTM_DELADDR per address, and then its IPv6 routes vanish,
+   * again silently (XnuKernel.removeInterface).
+   */
   removeInterface(name: string): Promise<void>;
-  /** IFF_UP|IFF_RUNNING on or off (RTM_IFINFO). */
+  /** An address appears on an interface (RTM_NEWADDR). */
+  addAddress(name: string, address: SimAddress): Promise<void>;
+  /** An address goes away (RTM_DELADDR); routes through it stay, as on a real Mac. */
+  removeAddress(name: string, address: string): Promise<void>;
+  /** IFF_UP on (with IFF_RUNNING) or off; going down deletes the interface's IPv4 routes
+   * without a routing message, then RTM_IFINFO (XnuKernel.setInterfaceUp). */
   setInterfaceUp(name: string, up: boolean): Promise<void>;
   /**
    * The link goes active or inactive (a cable, Wi-Fi association): only configd's
@@ -82,6 +93,8 @@ export interface SimControl {
   inject(message: Uint8Array | Uint8Array[]): Promise<void>;
   /** The next `count` requests get no reply on the sender's socket (a reply that never comes). */
   swallowReplies(count: number): Promise<void>;
+  /** The next `count` requests are written and forgotten: no change, no reply, no echo. */
+  dropNextRequests(count: number): Promise<void>;
   /** Messages delivered to the next requester just before its reply. */
   noiseBeforeReply(messages: Uint8Array[]): Promise<void>;
   /** Another process (pid) writes a routing message; returns the errno (0 = done). */
@@ -180,6 +193,8 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
     interfaces: () => call({ op: "interfaces" }) as Promise<SimInterface[]>,
     addInterface: async (iface) => void await call({ op: "addInterface", iface }),
     removeInterface: async (name) => void await call({ op: "removeInterface", name }),
+    addAddress: async (name, address) => void await call({ op: "addAddress", name, address }),
+    removeAddress: async (name, address) => void await call({ op: "removeAddress", name, address }),
     setInterfaceUp: async (name, up) => void await call({ op: "setInterfaceUp", name, up }),
     setLinkActive: async (name, active) => void await call({ op: "setLinkActive", name, active }),
     setScutil: async (key, value) => void await call({ op: "setScutil", key, value }),
@@ -190,6 +205,7 @@ function controlApi(call: (request: ControlRequest) => Promise<unknown>): SimCon
         hex: Array.isArray(message) ? message.map(hex) : hex(message),
       }),
     swallowReplies: async (count) => void await call({ op: "swallowReplies", count }),
+    dropNextRequests: async (count) => void await call({ op: "dropNextRequests", count }),
     noiseBeforeReply: async (messages) =>
       void await call({ op: "noiseBeforeReply", hex: messages.map(hex) }),
     requestAs: (pid, message) =>
@@ -384,6 +400,7 @@ export function startInProcessSimulator(options: SimOptions = {}): InProcessSimu
   const stop = () => {
     system.close();
     for (const s of extra) s.close();
+    kernel.close();
     return Promise.resolve();
   };
   return {

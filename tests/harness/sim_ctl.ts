@@ -35,10 +35,13 @@ Verbs:
   add-interface NAME ADDRESS/PREFIX...  an Ethernet interface appears, up, with these addresses
       [--mac aa:bb:cc:dd:ee:ff]
   remove-interface NAME                 the interface goes away, and its routes with it
+  add-address NAME ADDRESS/PREFIX       an address appears on the interface (RTM_NEWADDR)
+  remove-address NAME ADDRESS           the address goes (RTM_DELADDR), as when a DHCP lease ends
   link NAME up|down                     the link becomes active or inactive (a cable, Wi-Fi
                                         association): configd's State:/Network/Interface/NAME/Link;
                                         flags stay UP,RUNNING and the routing socket hears nothing
-  ifconfig NAME up|down                 IFF_UP and IFF_RUNNING on or off (RTM_IFINFO)
+  ifconfig NAME up|down                 IFF_UP on or off (RTM_IFINFO); down deletes its IPv4
+                                        routes without a routing message
   set-router 4|6 ADDRESS INTERFACE      configd's State:/Network/Global/IPv4|IPv6 (what scutil
                                         shows as Router and PrimaryInterface); routes unchanged
   clear-router 4|6                      removes that key (no primary service)
@@ -243,6 +246,20 @@ async function runVerb(
       extra(1);
       await sim.removeInterface(name);
       return { value: null, text: `${name} removed` };
+    }
+    case "add-address": {
+      const name = need(rest[0], "NAME");
+      const address = addressOf(need(rest[1], "ADDRESS/PREFIX"));
+      extra(2);
+      await sim.addAddress(name, address);
+      return { value: address, text: `${address.address}/${address.prefix} added to ${name}` };
+    }
+    case "remove-address": {
+      const name = need(rest[0], "NAME");
+      const address = need(rest[1], "ADDRESS");
+      extra(2);
+      await sim.removeAddress(name, address);
+      return { value: null, text: `${address} removed from ${name}` };
     }
     case "link":
     case "ifconfig": {

@@ -26,8 +26,7 @@ async function ctl(socket: string | undefined, ...args: string[]) {
 }
 
 Deno.test({
-  name:
-    "sim-ctl: add-utun, add-interface, link, ifconfig, remove-interface change the simulated Mac",
+  name: "sim-ctl: add-utun, add-interface, addresses, link, ifconfig, remove-interface change it",
   ignore: skip !== null,
   async fn() {
     await using sim = await startSimulator();
@@ -65,11 +64,20 @@ Deno.test({
     assertEquals(await flagsOf("en1"), IFF_UP | IFF_RUNNING);
     assertEquals((await ctl(socket, "link", "en1", "up")).code, 0);
     assertEquals(await sim.scutil(scutilLinkKey("en1")), { Active: "TRUE" });
-    // ifconfig: the interface flags.
+    // ifconfig: the interface flags. Down clears IFF_UP only, as xnu's if_updown does
+    // (bsd/net/if.c 1609-1612); IFF_RUNNING is the driver's.
     assertEquals((await ctl(socket, "ifconfig", "en1", "down")).code, 0);
-    assertEquals(await flagsOf("en1"), 0);
+    assertEquals(await flagsOf("en1"), IFF_RUNNING);
     assertEquals((await ctl(socket, "ifconfig", "en1", "up")).code, 0);
     assertEquals(await flagsOf("en1"), IFF_UP | IFF_RUNNING);
+
+    // Addresses come and go on their own.
+    assertEquals((await ctl(socket, "add-address", "en1", "10.9.0.2/16")).code, 0);
+    const withAddress = (await sim.interfaces()).find((i) => i.name === "en1")!;
+    assert(withAddress.addresses.some((a) => a.address === "10.9.0.2" && a.prefix === 16));
+    assertEquals((await ctl(socket, "remove-address", "en1", "10.9.0.2")).code, 0);
+    const without = (await sim.interfaces()).find((i) => i.name === "en1")!;
+    assertEquals(without.addresses.some((a) => a.address === "10.9.0.2"), false);
 
     // The scoped default on en0 goes with it when en0 goes.
     assertEquals((await ctl(socket, "remove-interface", "en0")).code, 0);

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import {
   renderScutil,
   type ScutilDict,
+  type SimAddress,
   type SimInterface,
   type SimRoute,
   type XnuKernel,
@@ -20,6 +21,8 @@ export type ControlRequest =
   | { op: "interfaces" }
   | { op: "addInterface"; iface: SimInterface }
   | { op: "removeInterface"; name: string }
+  | { op: "addAddress"; name: string; address: SimAddress }
+  | { op: "removeAddress"; name: string; address: string }
   | { op: "setInterfaceUp"; name: string; up: boolean }
   /** configd's Link Active for the interface; flags and routes untouched. */
   | { op: "setLinkActive"; name: string; active: boolean }
@@ -27,6 +30,7 @@ export type ControlRequest =
   | { op: "scutil"; key: string }
   | { op: "inject"; hex: string | string[] }
   | { op: "swallowReplies"; count: number }
+  | { op: "dropNextRequests"; count: number }
   | { op: "noiseBeforeReply"; hex: string[] }
   | { op: "requestAs"; pid: number; hex: string }
   | { op: "log" }
@@ -49,6 +53,12 @@ export function control(kernel: XnuKernel, request: ControlRequest): unknown {
     case "removeInterface":
       kernel.removeInterface(request.name);
       return null;
+    case "addAddress":
+      kernel.addAddress(request.name, request.address);
+      return null;
+    case "removeAddress":
+      kernel.removeAddress(request.name, request.address);
+      return null;
     case "setInterfaceUp":
       kernel.setInterfaceUp(request.name, request.up);
       return null;
@@ -68,6 +78,9 @@ export function control(kernel: XnuKernel, request: ControlRequest): unknown {
       return null;
     case "swallowReplies":
       kernel.faults.swallowReplies = request.count;
+      return null;
+    case "dropNextRequests":
+      kernel.faults.dropRequests = request.count;
       return null;
     case "noiseBeforeReply":
       kernel.faults.noiseBeforeReply = request.hex.map(unhex);

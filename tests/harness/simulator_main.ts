@@ -67,6 +67,7 @@ if (values.json) {
 
 await Promise.race([server.stopped, signalled]);
 await server.close();
+kernel.close();
 try {
   // Its own directory goes whole (socket, scutil answers, the state file defroute wrote there);
   // a directory it was given belongs to the caller, who removes it.

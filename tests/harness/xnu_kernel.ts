@@ -1,18 +1,26 @@
 /**
  * A simulated XNU routing kernel: the pure table logic, usable in-process or behind
- * tests/harness/simulator_main.ts. It keeps XNU's rules from the reference:
+ * tests/harness/simulator_main.ts. It keeps XNU's rules (xnu-11417 bsd/net/rtsock.c, route.c,
+ * raw_usrreq.c, if.c, dlil.c; bsd/netinet/in_rmx.c, raw_ip.c), and where a rule is harsh on a
+ * tool like defroute, the harsh way:
  *
  * - key = destination + mask + scope (RTF_IFSCOPE + rtm_index), so the global default and scoped
  *   defaults live side by side (§5.2);
- * - RTM_ADD: EEXIST on the same key, ENETUNREACH when no interface reaches the gateway;
+ * - RTM_ADD: the gateway resolved through the routing table (a VPN's route covering it wins over
+ *   the LAN), ENETUNREACH when nothing reaches it, EEXIST on the same key, then rt_setif: only
+ *   configd's form (full netmask, IFP sockaddr_dl) pins the interface;
  * - RTM_DELETE: exact key match, the gateway ignored, ESRCH when nothing matches; the echo is a
  *   kernel-built report of the deleted route;
  * - RTM_GET: exact key+mask lookup with the "dontcare" scoped resolution; replies built like
  *   rt_msg2 (default netmask `00 00 00 00`, IFP/IFA only when the request's bits ask);
- * - EPERM for anything but GET from an unprivileged socket (SS_PRIV clear);
- * - every request echoed to every routing socket with RTF_DONE (or rtm_errno) and rtm_pid
- *   stamped, failed ones too, except a length mismatch (§5.1);
- * - interface events (RTM_IFINFO, RTM_NEWADDR, RTM_DELADDR) when tests change interfaces;
+ * - route_output's order of checks: a length mismatch echoed untouched, EPROTONOSUPPORT and
+ *   EPERM echoed before the kernel stamps rtm_pid (the sender's own pid or nothing), the rest
+ *   with rtm_pid and rtm_errno or RTF_DONE; everything protocol 0 except the GET/DELETE report,
+ *   so a socket opened for one family hears little (raw_input);
+ * - routes vanish without a routing message: IPv4 ones when their interface goes down or
+ *   detaches (in_ifadown), IPv6 ones after a detached interface's RTM_DELADDRs (if_rtproto_del);
+ * - link state apart from IFF_RUNNING, in configd's State:/Network/Interface/<if>/Link only;
+ * - a full receive buffer drops messages silently (the transports: stand-in and in-process);
  * - sysctl NET_RT_DUMP / NET_RT_FLAGS / NET_RT_IFLIST;
  * - scutil's State:/Network/Global/IPv4|IPv6 dictionaries, settable by tests (§6).
  *
@@ -30,9 +38,11 @@ import {
   type Sockaddr,
 } from "../../lib/darwin/route_message.ts";
 import {
+  checkHeader,
   familyOf,
   inetAddress,
   inetGateway,
+  isEmbedScope,
   type KernelRequest,
   linkOf,
   maskPrefix,
@@ -272,6 +282,12 @@ export interface KernelFaults {
   swallowReplies: number;
   /** Delivered to the sender just before its next reply: other processes' traffic, garbage. */
   noiseBeforeReply: Uint8Array[];
+  /**
+   * The next N requests are written (write succeeds) and then forgotten: no change, no reply.
+   * From the writer's side that is a reply lost to a full buffer plus someone undoing the
+   * change before it could look.
+   */
+  dropRequests: number;
 }
 
 export class XnuKernel {
@@ -281,7 +297,7 @@ export class XnuKernel {
   readonly #scutil = new Map<string, ScutilDict>();
   /** The interface of the last unscoped default added (set_primary_ifscope, route.c 2467). */
   #primaryScope: Record<4 | 6, number> = { 4: 0, 6: 0 };
-  readonly faults: KernelFaults = { swallowReplies: 0, noiseBeforeReply: [] };
+  readonly faults: KernelFaults = { swallowReplies: 0, noiseBeforeReply: [], dropRequests: 0 };
   /** Called when a scutil value changes (the server re-renders the stand-in scutil's files). */
   onScutilChange: (key: string) => void = () => {};
   /** Every request the kernel handled: who, what, and the errno (for tests' "what happened"). */
@@ -333,7 +349,9 @@ export class XnuKernel {
       for (const noise of this.faults.noiseBeforeReply.splice(0)) sender.deliver(noise);
     }
     for (const socket of this.#sockets) {
-      if (socket.protocol !== 0 && protocol !== 0 && socket.protocol !== protocol) continue;
+      // raw_input (xnu bsd/net/raw_usrreq.c 109-111): a socket opened with a protocol hears only
+      // the messages sent with exactly that protocol, so not the protocol-0 ones.
+      if (socket.protocol !== 0 && socket.protocol !== protocol) continue;
       if (socket === sender && swallow) continue;
       socket.deliver(new Uint8Array(message));
     }
@@ -341,28 +359,49 @@ export class XnuKernel {
 
   // ---- route_output ----
 
-  /** A process wrote `bytes` to its routing socket: returns the errno write() fails with (0 = ok). */
+  /**
+   * A process wrote `bytes` to its routing socket: returns the errno write() fails with (0 = ok).
+   * The order of the checks is route_output's (xnu bsd/net/rtsock.c), because it decides what
+   * each failure's echo looks like:
+   * - length: EINVAL, echoed untouched (no rtm_errno, no RTF_DONE, the sender's rtm_pid; 352-356);
+   * - version: EPROTONOSUPPORT (375), then privilege: EPERM (396-399), both before the kernel
+   *   stamps rtm_pid (401): their echoes carry whatever pid the sender wrote;
+   * - everything later carries the sender's real pid, and rtm_errno or RTF_DONE (flush:, 804).
+   * Every echo goes out with protocol 0 except the GET/DELETE report (649) and a request whose
+   * short AF_INET DST was rebuilt (430): a socket opened for one family hears only those.
+   */
   routeOutput(socket: KernelSocket, bytes: Uint8Array): number {
-    const parsed = parseRequest(bytes);
+    if (this.faults.dropRequests > 0) {
+      this.faults.dropRequests--;
+      return 0;
+    }
+    const type = bytes.byteLength > 3 ? bytes[3]! : 0;
     const echo = new Uint8Array(bytes);
     const echoView = new DataView(echo.buffer);
-    if (echo.byteLength >= 28) echoView.setInt32(16, socket.pid, true); // rtsock.c line 401
-    const type = bytes.byteLength > 3 ? bytes[3]! : 0;
-    const fail = (errno: number, sendEcho = true): number => {
+    let protocol = 0;
+    const fail = (errno: number): number => {
       this.log.push({ pid: socket.pid, type, errno });
-      if (sendEcho && echo.byteLength >= 28) {
-        echoView.setInt32(24, errno, true);
-        this.#broadcast(echo, this.#protocolOf(parsed.ok ? parsed.request : null), socket);
-      }
+      echoView.setInt32(24, errno, true);
+      this.#broadcast(echo, protocol, socket);
       return errno;
     };
-    if (!parsed.ok) return fail(parsed.errno, parsed.echo);
+    const header = checkHeader(bytes);
+    if (header.untouched) {
+      this.log.push({ pid: socket.pid, type, errno: header.errno });
+      this.#broadcast(echo, 0, socket);
+      return header.errno;
+    }
+    if (header.errno !== 0) return fail(header.errno);
+    if (type !== RTM_GET && socket.unprivileged) return fail(ERRNO.EPERM);
+    echoView.setInt32(16, socket.pid, true);
+    const parsed = parseRequest(bytes);
+    protocol = parsed.protocol;
+    if (!parsed.ok) return fail(parsed.errno);
     const request = parsed.request;
-    if (request.type !== RTM_GET && socket.unprivileged) return fail(ERRNO.EPERM);
-    if (request.flags & RTF_PROXY) return fail(ERRNO.EINVAL);
     const dst = request.sockaddrs[0]!;
     const family = familyOf(dst);
     if ((request.flags & RTF_IFSCOPE) && family === null) return fail(ERRNO.EINVAL);
+    if (request.flags & RTF_PROXY) return fail(ERRNO.EINVAL);
     if (family === null) return fail(ERRNO.EAFNOSUPPORT);
     const scope = request.flags & RTF_IFSCOPE ? request.index : 0;
     const netmask = request.sockaddrs[2];
@@ -373,12 +412,26 @@ export class XnuKernel {
     if (prefix === null) return fail(ERRNO.EINVAL);
     const destination = masked(inetAddress(dst, family), prefix);
     const key = { family, destination, prefix, scope };
+    const done = (): number => {
+      echoView.setInt32(8, request.flags | RTF_DONE, true);
+      this.log.push({ pid: socket.pid, type, errno: 0 });
+      this.#broadcast(echo, protocol, socket);
+      return 0;
+    };
+    const report = (route: SimRoute, reportType: number, flags: number): number => {
+      this.log.push({ pid: socket.pid, type, errno: 0 });
+      const message = this.#report(reportType, route, request, socket.pid, flags);
+      this.#broadcast(message, family === 4 ? AF_INET : AF_INET6, socket);
+      return 0;
+    };
 
     switch (request.type) {
       case RTM_ADD: {
         const gatewaySa = request.sockaddrs[1];
         if (!gatewaySa) return fail(ERRNO.EINVAL);
-        const resolved = this.#resolveGateway(gatewaySa, family, scope);
+        // rtrequest: ifa_ifwithroute first (ENETUNREACH, route.c 2282), then the key (EEXIST,
+        // 2414), then rt_setif with the request's IFP/IFA (rtsock.c RTM_ADD).
+        const resolved = this.#resolveGateway(gatewaySa, family, scope, request.flags);
         if (!resolved) return fail(ERRNO.ENETUNREACH);
         if (this.#find(key)) return fail(ERRNO.EEXIST);
         const route: SimRoute = {
@@ -387,64 +440,42 @@ export class XnuKernel {
           prefix,
           scope,
           gateway: resolved.gateway,
-          ifIndex: resolved.ifIndex,
+          ifIndex: this.#setif(request, family, resolved.ifIndex),
           flags: (request.flags & ~(RTF_GLOBAL | RTF_DONE)) | (scope ? RTF_IFSCOPE : 0),
         };
         this.#routes.push(route);
-        if (scope === 0 && prefix === 0) this.#primaryScope[family] = resolved.ifIndex;
-        echoView.setInt32(8, request.flags | RTF_DONE, true);
-        this.log.push({ pid: socket.pid, type, errno: 0 });
-        this.#broadcast(echo, this.#protocolOf(request), socket);
-        return 0;
+        if (scope === 0 && prefix === 0) this.#primaryScope[family] = route.ifIndex;
+        return done();
       }
       case RTM_DELETE: {
         // Exact key + mask + scope; the gateway is not used (route.c line 2023, §5.2).
         const route = this.#find(key);
         if (!route) return fail(ERRNO.ESRCH);
         this.#routes = this.#routes.filter((r) => r !== route);
-        this.log.push({ pid: socket.pid, type, errno: 0 });
-        const flags = (route.flags & ~RTF_UP) | RTF_CONDEMNED | RTF_DONE;
-        this.#broadcast(
-          this.#report(RTM_DELETE, route, request, socket.pid, flags),
-          this.#protocolOf(request),
-          socket,
-        );
-        return 0;
+        // The global default gone: no primary interface any more (route.c 2128-2134).
+        if (scope === 0 && prefix === 0) this.#primaryScope[family] = 0;
+        return report(route, RTM_DELETE, (route.flags & ~RTF_UP) | RTF_CONDEMNED | RTF_DONE);
       }
       case RTM_GET: {
         const route = netmask ? this.#lookup(key) : this.#longestMatch(family, destination, scope);
         if (!route) return fail(ERRNO.ESRCH);
-        this.log.push({ pid: socket.pid, type, errno: 0 });
-        this.#broadcast(
-          this.#report(RTM_GET, route, request, socket.pid, route.flags | RTF_DONE),
-          this.#protocolOf(request),
-          socket,
-        );
-        return 0;
+        return report(route, RTM_GET, route.flags | RTF_DONE);
       }
       case RTM_CHANGE: {
         const route = this.#find(key);
         if (!route) return fail(ERRNO.ESRCH);
         const gatewaySa = request.sockaddrs[1];
         if (gatewaySa) {
-          const resolved = this.#resolveGateway(gatewaySa, family, scope);
+          const resolved = this.#resolveGateway(gatewaySa, family, scope, request.flags);
           if (!resolved) return fail(ERRNO.ENETUNREACH);
           route.gateway = resolved.gateway;
-          route.ifIndex = resolved.ifIndex;
+          route.ifIndex = this.#setif(request, family, resolved.ifIndex);
         }
-        echoView.setInt32(8, request.flags | RTF_DONE, true);
-        this.log.push({ pid: socket.pid, type, errno: 0 });
-        this.#broadcast(echo, this.#protocolOf(request), socket);
-        return 0;
+        return done();
       }
       default:
         return fail(ERRNO.EOPNOTSUPP);
     }
-  }
-
-  #protocolOf(request: KernelRequest | null): number {
-    const dst = request?.sockaddrs[0];
-    return dst ? (dst[1] === AF_INET || dst[1] === AF_INET6 ? dst[1] : 0) : 0;
   }
 
   #find(key: { family: 4 | 6; destination: Uint8Array; prefix: number; scope: number }) {
@@ -480,33 +511,107 @@ export class XnuKernel {
     return candidates[0] ?? null;
   }
 
-  /** ifa_ifwithroute: which interface reaches this gateway (null = ENETUNREACH). */
+  /**
+   * rtalloc1_scoped_locked -> rt_lookup_common (xnu bsd/net/route.c 3180-3370), as far as the
+   * interface it yields goes: unscoped, the longest unscoped match (interface routes included),
+   * else a route scoped to the primary interface (get_primary_ifscope), which is none once the
+   * global default was deleted (2133); scoped to N, the longest match scoped to N or unscoped on
+   * N, else the unscoped default when it is on N.
+   */
+  #routeTo(family: 4 | 6, address: Uint8Array, scope: number): SimRoute | null {
+    const matching = [...this.#routes, ...this.#connectedRoutes(family)]
+      .filter((r) =>
+        r.family === family && sameBytes(masked(address, r.prefix), bytesOf(r.destination))
+      )
+      .sort((a, b) => b.prefix - a.prefix);
+    if (scope === 0) {
+      const primary = this.#primaryScope[family];
+      return matching.find((r) => r.scope === 0) ??
+        (primary ? matching.find((r) => r.scope === primary) ?? null : null);
+    }
+    return matching.find((r) => r.scope === scope || (r.scope === 0 && r.ifIndex === scope)) ??
+      null;
+  }
+
+  /** The interface routes a real table holds for each address's subnet (in_ifinit / rtinit). */
+  #connectedRoutes(family: 4 | 6): SimRoute[] {
+    return [...this.interfaces.values()].flatMap((iface) =>
+      iface.addresses.filter((a) => (a.address.includes(":") ? 6 : 4) === family).map((a) => ({
+        family,
+        destination: textOf(masked(bytesOf(a.address), a.prefix)),
+        prefix: a.prefix,
+        scope: 0,
+        gateway: null,
+        ifIndex: iface.index,
+        flags: RTF_UP,
+      }))
+    );
+  }
+
+  /**
+   * ifa_ifwithroute_common_locked (xnu bsd/net/route.c 1760-1866): which interface reaches this
+   * gateway (null = ENETUNREACH). An interface whose subnet holds the gateway is found first
+   * (ifa_ifwithnet_scoped), but then the route to the gateway takes precedence, "the routing
+   * table should carry more precedence than the interfaces" (rtalloc1_scoped_locked(gw), 1823-
+   * 1839): a VPN's host route or a split route more specific than the LAN's captures the
+   * gateway, and so the new route. A scoped ADD must end on its scope (1845-1849).
+   */
   #resolveGateway(
     sa: Uint8Array,
     family: 4 | 6,
     scope: number,
+    flags: number,
   ): { gateway: string | null; ifIndex: number } | null {
     const link = linkOf(sa);
     if (link) {
+      // Not RTF_GATEWAY: ifa_ifwithaddr_scoped(gw) on the interface's link address (1770).
       const iface = this.interfaces.get(link.index) ?? this.interfaceByName(link.name);
-      return iface ? { gateway: null, ifIndex: iface.index } : null;
+      return iface && (scope === 0 || iface.index === scope)
+        ? { gateway: null, ifIndex: iface.index }
+        : null;
     }
     if (familyOf(sa) !== family) return null;
     const { address, zone } = inetGateway(sa, family);
-    const candidates = [...this.interfaces.values()].filter((iface) =>
-      (scope === 0 || iface.index === scope) && (zone === 0 || iface.index === zone)
-    );
-    for (const iface of candidates) {
-      for (const a of iface.addresses) {
+    let ifIndex: number | null = null;
+    for (const iface of this.interfaces.values()) {
+      if ((scope !== 0 && iface.index !== scope) || (zone !== 0 && iface.index !== zone)) continue;
+      const onLink = iface.addresses.some((a) => {
         const own = bytesOf(a.address);
-        if (own.length !== address.length) continue;
         // fe80::/64 is on every v6 interface; the zone (checked above) picks the one.
-        if (sameBytes(masked(own, a.prefix), masked(address, a.prefix))) {
-          return { gateway: textOf(address), ifIndex: iface.index };
-        }
+        return own.length === address.length &&
+          sameBytes(masked(own, a.prefix), masked(address, a.prefix));
+      });
+      if (onLink) {
+        ifIndex = iface.index;
+        break;
       }
     }
-    return null;
+    // A link-local gateway is only ever on its zone's link.
+    if (!isEmbedScope(address)) {
+      const route = this.#routeTo(family, address, scope);
+      if (route && this.interfaces.has(route.ifIndex)) ifIndex = route.ifIndex;
+    }
+    if (ifIndex === null) return null;
+    if ((flags & RTF_IFSCOPE) && scope !== 0 && ifIndex !== scope) return null;
+    return { gateway: textOf(address), ifIndex };
+  }
+
+  /**
+   * rt_setif (xnu bsd/net/rtsock.c 966-1000) after an ADD or CHANGE: an IFP naming an interface
+   * (configd's form: sockaddr_dl with sdl_index) moves the route there, provided that interface
+   * has an address of the route's family (ifaof_ifpforaddr); route(8)'s form ends the parse at
+   * its zero-length netmask, so its IFP never counts (rt_xaddrs) and the resolved interface
+   * stays.
+   */
+  #setif(request: KernelRequest, family: 4 | 6, resolved: number): number {
+    const ifp = request.sockaddrs[4];
+    const link = ifp ? linkOf(ifp) : null;
+    if (!link) return resolved;
+    const iface = (link.index ? this.interfaces.get(link.index) : undefined) ??
+      (link.name ? this.interfaceByName(link.name) : null);
+    if (!iface) return resolved;
+    const hasFamily = iface.addresses.some((a) => (a.address.includes(":") ? 6 : 4) === family);
+    return hasFamily ? iface.index : resolved;
   }
 
   /** rt_msg2-style report of a route (GET reply, DELETE report; rtsock.c report:, §5.2). */
@@ -595,7 +700,7 @@ export class XnuKernel {
     this.interfaces.set(iface.index, structuredClone(iface));
     this.#broadcast(this.#ifinfo(iface), 0, null);
     for (const a of iface.addresses) {
-      this.#broadcast(this.#addressMessage(RTM_NEWADDR, iface, a), 0, null);
+      this.#broadcast(this.#addressMessage(RTM_NEWADDR, iface, a), familyNumber(a), null);
     }
     this.#publishLink(iface);
   }
@@ -612,48 +717,99 @@ export class XnuKernel {
     this.#publishLink(iface);
   }
 
-  /** Sets IFF_UP|IFF_RUNNING on or off: RTM_IFINFO. */
+  /**
+   * `ifconfig NAME up|down`: IFF_UP on or off, then RTM_IFINFO (if_updown, xnu bsd/net/if.c
+   * 1609-1643). Going down first tells the protocols (pfctlinput(PRC_IFDOWN), 1638): IPv4's
+   * rip_ctlinput (bsd/netinet/raw_ip.c 883-905) runs in_ifadown(ifa, 1), which deletes every
+   * IPv4 route using the interface's addresses, static ones included (bsd/netinet/in_rmx.c
+   * in_ifadownkill 735-770, rtrequest_locked: no routing message). IPv6 routes stay. Coming up
+   * sets IFF_RUNNING too (the driver is running); going down leaves it as it was.
+   */
   setInterfaceUp(name: string, up: boolean): void {
     const iface = this.interfaceByName(name);
     if (!iface) throw new Error(`no interface ${name}`);
-    iface.flags = up ? iface.flags | IFF_UP | IFF_RUNNING : iface.flags & ~(IFF_UP | IFF_RUNNING);
+    if (up) iface.flags |= IFF_UP | IFF_RUNNING;
+    else {
+      iface.flags &= ~IFF_UP;
+      this.#purgeRoutes(this.#routes.filter((r) => r.family === 4 && r.ifIndex === iface.index));
+    }
     this.#broadcast(this.#ifinfo(iface), 0, null);
   }
 
+  /** Routes removed without a message (in_ifadown, if_rtproto_del): rtrequest_locked's
+   * RTM_DELETE, which clears the primary interface with the global default (route.c 2133). */
+  #purgeRoutes(routes: readonly SimRoute[]): void {
+    this.#routes = this.#routes.filter((r) => !routes.includes(r));
+    for (const r of routes) {
+      if (r.scope === 0 && r.prefix === 0) this.#primaryScope[r.family] = 0;
+    }
+  }
+
+  /** How long the detacher thread takes to reach a detached interface (ifnet_detach_final). */
+  detachDelayMs = 50;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  #later(ms: number, step: () => void): void {
+    if (ms <= 0) return step();
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      step();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
   /**
-   * The interface goes away (a utun closed): its routes are deleted (kernel reports, pid 0),
-   * RTM_DELADDR per address, then RTM_IFINFO with the interface down.
+   * The interface detaches (a utun closed, a USB adapter pulled), as ifnet_detach (xnu
+   * bsd/net/dlil.c 5387) and its detacher thread do it, and not one RTM_DELETE on the way:
+   * 1. if_down (5403): IPv4 routes go silently (see setInterfaceUp), then RTM_IFINFO;
+   * 2. the interface leaves the lists (5474, 5481): its index no longer resolves to a name;
+   * 3. later, ifnet_detach_final (5677) on the detacher thread: if_purgeaddrs (5754) sends
+   *    RTM_DELADDR per address, and then proto_unplumb (5767-5778) -> if_rtproto_del
+   *    (bsd/net/if.c 6100) removes the remaining (IPv6) routes, silently.
+   * Step 3 runs `detachDelayMs` after the call, its second half as long again after the first.
    */
   removeInterface(name: string): void {
     const iface = this.interfaceByName(name);
     if (!iface) throw new Error(`no interface ${name}`);
-    for (
-      const route of this.#routes.filter((r) =>
-        r.ifIndex === iface.index || r.scope === iface.index
-      )
-    ) {
-      this.#routes = this.#routes.filter((r) => r !== route);
-      const request: KernelRequest = {
-        type: RTM_DELETE,
-        flags: 0,
-        index: 0,
-        addrBits: 0,
-        seq: 0,
-        sockaddrs: [],
-      };
-      const flags = (route.flags & ~RTF_UP) | RTF_CONDEMNED | RTF_DONE;
-      this.#broadcast(this.#report(RTM_DELETE, route, request, 0, flags), 0, null);
-    }
-    for (const a of iface.addresses) {
-      this.#broadcast(this.#addressMessage(RTM_DELADDR, iface, a), 0, null);
-    }
-    iface.flags &= ~(IFF_UP | IFF_RUNNING);
-    this.#broadcast(this.#ifinfo(iface), 0, null);
+    this.setInterfaceUp(name, false);
     this.interfaces.delete(iface.index);
     this.#publishLink(iface, false);
-    for (const family of [4, 6] as const) {
-      if (this.#primaryScope[family] === iface.index) this.#primaryScope[family] = 0;
-    }
+    const left = this.#routes.filter((r) => r.ifIndex === iface.index);
+    this.#later(this.detachDelayMs, () => {
+      for (const a of iface.addresses) {
+        this.#broadcast(this.#addressMessage(RTM_DELADDR, iface, a), familyNumber(a), null);
+      }
+      this.#later(this.detachDelayMs, () => this.#purgeRoutes(left));
+    });
+  }
+
+  /** An address appears on an interface: RTM_NEWADDR (rt_newaddrmsg, rtsock.c 1573-1647). */
+  addAddress(name: string, address: SimAddress): void {
+    const iface = this.interfaceByName(name);
+    if (!iface) throw new Error(`no interface ${name}`);
+    iface.addresses.push({ ...address });
+    this.#broadcast(this.#addressMessage(RTM_NEWADDR, iface, address), familyNumber(address), null);
+  }
+
+  /**
+   * An address goes away (a DHCP lease given up): RTM_DELADDR, with the protocol of its family
+   * (rt_newaddrmsg, rtsock.c 1646). Only the interface route goes with it (SIOCDIFADDR ->
+   * in_ifscrub, bsd/netinet/in.c 755); in_ifadown is not called on this path (its only caller is
+   * PRC_IFDOWN), so a default through the address stays until someone deletes it.
+   */
+  removeAddress(name: string, address: string): void {
+    const iface = this.interfaceByName(name);
+    if (!iface) throw new Error(`no interface ${name}`);
+    const gone = iface.addresses.find((a) => sameBytes(bytesOf(a.address), bytesOf(address)));
+    if (!gone) throw new Error(`${name} has no address ${address}`);
+    iface.addresses = iface.addresses.filter((a) => a !== gone);
+    this.#broadcast(this.#addressMessage(RTM_DELADDR, iface, gone), familyNumber(gone), null);
+  }
+
+  /** Stops the pending detacher steps (a test's end). */
+  close(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
   }
 
   /**
@@ -773,6 +929,11 @@ export function renderScutil(value: ScutilDict | null): string {
   if (!value) return "  No such key\n";
   const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return `<dictionary> {\n${keys.map((k) => `  ${k} : ${value[k]}\n`).join("")}}\n`;
+}
+
+/** AF_INET or AF_INET6: the raw_input protocol of an address's messages (rtsock.c 1646). */
+function familyNumber(a: SimAddress): number {
+  return a.address.includes(":") ? AF_INET6 : AF_INET;
 }
 
 function inetSockaddr(

@@ -25,11 +25,6 @@ export interface KernelRequest {
   sockaddrs: (Uint8Array | null)[];
 }
 
-export type ParseResult =
-  | { ok: true; request: KernelRequest }
-  /** `echo: false` for the length/msglen mismatch, the one error with no echo (§5.1). */
-  | { ok: false; errno: number; echo: boolean };
-
 const EINVAL = 22;
 const EPROTONOSUPPORT = 43;
 
@@ -45,13 +40,39 @@ function roundup32(n: number): number {
   return n > 0 ? 1 + ((n - 1) | 3) : 4;
 }
 
-export function parseRequest(bytes: Uint8Array): ParseResult {
-  if (bytes.byteLength < RT_MSGHDR_SIZE) return { ok: false, errno: EINVAL, echo: false };
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint16(0, true) !== bytes.byteLength) {
-    return { ok: false, errno: EINVAL, echo: false };
+/**
+ * route_output's header checks (xnu bsd/net/rtsock.c route_output, lines 352-377): a length that
+ * is short or differs from rtm_msglen is EINVAL before the message is even copied, so its echo
+ * is the sender's bytes untouched (`rtm_buf` is NULL at `flush:`, no rtm_errno, no RTF_DONE);
+ * a wrong version is EPROTONOSUPPORT, echoed with rtm_errno but without the kernel's pid.
+ * Returns 0 when both pass.
+ */
+export function checkHeader(bytes: Uint8Array): { errno: number; untouched: boolean } {
+  const length = bytes.byteLength >= 2 ? bytes[0]! | (bytes[1]! << 8) : -1;
+  if (bytes.byteLength < RT_MSGHDR_SIZE || length !== bytes.byteLength) {
+    return { errno: EINVAL, untouched: true };
   }
-  if (bytes[2] !== RTM_VERSION) return { ok: false, errno: EPROTONOSUPPORT, echo: true };
+  if (bytes[2] !== RTM_VERSION) return { errno: EPROTONOSUPPORT, untouched: false };
+  return { errno: 0, untouched: false };
+}
+
+export type ParseResult =
+  | {
+    ok: true;
+    request: KernelRequest;
+    /** dst_sa_family: the raw_input protocol of every message this request sends (0 = all). */
+    protocol: number;
+  }
+  | { ok: false; errno: number; protocol: number };
+
+/**
+ * rt_xaddrs' sockaddr walk and route_output's DST/GATEWAY checks (rtsock.c lines 403-456 and
+ * 1182-1289), for a message that passed checkHeader. An AF_INET DST shorter than a sockaddr_in
+ * but reaching sin_addr is rebuilt, and that rebuild sets dst_sa_family (rtsock.c line 430): from
+ * then on the request's messages go out with protocol AF_INET, which a protocol-0 DST never does.
+ */
+export function parseRequest(bytes: Uint8Array): ParseResult {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const request: KernelRequest = {
     type: bytes[3]!,
     index: view.getUint16(4, true),
@@ -67,14 +88,14 @@ export function parseRequest(bytes: Uint8Array): ParseResult {
     if ((request.addrBits & (1 << i)) === 0) continue;
     const saLen = bytes[cursor]!;
     if (cursor + saLen > end || saLen > SOCKADDR_STORAGE) {
-      return { ok: false, errno: EINVAL, echo: true };
+      return { ok: false, errno: EINVAL, protocol: 0 };
     }
     if (saLen === 0) {
       // Becomes sa_zero and parsing stops: every later address is ignored (reference §3.2).
       request.sockaddrs[i] = saZero();
       break;
     }
-    if (saLen < 2) return { ok: false, errno: EINVAL, echo: true };
+    if (saLen < 2) return { ok: false, errno: EINVAL, protocol: 0 };
     // "Tiny" sockaddrs are copied into zeroed 16-byte storage.
     const sa = new Uint8Array(Math.max(16, saLen));
     sa.set(bytes.subarray(cursor, cursor + saLen));
@@ -82,13 +103,22 @@ export function parseRequest(bytes: Uint8Array): ParseResult {
     cursor += roundup32(saLen);
   }
   const dst = request.sockaddrs[0];
-  if (!dst || dst[1]! >= AF_MAX) return { ok: false, errno: EINVAL, echo: true };
-  for (const sa of [dst, request.sockaddrs[1]]) {
-    if (!sa) continue;
-    if (sa[1] === AF_INET && sa[0]! < 8) return { ok: false, errno: EINVAL, echo: true };
-    if (sa[1] === AF_INET6 && sa[0]! < 28) return { ok: false, errno: EINVAL, echo: true };
+  const gateway = request.sockaddrs[1];
+  if (!dst || dst[1]! >= AF_MAX || (gateway && gateway[1]! >= AF_MAX)) {
+    return { ok: false, errno: EINVAL, protocol: 0 };
   }
-  return { ok: true, request };
+  let protocol = 0;
+  if (dst[1] === AF_INET && dst[0] !== 16) {
+    if (dst[0]! < 8) return { ok: false, errno: EINVAL, protocol };
+    protocol = AF_INET;
+  } else if (dst[1] === AF_INET6 && dst[0]! < 28) {
+    return { ok: false, errno: EINVAL, protocol };
+  }
+  if (gateway) {
+    if (gateway[1] === AF_INET && gateway[0]! < 8) return { ok: false, errno: EINVAL, protocol };
+    if (gateway[1] === AF_INET6 && gateway[0]! < 28) return { ok: false, errno: EINVAL, protocol };
+  }
+  return { ok: true, request, protocol };
 }
 
 /** 4 or 6 for an inet sockaddr, null otherwise. */

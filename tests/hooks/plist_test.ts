@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
-import { HAVE_PLISTLIB, hookFiles, parsePlist } from "./helpers.ts";
+import { HAVE_PLISTLIB, hookFiles, HOOKS_DIR, parsePlist } from "./helpers.ts";
+import { main } from "../../lib/cli/main.ts";
+import { memoryOutput } from "../../lib/cli/output.ts";
 import {
   bootoutArgs,
   bootstrapArgs,
@@ -45,16 +47,22 @@ for (const path of PLISTS) {
   });
 }
 
-Deno.test("the shipped daemon plist is exactly what 'hook install' writes", async () => {
-  const shipped = await Deno.readTextFile(
-    PLISTS.find((p) => p.endsWith("org.defroute.watch.plist")) ?? "",
+Deno.test("the shipped daemon plist and newsyslog entry are exactly what 'hook install' writes", async () => {
+  const dir = `${HOOKS_DIR}launchd/`;
+  const out = memoryOutput(true);
+  const code = await main(
+    ["hook", "print", "--json", "--binary", "/usr/local/bin/defroute"],
+    () => out,
   );
-  const generated = daemonPlist({
-    label: "org.defroute.watch",
-    programArguments: watchProgramArguments("/usr/local/bin/defroute"),
-    logPath: "/var/log/defroute.log",
-  });
-  assertEquals(shipped, generated);
+  assertEquals(code, 0, out.stderr.join("\n"));
+  const printed = JSON.parse(out.stdout.join(""));
+  assertEquals(await Deno.readTextFile(`${dir}org.defroute.watch.plist`), printed.plist);
+  assertEquals(printed.newsyslog.path, "/etc/newsyslog.d/org.defroute.watch.conf");
+  assertEquals(await Deno.readTextFile(`${dir}org.defroute.watch.conf`), printed.newsyslog.conf);
+  assertEquals(
+    printed.programArguments,
+    ["/usr/local/bin/defroute", "watch", "--heal", "--log-file", "/var/log/defroute.log"],
+  );
 });
 
 Deno.test({

@@ -15,12 +15,13 @@ import { ip, namespaceSupport } from "../linux/netns.ts";
 import { BASH, findOnPath, HOOKS_DIR } from "./helpers.ts";
 
 const EXAMPLE = `${HOOKS_DIR}wg-quick/wg0.conf.example`;
+const TABLE_OFF = `${HOOKS_DIR}wg-quick/wg0-table-off.conf.example`;
 const DARWIN_HOOKS = new URL("./wg_quick_darwin_hooks.bash", import.meta.url).pathname;
 const SHIPPED_PATH = "/usr/local/bin/defroute";
 
-/** The example's hook lines (`PreUp = ...`), as written. */
-async function exampleHooks(): Promise<string[]> {
-  const text = await Deno.readTextFile(EXAMPLE);
+/** An example's hook lines (`PreUp = ...`), as written. */
+async function exampleHooks(file = EXAMPLE): Promise<string[]> {
+  const text = await Deno.readTextFile(file);
   return text.split("\n").filter((line) => /^(PreUp|PostUp|PreDown|PostDown)\s*=/.test(line));
 }
 
@@ -60,13 +61,15 @@ async function sandbox(): Promise<Sandbox> {
 }
 
 /** The example's hook lines with `defroute` at `path`; `unguarded` drops the `|| true`. */
-async function hookLines(path: string, unguarded = false): Promise<string[]> {
-  const lines = (await exampleHooks()).map((line) => line.replaceAll(SHIPPED_PATH, path));
+async function hookLines(path: string, unguarded = false, file = EXAMPLE): Promise<string[]> {
+  const lines = (await exampleHooks(file)).map((line) => line.replaceAll(SHIPPED_PATH, path));
   return unguarded ? lines.map((line) => line.replace(/\s*\|\|\s*true\s*$/, "")) : lines;
 }
 
-async function run(cmd: string, args: string[]) {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+async function run(cmd: string, args: string[], path?: string) {
+  const env = path ? { PATH: `${path}:${Deno.env.get("PATH") ?? ""}` } : undefined;
+  const out = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" })
+    .output();
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
@@ -75,18 +78,33 @@ Deno.test("the wg-quick example guards both hooks and calls defroute by absolute
   const hooks = await exampleHooks();
   assertEquals(hooks.length, 2, hooks.join("\n"));
   assertMatch(hooks[0] ?? "", /^PreUp = \/usr\/local\/bin\/defroute save \|\| true$/);
-  assertMatch(hooks[1] ?? "", /^PostDown = \/usr\/local\/bin\/defroute restore\b.* \|\| true$/);
+  assertMatch(
+    hooks[1] ?? "",
+    /^PostDown = \/usr\/local\/bin\/defroute restore --tunnel-gone %i \|\| true$/,
+  );
+  const off = await exampleHooks(TABLE_OFF);
+  assert(off.includes("PreUp = /usr/local/bin/defroute save || true"), off.join("\n"));
+  assert(
+    off.includes("PostDown = /usr/local/bin/defroute restore --tunnel-gone %i || true"),
+    off.join("\n"),
+  );
+  assertMatch(await Deno.readTextFile(TABLE_OFF), /^Table = off$/m);
 });
 
 // --- darwin.bash's evaluation, reproduced -------------------------------------------------
 
 if (BASH === null) console.log("skipping the wg-quick darwin hook tests: bash is not on PATH");
 
-/** `wg_quick_darwin_hooks.bash up|down` on a config holding `lines`. */
-async function darwinWgQuick(box: Sandbox, action: "up" | "down", lines: string[]) {
+/** `wg_quick_darwin_hooks.bash up|down` on a config holding `lines` (PATH: `path` first). */
+async function darwinWgQuick(
+  box: Sandbox,
+  action: "up" | "down",
+  lines: string[],
+  path?: string,
+) {
   const config = `${box.dir}/wg0.conf`;
   await Deno.writeTextFile(config, `[Interface]\nPrivateKey = x\n${lines.join("\n")}\n`);
-  const result = await run(BASH ?? "bash", [DARWIN_HOOKS, action, config]);
+  const result = await run(BASH ?? "bash", [DARWIN_HOOKS, action, config], path);
   return { ...result, steps: result.stdout.split("\n").filter((l) => l !== "") };
 }
 
@@ -137,6 +155,41 @@ Deno.test({
         const down = await darwinWgQuick(box, "down", lines);
         assertEquals([down.code, down.steps], [status, ["del_if utun7"]]);
       }
+    } finally {
+      await box.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "wg-quick (darwin.bash's hook evaluation): the Table = off example, %i is the utun",
+  ignore: BASH === null,
+  fn: async () => {
+    const box = await sandbox();
+    try {
+      // A stand-in route(8) that logs and answers `route -n get default` like macOS.
+      const bin = `${box.dir}/bin`;
+      await Deno.mkdir(bin);
+      await Deno.writeTextFile(
+        `${bin}/route`,
+        `#!${BASH}\nprintf 'route %s\\n' "$*" >> '${box.dir}/calls.log'\n` +
+          `[[ $* == "-n get default" ]] && printf '   route to: default\\n    gateway: 192.168.1.1\\n'\n` +
+          `exit 0\n`,
+        { mode: 0o755 },
+      );
+      const lines = await hookLines(await box.defroute(4), false, TABLE_OFF);
+      const up = await darwinWgQuick(box, "up", lines, bin);
+      assertEquals([up.code, up.steps], [0, UP_DONE], up.stderr);
+      const down = await darwinWgQuick(box, "down", lines, bin);
+      assertEquals([down.code, down.steps], [0, DOWN_DONE], down.stderr);
+      assertEquals(await box.calls(), [
+        "save",
+        "route -n get default",
+        "route -q -n add -inet 203.0.113.7 192.168.1.1",
+        "route -q -n change -inet default -interface utun7",
+        "restore --tunnel-gone utun7",
+        "route -q -n delete -inet 203.0.113.7",
+      ]);
     } finally {
       await box.cleanup();
     }

@@ -6,6 +6,7 @@ import {
   decodeHeader,
   decodeMessage,
   decodeMessages,
+  decodeRule,
   encodeAddDefaultRoute,
   encodeAttributes,
   encodeDeleteDefaultRoute,
@@ -13,15 +14,27 @@ import {
   encodeMessage,
   encodeRouteDumpRequest,
   encodeRtmsg,
+  encodeRuleDumpRequest,
   errnoName,
+  FIB_RULE_HDR_LEN,
+  FIB_RULE_INVERT,
+  FR_ACT_TO_TBL,
+  FRA_FWMARK,
+  FRA_FWMASK,
+  FRA_PRIORITY,
+  FRA_SUPPRESS_PREFIXLEN,
+  FRA_TABLE,
   IFF_LOWER_UP,
   IFF_UP,
   IFLA_IFNAME,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
   type NetlinkMessage,
   NLM_F_DUMP,
   NLM_F_MULTI,
   NLM_F_REQUEST,
   NLMSG_DONE,
+  NLMSG_HDRLEN,
   RT_TABLE_MAIN,
   RTA_GATEWAY,
   RTA_MULTIPATH,
@@ -31,8 +44,10 @@ import {
   RTM_DELLINK,
   RTM_GETLINK,
   RTM_GETROUTE,
+  RTM_GETRULE,
   RTM_NEWLINK,
   RTM_NEWROUTE,
+  RTM_NEWRULE,
   RTN_UNICAST,
   RTPROT_STATIC,
   u32Attribute,
@@ -223,16 +238,31 @@ Deno.test("dump requests: RTM_GETROUTE per family and RTM_GETLINK", () => {
   assertEquals([links.value.length, links.value.type, links.value.seq], [32, RTM_GETLINK, 6]);
 });
 
-function linkMessage(type: number, index: number, flags: number, name: string, arphrd = 1) {
+function linkMessage(
+  type: number,
+  index: number,
+  flags: number,
+  name: string,
+  arphrd = 1,
+  kind?: string,
+) {
   const info = new Uint8Array(16);
   const view = new DataView(info.buffer);
   view.setUint16(2, arphrd, true);
   view.setInt32(4, index, true);
   view.setUint32(8, flags, true);
-  const attrs = encodeAttributes([{
-    type: IFLA_IFNAME,
-    data: new TextEncoder().encode(name + "\0"),
-  }]);
+  const attrs = encodeAttributes([
+    { type: IFLA_IFNAME, data: new TextEncoder().encode(name + "\0") },
+    // What `ip -d link` shows as "tun type tap": IFLA_LINKINFO { IFLA_INFO_KIND "tun" }, with
+    // NLA_F_NESTED (0x8000) set as the kernel sends it.
+    ...(kind === undefined ? [] : [{
+      type: IFLA_LINKINFO | 0x8000,
+      data: encodeAttributes([{
+        type: IFLA_INFO_KIND,
+        data: new TextEncoder().encode(kind + "\0"),
+      }]),
+    }]),
+  ]);
   const payload = new Uint8Array(info.length + attrs.length);
   payload.set(info);
   payload.set(attrs, info.length);
@@ -246,6 +276,12 @@ Deno.test("link messages decode name, index, flags and type", () => {
   assertEquals(link.link.flags, IFF_UP | IFF_LOWER_UP);
   assertEquals(link.link.type, 0xfffe);
   assertEquals(only(linkMessage(RTM_DELLINK, 9, 0, "veth0"), "link").link.name, "veth0");
+});
+
+Deno.test("link messages decode the driver's kind (IFLA_LINKINFO/IFLA_INFO_KIND), null without", () => {
+  const tap = only(linkMessage(RTM_NEWLINK, 5, IFF_UP, "corp0", 1, "tun"), "link");
+  assertEquals([tap.link.name, tap.link.type, tap.link.kind], ["corp0", 1, "tun"]);
+  assertEquals(only(linkMessage(RTM_NEWLINK, 6, 0, "eth0"), "link").link.kind, null);
 });
 
 Deno.test("attributes: padding to 4 bytes, nested-flag bits ignored, RTA_TABLE wins", () => {
@@ -383,4 +419,47 @@ Deno.test("property: random, truncated and mutated buffers never throw and alway
   // The generator really produced both kinds of input.
   assert(decodedSomething > 100, `decoded ${decodedSomething}`);
   assert(skippedSomething > 100, `skipped ${skippedSomething}`);
+});
+
+Deno.test("rule dump request and a wg-quick rule decode (`not fwmark 0xca6c lookup 51820`)", () => {
+  const request = encodeRuleDumpRequest(9, AF_INET);
+  const header = decodeHeader(request);
+  assert(header.ok);
+  assertEquals([header.value.type, header.value.flags, request.length], [
+    RTM_GETRULE,
+    NLM_F_REQUEST | NLM_F_DUMP,
+    NLMSG_HDRLEN + FIB_RULE_HDR_LEN,
+  ]);
+  assertEquals(request[NLMSG_HDRLEN], AF_INET);
+  // fib_rule_hdr: family, dst_len, src_len, tos, table (252: "see FRA_TABLE"), res1, res2,
+  // action, flags (FIB_RULE_INVERT), as the kernel sends wg-quick's rule.
+  const hdr = Uint8Array.of(AF_INET, 0, 0, 0, 252, 0, 0, FR_ACT_TO_TBL, FIB_RULE_INVERT, 0, 0, 0);
+  const attrs = encodeAttributes([
+    u32Attribute(FRA_TABLE, 51820),
+    u32Attribute(FRA_PRIORITY, 32765),
+    u32Attribute(FRA_FWMARK, 0xca6c),
+    u32Attribute(FRA_FWMASK, 0xffffffff),
+    u32Attribute(FRA_SUPPRESS_PREFIXLEN, 0xffffffff),
+  ]);
+  const payload = new Uint8Array(hdr.length + attrs.length);
+  payload.set(hdr);
+  payload.set(attrs, hdr.length);
+  const message = only(
+    encodeMessage({ type: RTM_NEWRULE, flags: 0, seq: 0, pid: 0 }, payload),
+    "rule",
+  );
+  assertEquals(message.rule, {
+    family: AF_INET,
+    dstLen: 0,
+    srcLen: 0,
+    action: FR_ACT_TO_TBL,
+    flags: FIB_RULE_INVERT,
+    table: 51820,
+    priority: 32765,
+    fwmark: 0xca6c,
+    fwmask: 0xffffffff,
+    suppressPrefixLength: null,
+    narrowed: false,
+  });
+  assertEquals(decodeRule(new Uint8Array(5)).ok, false);
 });

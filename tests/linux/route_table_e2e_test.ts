@@ -183,6 +183,23 @@ e2e("interfaces() lists veth0 up, tun0 as a tunnel, with `ip link`'s indexes", a
   assertEquals([tun?.up, tun?.tunnel], [false, true]);
 });
 
+e2e(
+  "interfaces(): a TAP named like a LAN (corp0) is a tunnel by its driver; tun0 is point-to-point",
+  async (lab) => {
+    await lab.ip("tuntap", "add", "mode", "tap", "name", "corp0");
+    await lab.ip("link", "add", "lan9", "type", "veth", "peer", "name", "lan9p");
+    const answer = await probe(lab, "interfaces");
+    assert(answer.ok, answer.message);
+    const ours = answer.value as NetInterface[];
+    const by = (name: string) => ours.find((i) => i.name === name);
+    // `ip -d link show corp0` says "tun type tap": an Ethernet-typed device of the tun driver.
+    assertEquals([by("corp0")?.tunnel, by("corp0")?.pointToPoint], [true, false]);
+    assertEquals([by("lan9")?.tunnel, by("lan9")?.pointToPoint], [false, false]);
+    assertEquals([by(CLIENT_DEV)?.tunnel, by(CLIENT_DEV)?.pointToPoint], [false, false]);
+    assertEquals(by(TUN_DEV)?.pointToPoint, true);
+  },
+);
+
 e2e("delete then add the IPv4 default, each step seen by `ip route`", async (lab) => {
   const gateway = route(4, ROUTER_ADDRESS, CLIENT_DEV, 0);
   assertEquals((await probe(lab, "delete", JSON.stringify(gateway))).ok, true);

@@ -3,6 +3,7 @@
 import { assertEquals } from "../assert.ts";
 import { errorKindOfErrno, errorKindOfSyscallErrno } from "../../lib/core/errors.ts";
 import {
+  carriersOf,
   describeDefault,
   isMainDefault,
   PID_MAX_LIMIT,
@@ -14,7 +15,10 @@ import {
   AF_INET,
   AF_INET6,
   ARPHRD_NONE,
+  FIB_RULE_INVERT,
+  FR_ACT_TO_TBL,
   IFF_LOWER_UP,
+  IFF_POINTOPOINT,
   IFF_RUNNING,
   IFF_UP,
   type LinkFields,
@@ -27,7 +31,9 @@ import {
   RTM_F_CLONED,
   RTM_NEWLINK,
   RTM_NEWROUTE,
+  RTM_NEWRULE,
   RTN_UNICAST,
+  type RuleFields,
 } from "../../lib/linux/netlink_message.ts";
 import type { NetInterface } from "../../lib/core/types.ts";
 
@@ -130,6 +136,19 @@ Deno.test("interfaces: up needs IFF_UP and carrier; tunnels by name or ARPHRD_NO
   assertEquals(toNetInterface(link(5, "eth0", 0)).tunnel, false);
 });
 
+Deno.test("interfaces: a TAP or WireGuard device of any name is a tunnel by its driver; point-to-point", () => {
+  const withKind = (name: string, kind: string | null, flags = 0) => ({
+    ...link(6, name, flags),
+    kind,
+  });
+  assertEquals(toNetInterface(withKind("corp0", "tun")).tunnel, true); // Ethernet-typed TAP
+  assertEquals(toNetInterface(withKind("office", "wireguard")).tunnel, true);
+  assertEquals(toNetInterface(withKind("corp0", "veth")).tunnel, false);
+  assertEquals(toNetInterface(withKind("eth0", null)).tunnel, false);
+  assertEquals(toNetInterface(link(7, "ppp0", IFF_POINTOPOINT)).pointToPoint, true);
+  assertEquals(toNetInterface(link(8, "eth0", IFF_UP)).pointToPoint, false);
+});
+
 function header(type: number, flags = 0, pid = 0) {
   return { length: 0, type, flags, seq: 0, pid };
 }
@@ -205,4 +224,63 @@ Deno.test("route multicasts: defroute's own sockets are named as such, a made-up
   assertEquals(actor(SECOND_SOCKET, () => false), { pid: null, self: false, port: SECOND_SOCKET });
   assertEquals(actor(PID_MAX_LIMIT), { pid: PID_MAX_LIMIT, self: false, port: null });
   assertEquals(actor(PID_MAX_LIMIT + 1)?.port, PID_MAX_LIMIT + 1);
+});
+
+function rule(overrides: Partial<RuleFields>): NetlinkMessage {
+  return {
+    kind: "rule",
+    header: header(RTM_NEWRULE),
+    rule: {
+      family: AF_INET,
+      dstLen: 0,
+      srcLen: 0,
+      action: FR_ACT_TO_TBL,
+      flags: 0,
+      table: RT_TABLE_MAIN,
+      priority: 32766,
+      fwmark: null,
+      fwmask: null,
+      suppressPrefixLength: null,
+      narrowed: false,
+      ...overrides,
+    },
+  };
+}
+
+function routeMessage(overrides: Partial<RouteFields>): NetlinkMessage {
+  return { kind: "route", header: header(RTM_NEWROUTE), route: route(overrides) };
+}
+
+Deno.test("carriers: wg-quick's rules and table, OpenVPN def1's /1 routes, nothing else", () => {
+  const names = new Map([[2, "veth0"], [7, "tun1"], [8, "wg0"]]);
+  // `ip rule` after wg-quick up (wireguard-tools linux.bash add_default), plus one for marked
+  // traffic only and one for one input interface: neither carries ordinary traffic.
+  const rules = [
+    rule({ priority: 0, table: 255 }),
+    rule({ priority: 32764, suppressPrefixLength: 0 }),
+    rule({ priority: 32765, table: 51820, fwmark: 0xca6c, flags: FIB_RULE_INVERT }),
+    rule({ priority: 32766 }),
+    rule({ priority: 32767, table: 253 }),
+    rule({ priority: 100, table: 7, fwmark: 0x1 }),
+    rule({ priority: 101, table: 8, narrowed: true }),
+    rule({ priority: 102, table: 9, family: AF_INET6 }),
+  ];
+  const routes = [
+    routeMessage({}), // main's default: defaults() reports it
+    routeMessage({ tableId: 51820, table: 252, gateway: null, oif: 8 }),
+    routeMessage({ dstLen: 1, dst: Uint8Array.of(0, 0, 0, 0), gateway: null, oif: 7 }),
+    routeMessage({ dstLen: 1, dst: Uint8Array.of(128, 0, 0, 0), gateway: null, oif: 7 }),
+    routeMessage({ dstLen: 1, dst: Uint8Array.of(128, 0, 0, 0), tableId: 9, oif: 7 }), // not main
+    routeMessage({ dstLen: 8, dst: Uint8Array.of(10, 0, 0, 0), type: 2, oif: 7 }), // local type
+  ];
+  const got = carriersOf(4, routes, rules, (i: number) => names.get(i) ?? null);
+  assertEquals(got.suppressMainDefault, 32764);
+  assertEquals(
+    got.wide.map((w) => [w.destination, w.prefix, w.interface]),
+    [["0.0.0.0", 1, "tun1"], ["128.0.0.0", 1, "tun1"]],
+  );
+  assertEquals(got.policies.map((p) => [p.priority, p.table, p.selector, p.beforeMain]), [
+    [32765, 51820, "not fwmark 0xca6c", true],
+  ]);
+  assertEquals(got.policies[0]?.defaults.map((d) => [d.gateway, d.interface]), [[null, "wg0"]]);
 });

@@ -88,6 +88,11 @@ Deno.test("the workflows get Deno the README's way, at the README's version", ()
 
 Deno.test("ci.yml: Linux runs .ci/run; macOS arm64 and intel run both tiers, compile and brew", () => {
   assertMatch(CI, /runs-on: ubuntu-24\.04\n[\s\S]*?\.ci\/run/);
+  for (
+    const step of ["$DENO fmt --check", "$DENO lint", "$DENO check main.ts lib/ tests/ scripts/"]
+  ) {
+    assert(CI.includes(step), `the Linux job does not run ${step}`);
+  }
   assertMatch(CI, /- runner: macos-15\n\s+target: aarch64-apple-darwin/);
   assertMatch(CI, /- runner: macos-15-intel\n\s+target: x86_64-apple-darwin/);
   for (const task of ["test", "test:macos", "compile"]) {
