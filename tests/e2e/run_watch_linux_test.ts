@@ -284,7 +284,10 @@ e2e(
     assertEquals(await p.exit(), 0);
     assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT, `stderr:\n${p.stderr()}`);
     const err = p.stderr();
-    assertMatch(err, /left pid \d+ \(sh\).* running in its process group: guarding the default/);
+    assertMatch(
+      err,
+      /left pid \d+ \((sh|sleep|ip)\).* running in its process group: guarding the default/,
+    );
     // The guard filled the void: the deletion seen as it happened (logged with the process that
     // made it) and repaired, or, when it came before the guard's monitor was subscribed, found
     // as a void at its start, or by the last look once the group was gone.
