@@ -329,6 +329,9 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         log: out,
         onReady: () => ready(),
         describe: (event) => formatEventText(event, namer),
+        // Healing judges link state too (macOS: configd's, one scutil run per interface change);
+        // a plain run's monitor only logs, and spawns nothing before CMD starts.
+        linkStates: heal ? sys.primary.inactiveLinks?.bind(sys.primary) : undefined,
         // CMD owns stdout: the route log goes to stderr (JSON lines there with --json).
         onEvent: (event) => {
           if (cmdExited) return;
@@ -338,7 +341,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             if (event.action === "gone") interfacesKnown.delete(iface.index);
             else interfacesKnown.set(iface.index, iface);
           }
-          if (event.kind === "link" && !event.interface.tunnel) {
+          if ((event.kind === "link" && !event.interface.tunnel) || event.kind === "address") {
             return out.debug(formatEventText(event, namer));
           }
           if (out.json) out.event(formatEventJson(event, new Date(), namer));

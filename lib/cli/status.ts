@@ -7,7 +7,7 @@ import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
 import { ExitCode } from "../core/errors.ts";
-import { globalDefaultsOf, observe } from "../core/observe.ts";
+import { globalDefaultsOf, isTunnel, observe } from "../core/observe.ts";
 import { planFor } from "../core/restore.ts";
 import { commandWordsOf, describeRoute, gatewayText } from "../core/route_text.ts";
 import { type DefrouteState, readState, type SavedFamily, StateFileError } from "../core/state.ts";
@@ -80,8 +80,10 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
   // The machine's own addresses: a gateway that is one of them (or its subnet's network or
   // broadcast address) is refused, and status says so (lib/core/blackhole.ts).
   const addresses = await system.table.addresses?.().catch(() => []) ?? [];
+  // Only a live tunnel can carry the traffic (tunnel_hold.ts): without one, no dump more.
+  const tunnelUp = observation.interfaces.some((i) => i.up && isTunnel(i));
   const carriers = new Map<Family, Carriers | null>();
-  for (const seen of observation.families) {
+  for (const seen of tunnelUp ? observation.families : []) {
     try {
       carriers.set(seen.family, await system.table.carriers?.(seen.family) ?? null);
     } catch {

@@ -13,6 +13,7 @@ import { type HealOptions, type RepairInputs, runMonitor } from "../core/heal_lo
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
 import type { ProcessNamer } from "../core/event_log.ts";
 import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../core/types.ts";
+import { type RecheckChange, recheckText } from "../core/recheck.ts";
 import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
 import type { DefrouteState } from "../core/state.ts";
@@ -64,6 +65,27 @@ export function healConfigOf(values: CommandContext["values"]): HealConfig {
     config.maxRepairs = n;
   }
   return config;
+}
+
+/** The default of --recheck: a re-read every 30 s costs a laptop nothing worth measuring. */
+export const DEFAULT_RECHECK_SECONDS = 30;
+
+/** --recheck as milliseconds (0: off); usage errors name the flag. */
+export function recheckMsOf(values: CommandContext["values"]): number {
+  const text = values.recheck;
+  if (typeof text !== "string") return DEFAULT_RECHECK_SECONDS * 1000;
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > 86_400) {
+    throw new UsageError(`--recheck takes seconds between 0 (off) and 86400, not "${text}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Print what a recheck found different: a JSON line, or a timestamped human line. */
+export function printRecheck(out: Output, changes: readonly RecheckChange[]): void {
+  const now = new Date();
+  if (out.json) out.emit({ time: now.toISOString(), event: "recheck", changes });
+  else out.print(`${now.toISOString()} recheck: ${recheckText(changes)}`);
 }
 
 /** Print one event: a JSON line, or a timestamped human line. */
@@ -128,7 +150,7 @@ export async function repairDefault(
   family: Family,
   cause: string,
   seen?: RepairInputs,
-): Promise<boolean> {
+): Promise<boolean | "no-gateway"> {
   const dryRun = ctx.values["dry-run"] === true;
   const report = await restoreDefaults(system, {
     families: [family],
@@ -149,6 +171,8 @@ export async function repairDefault(
     // No network at all (at boot, Wi-Fi off): nothing to repair from; not worth a warning.
     ctx.out.info(`IPv${family}: ${result.message}`);
   } else if (!ok) ctx.out.warn(`${dryRun ? "dry run: " : ""}${result.message}`);
+  // Nothing to add from: nothing was tried (the heal policy backs off without counting it).
+  if (result.outcome === "no-gateway") return "no-gateway";
   // A dry run changes nothing: report it as not repaired, so the void keeps its grace rhythm.
   return ok && !dryRun;
 }
@@ -167,9 +191,9 @@ export function healHooks(
   return {
     config,
     repair: async (family, cause, seen) => {
-      const ok = await repairDefault(system, ctx, family, cause, seen);
-      onRepair(family, cause, ok);
-      return ok;
+      const result = await repairDefault(system, ctx, family, cause, seen);
+      onRepair(family, cause, result === true);
+      return result;
     },
     ...(ctx.values["heal-under-tunnel"] === true
       ? {}
@@ -232,6 +256,7 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
     throw new UsageError("--grace and --max-repairs only make sense with --heal");
   }
   const dryRun = ctx.values["dry-run"] === true;
+  const recheckMs = recheckMsOf(ctx.values);
   const system = await ctx.system();
   if (heal && !dryRun && !system.mayChange) {
     throw new CliError(
@@ -303,6 +328,10 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
         }
       },
       describe: (event) => formatEventText(event, namer),
+      // macOS keeps a dead link UP|RUNNING: its state comes from configd, through scutil.
+      linkStates: system.primary.inactiveLinks?.bind(system.primary),
+      recheckMs,
+      onRecheck: (changes) => printRecheck(out, changes),
       heal: heal
         ? healHooks(system, ctx, config, (family, cause, ok) => {
           if (out.json) {
@@ -333,10 +362,14 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
 export const watchCommand: Command = {
   name: "watch",
   summary: "stream default-route events; --heal repairs a lost default",
-  help: `Usage: defroute watch [--heal [--grace SECONDS] [--max-repairs N]] [options]
+  help: `Usage: defroute watch [--heal [--grace SECONDS] [--max-repairs N]] [--recheck SECONDS]
+                      [options]
 
 Stream every change to a default route (with the pid that made it) and every interface
-change, one line each (JSON lines with --json), until SIGINT or SIGTERM.
+change, one line each (JSON lines with --json), until SIGINT or SIGTERM. After every
+interface change, and every --recheck seconds, the table is read again: kernels delete routes
+without a word when an interface goes down or away, and a full socket buffer loses messages.
+Whatever a recheck finds different is one more line ({"event":"recheck","changes":[...]}).
 
 A new global default is recorded in the state file as the last good default, so a later
 'restore' (or this daemon) knows where to go back to, only on an interface there is reason to
@@ -345,13 +378,15 @@ started, and on macOS scutil's PrimaryInterface; and never over a saved default 
 interface still exists (-v says why a default was not recorded).
 
 With --heal (needs root), a missing global default is put back after the grace period, from
-the same sources 'restore' uses, re-derived at repair time (the network may have changed).
+the same sources 'restore' uses, re-derived at repair time (the network may have changed). A
+default on an interface that is gone, down or whose link is inactive counts as missing.
 This is what 'defroute hook install' runs under launchd. Its text log has the repairs,
 refusals and errors; every route and interface event too only with -v (--json always streams
 every event).
 
 Options:
 ${HEAL_OPTIONS_HELP}
+  --recheck SECONDS   re-read the table this often (default ${DEFAULT_RECHECK_SECONDS}; 0 turns it off)
   -n, --dry-run       with --heal: say what would be repaired, change nothing
   --log-file PATH     write the log to PATH (appended, 0644) instead of stdout/stderr, and
                       reopen PATH when it has been rotated (renamed or removed), so
@@ -362,6 +397,7 @@ ${COMMON_OPTIONS_HELP}
 Examples:
   defroute watch --json
   sudo defroute watch --heal --grace 2
+  sudo defroute watch --heal --grace 0 --json --recheck 2
 
 ${EXIT_CODES_HELP}`,
   // --dry-run only: watch never forces anything (it only fills a void).
@@ -369,6 +405,7 @@ ${EXIT_CODES_HELP}`,
     ...COMMON_OPTIONS,
     "dry-run": CHANGE_OPTIONS["dry-run"]!,
     ...HEAL_OPTIONS,
+    recheck: { type: "string" },
     "log-file": { type: "string" },
   },
   run: (ctx) => watch(ctx),

@@ -69,6 +69,13 @@ export function formatEventText(event: RouteEvent, namer: ProcessNamer = () => n
         { new: "appeared", up: "is up", down: "is down", gone: "is gone" }[event.action];
       return `${kind} ${i.name} (#${i.index}) ${state}`;
     }
+    case "address": {
+      const i = event.interface;
+      const what = event.address ?? "an address";
+      return event.action === "new"
+        ? `address ${what} added on interface ${i.name} (#${i.index})`
+        : `address ${what} removed from interface ${i.name} (#${i.index})`;
+    }
     case "overflow":
       return "the kernel dropped routing messages (buffer overflow); re-reading the table";
   }
@@ -105,6 +112,14 @@ export function formatEventJson(
         index: event.interface.index,
         up: event.interface.up,
         tunnel: event.interface.tunnel,
+      };
+    case "address":
+      return {
+        ...base,
+        action: event.action,
+        interface: event.interface.name,
+        index: event.interface.index,
+        address: event.address,
       };
     case "overflow":
       return base;

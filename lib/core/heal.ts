@@ -3,8 +3,10 @@
  * observations: no clock, no kernel, no I/O. heal_loop.ts feeds it and carries out what it says.
  *
  * Rules (DESIGN.md "watch [--heal]"):
- * - Only fill a void: act only when *no* global default exists for a family. A default someone
- *   installed (configd, a VPN, another healer) is never replaced.
+ * - Only fill a void: act only when *no* live global default exists for a family. A default
+ *   someone installed (configd, a VPN, another healer) is never replaced; a default on an
+ *   interface that is gone, down or whose link is inactive is no default at all (a dead tun's
+ *   `default dev tun0 linkdown` blackholes everything), so it counts as a void.
  * - Grace period: the void must last `graceMs` before a repair. A tunnel that deletes the
  *   default and re-adds its own within that time (sing-tun's delete-then-add, issue #80) is not
  *   disturbed. A later event does not restart the clock: the void is measured from when the
@@ -12,8 +14,11 @@
  * - Rate limit: at most `maxRepairs` attempts per `windowMs` (sliding window), failed attempts
  *   included, so two healers, or a healer and a VPN that keeps deleting, can never flap fast.
  *   Reaching the limit is reported once per void.
- * - A failed attempt (no gateway known, interface not ready) waits a fresh grace period before
- *   the next one.
+ * - A failed attempt waits a fresh grace period before the next one.
+ * - An attempt that found no gateway to add changed nothing in the kernel: it does not count
+ *   against the limit, and the next one waits a backoff (0.5 s, doubling to 30 s) or until
+ *   something changes on an interface (configd brings up the next network a moment after the
+ *   old one went away).
  * - Never route around a live tunnel (issue 17): while a tunnel holds the family's traffic (a
  *   default of any scope, routes covering half the addresses, a policy rule: tunnel_hold.ts),
  *   the void is recorded and left alone; it is reported once, looked at again every
@@ -41,6 +46,11 @@ export const DEFAULT_HEAL_CONFIG: HealConfig = {
   holdRecheckMs: 2000,
 };
 
+/** The first wait after an attempt that found no gateway; it doubles with each one after. */
+export const IDLE_RETRY_FIRST_MS = 500;
+/** The longest wait between attempts that find no gateway. */
+export const IDLE_RETRY_MAX_MS = 30_000;
+
 export interface FamilyHealState {
   /** A global default exists, as last observed. */
   present: boolean;
@@ -58,6 +68,10 @@ export interface FamilyHealState {
   holdReported?: boolean;
   /** When the hold was last looked at (ms). */
   holdCheckedAt?: number;
+  /** Attempts in a row that found no gateway (they changed nothing; not rate-limited). */
+  idleFailures?: number;
+  /** After such an attempt: no repair before this time (ms); null or absent otherwise. */
+  retryAt?: number | null;
 }
 
 export type HealState = ReadonlyMap<Family, FamilyHealState>;
@@ -77,8 +91,12 @@ export type HealInput =
     /** A live tunnel holds the traffic (words: which and how); only looked at in a void. */
     heldBy?: string | null;
   }
-  /** A repair was attempted at `at`; `ok` when it left a global default in place. */
-  | { kind: "attempted"; family: Family; ok: boolean; at: number };
+  /** A repair was attempted at `at`; `ok` when it left a global default in place; `idle` when
+   * it found no gateway to add and so changed nothing. */
+  | { kind: "attempted"; family: Family; ok: boolean; at: number; idle?: boolean }
+  /** Something changed on an interface: an attempt waiting out a no-gateway backoff may go
+   * now (after the grace period). */
+  | { kind: "nudged"; family: Family; at: number };
 
 /** What the policy tells heal_loop. */
 export type HealDecision =
@@ -140,6 +158,8 @@ export function applyHealInput(state: HealState, input: HealInput): HealState {
         limitReported: false,
         heldBy: null,
         holdReported: false,
+        idleFailures: 0,
+        retryAt: null,
       };
     } else if (current.present) {
       next = {
@@ -168,11 +188,21 @@ export function applyHealInput(state: HealState, input: HealInput): HealState {
     } else {
       return state;
     }
+  } else if (input.kind === "nudged") {
+    if ((current.retryAt ?? null) === null) return state;
+    next = { ...current, idleFailures: 0, retryAt: null, voidSince: input.at };
+  } else if (input.idle && !input.ok) {
+    // Nothing was tried: no attempt to count, a backoff before the next look.
+    const idleFailures = (current.idleFailures ?? 0) + 1;
+    const wait = Math.min(IDLE_RETRY_MAX_MS, IDLE_RETRY_FIRST_MS * 2 ** (idleFailures - 1));
+    next = { ...current, idleFailures, retryAt: input.at + wait };
   } else {
     next = {
       ...current,
       attempts: [...current.attempts, input.at],
       limitReported: false,
+      idleFailures: 0,
+      retryAt: null,
       // A failure waits a fresh grace period; a success is confirmed by the next observation.
       voidSince: input.ok || current.voidSince === null ? current.voidSince : input.at,
     };
@@ -205,7 +235,7 @@ export function stepHeal(state: HealState, now: number, config: HealConfig): Hea
         wake(now + (config.holdRecheckMs ?? 2000));
       } else wake(recheckAt);
     } else if (!s.present && s.voidSince !== null) {
-      const due = s.voidSince + config.graceMs;
+      const due = Math.max(s.voidSince + config.graceMs, s.retryAt ?? 0);
       const cause = s.cause ?? "no global default";
       if (now < due) {
         wake(due);

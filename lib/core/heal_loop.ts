@@ -9,6 +9,18 @@
  * messages, reference §9 item 5) the events alone are incomplete. One defaults() read per
  * change is cheap; route changes are rare.
  *
+ * And why re-read when no route event came: the kernels delete routes without a word. xnu drops
+ * an interface's IPv4 routes when it goes down or detaches (bsd/netinet/in_rmx.c in_ifadown) and
+ * its IPv6 routes later still, after the RTM_DELADDRs (bsd/net/if.c if_rtproto_del); Linux drops
+ * IPv4 routes of a device that goes down without RTM_DELROUTE. So every interface event (link,
+ * address) is followed by a read at once and another LATE_REREAD_MS later, and `recheckMs`
+ * re-reads everything periodically, which also bounds what a silently full socket buffer
+ * (darwin has no ENOBUFS to tell) or a link going inactive (no routing message at all) can hide.
+ *
+ * "Present" means a live global default: one on an interface that exists, is up and whose link
+ * is active (observe.ts isOnLiveInterface). A default on a dead interface is a void to the
+ * healer, repaired under the same grace and rate limit.
+ *
  * Shutdown: aborting `signal` ends the loop at once. The backend's events() iterator is handed
  * the same signal and is not awaited past that, so a backend blocked in a read can never keep
  * the loop hanging.
@@ -16,6 +28,9 @@
 import type { RouteTable } from "./route_table.ts";
 import type { DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
 import { isTunnelName } from "./types.ts";
+import { isLiveInterface } from "./observe.ts";
+import { KernelView, type LinkStateSource } from "./kernel_view.ts";
+import { type RecheckChange, recheckChanges, recheckText } from "./recheck.ts";
 import {
   applyHealInput,
   type HealConfig,
@@ -36,9 +51,10 @@ export interface HealOptions {
   /**
    * Put a global default back for `family` (restoreDefaults: re-derives the gateway at repair
    * time). `cause` is the event that emptied it, for the log. Resolves true when a global
-   * default is in place afterwards; throws or resolves false when it could not.
+   * default is in place afterwards; throws or resolves false when it could not; resolves
+   * "no-gateway" when there was nothing to add from, so nothing was tried.
    */
-  repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean>;
+  repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean | "no-gateway">;
   /**
    * Which live tunnel holds the family's traffic while it has no global default, in words, or
    * null (lib/core/tunnel_hold.ts). Absent with --heal-under-tunnel: every void is filled.
@@ -80,7 +96,17 @@ export interface MonitorOptions {
   onReady?(present: ReadonlyMap<Family, boolean>): void;
   /** Milliseconds clock; Date.now unless a test supplies one. */
   now?(): number;
+  /** The link states the kernel does not report (macOS: configd's, through scutil); asked at
+   * start, after interface events and at each recheck. */
+  linkStates?: LinkStateSource;
+  /** Re-read everything this often (ms); 0 or undefined: never. */
+  recheckMs?: number;
+  /** A recheck found something different from what the loop knew. */
+  onRecheck?(changes: readonly RecheckChange[]): void;
 }
+
+/** After an interface event, the second read (IPv6 routes of a detached interface go late). */
+export const LATE_REREAD_MS = 500;
 
 /** The global (unscoped) defaults among a family's defaults (reference §5.2: scoped ones are
  * never "the default"). */
@@ -157,32 +183,24 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
 
   /** When each family was last read, what was read, and how many events had been queued by
    * then. */
-  const lastRead = new Map<
-    Family,
-    { at: number; delivered: number; defaults: readonly DefaultRoute[] }
-  >();
-  /** With heal, the interfaces by index: listed at start and kept by link events; null when
-   * unknown (an overflow lost events) until the next full list. */
-  let links: Map<number, NetInterface> | null = null;
-  const listLinks = (all: readonly NetInterface[]) => {
-    links = new Map(all.map((i) => [i.index, i]));
-  };
+  /** The interfaces, their link state and each family's last read. */
+  const view = new KernelView(table, options.linkStates, now);
+  const lastRead = view.lastRead;
 
-  /** Read a family's defaults; returns whether a global default exists. */
-  const readFamily = async (family: Family): Promise<boolean> => {
-    const routes = await table.defaults(family);
-    lastRead.set(family, { at: now(), delivered: pump.delivered, defaults: routes });
-    const globals = globalDefaults(routes);
-    if (globals.length > 0 && options.onGoodDefault) await noteGoodDefault(family, globals);
-    return globals.length > 0;
+  /** Read a family's defaults; returns whether a live global default exists, and why a global
+   * one is dead when it is. */
+  const readFamily = async (family: Family): Promise<{ present: boolean; dead: string | null }> => {
+    const read = await view.read(family, pump.delivered);
+    const globals = globalDefaults(read.defaults);
+    if (read.present && options.onGoodDefault) await noteGoodDefault(family, globals);
+    return read;
   };
 
   const noteGoodDefault = async (family: Family, globals: DefaultRoute[]) => {
     const names = globals.map((r) => r.interface).filter((n): n is string => n !== null);
     if (names.every(isTunnelName)) return;
-    const all = await table.interfaces();
-    if (options.heal) listLinks(all);
-    const live = new Set(all.filter((i) => i.up && !i.tunnel).map((i) => i.name));
+    const all = await view.list(false);
+    const live = new Set(all.filter((i) => isLiveInterface(i) && !i.tunnel).map((i) => i.name));
     const good = globals.filter((r) =>
       r.interface !== null && live.has(r.interface) && !isTunnelName(r.interface)
     );
@@ -198,9 +216,16 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   };
 
   const initial = new Map<Family, boolean>();
-  for (const family of families) initial.set(family, await readFamily(family));
-  if (options.heal) listLinks(await table.interfaces());
-  let state: HealState = initialHealState(initial, now());
+  let startCause: string | undefined;
+  for (const family of families) {
+    // The first read is the defaults, taken right after the subscription (a read lists the
+    // interfaces only when it has a global default to judge).
+    const read = await readFamily(family);
+    initial.set(family, read.present);
+    startCause ??= read.dead ?? undefined;
+  }
+  if (view.interfaces() === undefined) await view.list();
+  let state: HealState = initialHealState(initial, now(), startCause);
   options.onReady?.(initial);
 
   /** With heal, during a void: the live tunnel holding the traffic, if any (never fatal). */
@@ -210,7 +235,7 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     try {
       return await holder(family, {
         defaults: lastRead.get(family)?.defaults ?? [],
-        interfaces: links === null ? undefined : [...links.values()],
+        interfaces: view.interfaces(),
       });
     } catch (error) {
       log.warn(
@@ -221,17 +246,56 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
   };
 
   const observe = async (family: Family, cause: string, refine = false) => {
-    const present = await readFamily(family);
+    const { present, dead } = await readFamily(family);
     const heldBy = present ? null : await holdOf(family);
     state = applyHealInput(state, {
       kind: "observed",
       family,
       present,
       at: now(),
-      cause,
-      refine,
+      cause: dead ?? cause,
+      refine: refine || dead !== null,
       heldBy,
     });
+  };
+
+  /** Interface events: link states asked again, every family read now and once more later. */
+  let lateRereadAt: number | null = null;
+  let lateCause = "";
+  const afterInterfaceEvent = async (cause: string) => {
+    const failed = await view.refreshLinks();
+    if (failed) log.debug(`link states not re-read: ${failed}`);
+    for (const family of families) {
+      await observe(family, cause);
+      state = applyHealInput(state, { kind: "nudged", family, at: now() });
+    }
+    lateRereadAt = now() + LATE_REREAD_MS;
+    lateCause = `${cause} (read again ${LATE_REREAD_MS} ms later)`;
+  };
+
+  const recheckMs = options.recheckMs ?? 0;
+  let recheckAt: number | null = recheckMs > 0 ? now() + recheckMs : null;
+  const recheck = async () => {
+    const before = view.snapshot(families);
+    await view.list();
+    for (const family of families) await readFamily(family);
+    const after = view.snapshot(families);
+    const changes = before && after ? recheckChanges(before, after) : [];
+    if (changes.length > 0) options.onRecheck?.(changes);
+    const cause = `recheck: ${changes.length > 0 ? recheckText(changes) : "no change"}`;
+    for (const family of families) {
+      const read = lastRead.get(family);
+      if (!read) continue;
+      const heldBy = read.present ? null : await holdOf(family);
+      state = applyHealInput(state, {
+        kind: "observed",
+        family,
+        present: read.present,
+        at: now(),
+        cause: read.dead ?? cause,
+        heldBy,
+      });
+    }
   };
   for (const [family, present] of initial) {
     if (!present) {
@@ -274,7 +338,7 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     const last = lastRead.get(decision.family);
     const fresh = last !== undefined && last.delivered === pump.delivered &&
       now() - last.at <= FRESH_READ_MS;
-    if (!fresh && await readFamily(decision.family)) {
+    if (!fresh && (await readFamily(decision.family)).present) {
       state = applyHealInput(state, {
         kind: "observed",
         family: decision.family,
@@ -290,18 +354,25 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     log.info(
       `no global IPv${decision.family} default for ${seconds} s (${decision.cause}); repairing`,
     );
-    let ok = false;
+    let result: boolean | "no-gateway" = false;
     if (TRACING) trace("loop: repairing");
     try {
       const seen = lastRead.get(decision.family);
-      ok = await heal.repair(decision.family, decision.cause, {
+      result = await heal.repair(decision.family, decision.cause, {
         defaults: seen?.defaults ?? [],
-        interfaces: links === null ? undefined : [...links.values()],
+        interfaces: view.interfaces(),
       });
     } catch (error) {
       log.warn(`repair of the IPv${decision.family} default failed: ${messageOf(error)}`);
     }
-    state = applyHealInput(state, { kind: "attempted", family: decision.family, ok, at: now() });
+    const ok = result === true;
+    state = applyHealInput(state, {
+      kind: "attempted",
+      family: decision.family,
+      ok,
+      at: now(),
+      idle: result === "no-gateway",
+    });
     await observe(decision.family, decision.cause);
     options.onDecision?.(decision, ok ? "repaired" : "failed");
   };
@@ -322,10 +393,21 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
           ? stepHeal(state, now(), options.heal.config).wakeAt
           : step.wakeAt;
       }
+      for (const at of [lateRereadAt, recheckAt]) {
+        if (at !== null) wakeAt = wakeAt === null ? at : Math.min(wakeAt, at);
+      }
       await pump.wait(wakeAt, now(), signal);
       if (signal.aborted) break;
       const events = pump.queue.splice(0);
       for (const event of events) await handle(event);
+      if (lateRereadAt !== null && now() >= lateRereadAt) {
+        lateRereadAt = null;
+        for (const family of families) await observe(family, lateCause);
+      }
+      if (recheckAt !== null && now() >= recheckAt) {
+        await recheck();
+        recheckAt = now() + recheckMs;
+      }
       if (pump.done && pump.queue.length === 0) {
         if (pump.failure !== null) throw pump.failure;
         if (!signal.aborted) throw new Error("the kernel's route event stream ended");
@@ -342,20 +424,19 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     if (TRACING) trace("loop: event taken");
     options.onEvent?.(event);
     if (TRACING) trace("loop: event reported");
-    if (event.kind === "overflow") links = null;
-    else if (event.kind === "link" && links !== null) {
-      if (event.action === "gone") links.delete(event.interface.index);
-      else links.set(event.interface.index, event.interface);
-    }
+    view.follow(event);
     if (event.kind === "route") {
       if (event.error !== null) return; // a failed request changed nothing (reference §5.1)
       const deletion = event.action === "delete" && !event.route.scoped;
       await observe(event.route.family, describe(event), deletion);
-    } else {
-      // Overflow: events were lost. Link changes: Linux drops an interface's IPv4 routes when it
-      // goes down without sending RTM_DELROUTE, and a default on an interface that just came up
-      // is now a good default. Either way, read the table again.
+    } else if (event.kind === "overflow") {
+      // Events were lost: list the interfaces and read the table again.
+      await view.list();
       for (const family of families) await observe(family, describe(event));
+    } else {
+      // Link and address changes: routes may have gone with them, silently (see the header),
+      // and a default on an interface that just came up is now a good default.
+      await afterInterfaceEvent(describe(event));
     }
   }
 }

@@ -41,7 +41,11 @@ export async function observe(
   interfaces?: readonly NetInterface[],
   defaults?: ReadonlyMap<Family, readonly DefaultRoute[]>,
 ): Promise<Observation> {
-  // scutil for both families is asked at once (one process, lib/darwin/scutil.ts).
+  const kernel = interfaces ? [...interfaces] : await system.table.interfaces();
+  // One scutil run answers the link states and both families' Global keys: the link states are
+  // asked first, and the primaries join that run (lib/darwin/scutil.ts).
+  const inactive = system.primary.inactiveLinks?.(kernel.map((i) => i.name))
+    .catch(() => null) ?? Promise.resolve(null);
   const primaries = await Promise.all(families.map(async (family) => {
     try {
       return { info: await system.primary.primary(family), error: null };
@@ -49,7 +53,7 @@ export async function observe(
       return { info: null, error: messageOf(error) };
     }
   }));
-  const listed = interfaces ? [...interfaces] : await system.table.interfaces();
+  const listed = withLinkStates(kernel, await inactive);
   const observed: FamilyObservation[] = [];
   for (const [i, family] of families.entries()) {
     const given = defaults?.get(family);
@@ -65,6 +69,23 @@ export async function observe(
     });
   }
   return { interfaces: listed, families: observed };
+}
+
+/**
+ * The interfaces with the link states the system's own view gave (null: it said nothing, so
+ * each keeps what the kernel said).
+ */
+export function withLinkStates(
+  interfaces: readonly NetInterface[],
+  inactive: ReadonlySet<string> | null,
+): NetInterface[] {
+  if (inactive === null) return [...interfaces];
+  return interfaces.map((i) => {
+    if (inactive.has(i.name)) return { ...i, linkDown: true };
+    if (!i.linkDown) return i;
+    const { linkDown: _, ...rest } = i;
+    return rest;
+  });
 }
 
 /** The global (unscoped) defaults (reference §5.2: a scoped one is never "the default"). */
@@ -86,14 +107,58 @@ export function isTunnel(iface: NetInterface): boolean {
   return iface.tunnel || isTunnelName(iface.name);
 }
 
-/** Whether a route's interface exists and is up. An interface the kernel did not name counts as
- * live: defroute does not replace what it cannot judge. */
+/** Up, running and with an active link: an interface traffic can leave by. */
+export function isLiveInterface(iface: NetInterface): boolean {
+  return iface.up && iface.linkDown !== true;
+}
+
+/** Why traffic cannot leave by this interface: "gone", "link inactive", "down"; null when it
+ * can. */
+export function interfaceProblem(
+  iface: NetInterface | undefined,
+): "gone" | "link inactive" | "down" | null {
+  if (iface === undefined) return "gone";
+  if (iface.linkDown === true) return "link inactive";
+  return iface.up ? null : "down";
+}
+
+/**
+ * Whether a default is alive: its interface exists, is up and its link is active, and the
+ * kernel has not marked the route itself link-down. A default that is not alive is no default
+ * at all: restore, status, run and the healer treat it as a void. An interface the kernel did
+ * not name counts as live: defroute does not replace what it cannot judge.
+ */
 export function isOnLiveInterface(
   route: DefaultRoute,
   interfaces: readonly NetInterface[],
 ): boolean {
+  if (route.linkDown === true) return false;
   if (route.interface === null && route.index === 0) return true;
-  return interfaceOf(interfaces, route.interface, route.index)?.up === true;
+  const iface = interfaceOf(interfaces, route.interface, route.index);
+  return iface !== undefined && isLiveInterface(iface);
+}
+
+/** Why a default is not alive, in words ("en0 is gone", "en0's link is inactive"); null when
+ * it is. */
+export function deadRouteReason(
+  route: DefaultRoute,
+  interfaces: readonly NetInterface[],
+): string | null {
+  const name = route.interface ?? (route.index > 0 ? `interface #${route.index}` : "its interface");
+  if (route.linkDown === true) {
+    return `${name}'s link is down (the kernel marks the route linkdown)`;
+  }
+  if (route.interface === null && route.index === 0) return null;
+  switch (interfaceProblem(interfaceOf(interfaces, route.interface, route.index))) {
+    case "gone":
+      return `${name} is gone`;
+    case "link inactive":
+      return `${name}'s link is inactive`;
+    case "down":
+      return `${name} is down`;
+    case null:
+      return null;
+  }
 }
 
 /** A global default with a gateway on a live interface that is neither a tunnel nor
@@ -101,5 +166,6 @@ export function isOnLiveInterface(
 export function isGoodDefault(route: DefaultRoute, interfaces: readonly NetInterface[]): boolean {
   if (route.scoped || route.gateway === null || route.interface === null) return false;
   const iface = interfaceOf(interfaces, route.interface, route.index);
-  return iface !== undefined && iface.up && !isTunnel(iface) && iface.pointToPoint !== true;
+  return iface !== undefined && isOnLiveInterface(route, interfaces) && !isTunnel(iface) &&
+    iface.pointToPoint !== true;
 }

@@ -13,7 +13,7 @@
  * saved default: issue 18 item 2). A newer default on the saved interface itself (a DHCP renewal
  * that moved the router) does replace it.
  */
-import { interfaceOf, isTunnel } from "./observe.ts";
+import { interfaceOf, interfaceProblem, isLiveInterface, isTunnel } from "./observe.ts";
 import { describeRoute } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
 import type { DefaultRoute, NetInterface, PrimaryInfo } from "./types.ts";
@@ -43,7 +43,7 @@ export function whyNotRecorded(route: DefaultRoute, input: RecordInput): string 
   }
   const iface = interfaceOf(input.interfaces, route.interface, route.index);
   if (!iface) return `${shown}: ${route.interface} is not there`;
-  if (!iface.up) return `${shown}: ${iface.name} is down`;
+  if (!isLiveInterface(iface)) return `${shown}: ${iface.name} is ${interfaceProblem(iface)}`;
   if (isTunnel(iface)) return `${shown}: ${iface.name} is a tunnel`;
   if (iface.pointToPoint) return `${shown}: ${iface.name} is point-to-point`;
   if (!input.presentBefore(iface)) {

@@ -15,7 +15,15 @@
  */
 import { sameGateway } from "./gateway_address.ts";
 import { blackholeReason } from "./blackhole.ts";
-import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
+import {
+  deadRouteReason,
+  globalDefaultsOf,
+  interfaceOf,
+  interfaceProblem,
+  isLiveInterface,
+  isOnLiveInterface,
+  isTunnel,
+} from "./observe.ts";
 import { describeRoute, gatewayText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
 import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "./types.ts";
@@ -156,8 +164,8 @@ function scutilCandidate(input: PlanInput, looked: Finding[]): {
     note(false, `${shown}: ${iface.name} is a tunnel, never a place for the default`);
     return { candidate: null, settling: false };
   }
-  if (!iface.up) {
-    note(false, `${shown}: ${iface.name} is down`);
+  if (!isLiveInterface(iface)) {
+    note(false, `${shown}: ${iface.name} is ${interfaceProblem(iface)}`);
     return { candidate: null, settling: true };
   }
   const blackhole = blackholeReason(family, scutil.router, iface.name, input.addresses ?? []);
@@ -209,10 +217,11 @@ function savedCandidate(input: PlanInput, looked: Finding[]): {
     return { candidate: null, settling: false };
   }
   // The kernel decides whether a down interface can take it (ENETUNREACH, then retry).
-  note(true, `${shown}${iface.up ? "" : `: ${name} is down`}`);
+  const live = isLiveInterface(iface);
+  note(true, `${shown}${live ? "" : `: ${name} is ${interfaceProblem(iface)}`}`);
   return {
     candidate: { source: "saved", route: routeTo(family, gateway, iface, saved.route.metric) },
-    settling: !iface.up,
+    settling: !live,
   };
 }
 
@@ -235,7 +244,7 @@ function missingSaved(
   for (const route of [saved.route, ...(saved.others ?? [])]) {
     if (route === null || route.metric === undefined) continue;
     const iface = interfaceOf(input.interfaces, route.interface);
-    if (!iface || !iface.up || isTunnel(iface)) continue;
+    if (!iface || !isLiveInterface(iface) || isTunnel(iface)) continue;
     if (live.some((r) => r.interface === iface.name)) continue;
     // A gateway that would blackhole traffic is never put back either (blackhole.ts).
     if (blackholeReason(input.family, route.gateway, iface.name, input.addresses ?? [])) continue;
@@ -273,8 +282,8 @@ export function planRestore(input: PlanInput): RestorePlan {
       source: "kernel",
       usable: false,
       note: `global default ${describeRoute(route)}, but ${
-        route.interface ?? "its interface"
-      } is gone or down`,
+        deadRouteReason(route, interfaces) ?? `${route.interface ?? "its interface"} is down`
+      }`,
     });
   } else {
     looked.push({

@@ -9,7 +9,13 @@
  * hides because a scoped default still prints as "default".
  */
 import { sameGateway } from "./gateway_address.ts";
-import { globalDefaultsOf, interfaceOf, isOnLiveInterface, isTunnel } from "./observe.ts";
+import {
+  deadRouteReason,
+  globalDefaultsOf,
+  interfaceOf,
+  isOnLiveInterface,
+  isTunnel,
+} from "./observe.ts";
 import type { RestorePlan } from "./restore_plan.ts";
 import { type CommandWords, describeRoute, routeCommandText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
@@ -26,7 +32,7 @@ export type Condition =
   /** The global default is fine, but a live tunnel carries the traffic past it: split routes
    * (OpenVPN def1's 0/1 + 128/1) or a policy rule (wg-quick's suppress_prefixlength 0). */
   | "tunnel-carried"
-  /** A global default whose interface is gone or down. */
+  /** A global default whose interface is gone, down or has its link inactive. */
   | "broken-default"
   /** No default at all, though one is known (saved or from scutil). */
   | "missing"
@@ -122,9 +128,10 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
     }
   } else if (globals.length > 0) {
     condition = "broken-default";
-    summary = `the ${v} global default ${
-      describeRoute(globals[0] as DefaultRoute)
-    } points at an interface that is gone or down: traffic has nowhere to go`;
+    const broken = globals[0] as DefaultRoute;
+    summary = `the ${v} global default ${describeRoute(broken)} is dead: ${
+      deadRouteReason(broken, interfaces) ?? "its interface is gone or down"
+    }, so traffic has nowhere to go`;
   } else if (scoped.length > 0) {
     condition = "scoped-only";
     summary =

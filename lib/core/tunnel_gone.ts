@@ -9,7 +9,7 @@
  * treats a default still on it as the tunnel's leftover (restore_plan.ts replaceTunnelDefaults).
  */
 import type { RouteTable } from "./route_table.ts";
-import { isTunnel } from "./observe.ts";
+import { isLiveInterface, isTunnel } from "./observe.ts";
 import { UsageError } from "./errors.ts";
 
 /** How long restore waits for the tunnel unless told otherwise. */
@@ -70,7 +70,7 @@ export async function waitForTunnelGone(
       );
     }
     const waited = Math.round(now() - started);
-    if (!iface || !iface.up) {
+    if (!iface || !isLiveInterface(iface)) {
       return first ? { state: "absent", waitedMs: 0 } : { state: "gone", waitedMs: waited };
     }
     if (waited >= options.timeoutMs) return { state: "still-up", waitedMs: waited };

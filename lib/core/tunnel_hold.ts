@@ -19,7 +19,7 @@
  * defeat a kill switch that removed the default on purpose: the healer waits instead, and
  * `status` says which tunnel carries the traffic.
  */
-import { interfaceOf, isTunnel } from "./observe.ts";
+import { interfaceOf, isLiveInterface, isTunnel } from "./observe.ts";
 import { parseIPv4, parseIPv6 } from "./ip_address.ts";
 import { describeRoute } from "./route_text.ts";
 import type { Carriers, DefaultRoute, Family, NetInterface, WideRoute } from "./types.ts";
@@ -80,14 +80,15 @@ function routeWords(routes: readonly WideRoute[]): string {
   return shown.join(" + ") + (routes.length > 4 ? ` + ${routes.length - 4} more` : "");
 }
 
-/** A live tunnel: exists, is up, and is a tunnel by name, link type or driver. */
+/** A live tunnel: exists, is up with an active link (a tun whose client died holds nothing),
+ * and is a tunnel by name, link type or driver. */
 function liveTunnel(
   interfaces: readonly NetInterface[],
   name: string | null,
   index: number,
 ): NetInterface | null {
   const iface = interfaceOf(interfaces, name, index);
-  return iface && iface.up && isTunnel(iface) ? iface : null;
+  return iface && isLiveInterface(iface) && isTunnel(iface) ? iface : null;
 }
 
 /** Every way a live tunnel holds the family's traffic, most direct first. Pure. */

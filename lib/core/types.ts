@@ -24,6 +24,9 @@ export interface DefaultRoute {
   index: number;
   /** macOS RTF_IFSCOPE. */
   scoped: boolean;
+  /** The kernel marks it unusable because its link is down (Linux RTNH_F_LINKDOWN, shown by
+   * `ip route` as "linkdown"); absent otherwise. */
+  linkDown?: boolean;
   /** Raw kernel flags (RTF_* on macOS, rtm_flags on Linux), kept for display and state. */
   flags: number;
   /** Linux route priority (metric); undefined on macOS. */
@@ -36,6 +39,13 @@ export interface NetInterface {
   index: number;
   /** Administratively up and running (IFF_UP and IFF_RUNNING where the kernel has it). */
   up: boolean;
+  /**
+   * The link is known to be inactive: no carrier, no Wi-Fi association. macOS keeps
+   * UP|RUNNING then and says so only in configd's `State:/Network/Interface/<if>/Link`
+   * (`Active : FALSE`); Linux has it from the kernel (IFF_UP without IFF_LOWER_UP). Absent when
+   * the link is active or nothing says.
+   */
+  linkDown?: boolean;
   /** A tunnel by name (utun, ipsec, ppp, tun, wg, gif, stf: isTunnelName), by link type, or by
    * driver where the OS says so (Linux: a TUN/TAP or WireGuard device of any name). */
   tunnel: boolean;
@@ -124,6 +134,15 @@ export type RouteEvent =
     interface: NetInterface;
   }
   | {
+    /** An address appeared on or went from an interface (macOS RTM_NEWADDR / RTM_DELADDR):
+     * routes may have gone with it without a word, so the table is read again. */
+    kind: "address";
+    action: "new" | "delete";
+    interface: NetInterface;
+    /** The address's text; null when the message did not carry it. */
+    address: string | null;
+  }
+  | {
     /** The kernel dropped messages (socket buffer overflow): state must be re-read. */
     kind: "overflow";
   };
@@ -145,6 +164,13 @@ export interface PrimarySource {
    * true (or absent) for scutil. */
   readonly available?: boolean;
   primary(family: Family): Promise<PrimaryInfo | null>;
+  /**
+   * Optional: which of the named interfaces the system says have an inactive link (macOS:
+   * configd's `State:/Network/Interface/<if>/Link`). Called before primary() at the same moment,
+   * both are answered by one scutil run. Absent where the kernel's interface list says it
+   * (Linux).
+   */
+  inactiveLinks?(names: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 /** The PrimarySource of a platform without one (Linux), or of a caller that will not ask (run's

@@ -63,6 +63,7 @@ import {
   RTM_DELETE,
   RTM_GET,
   RTM_IFINFO,
+  RTM_NEWADDR,
   type Sockaddr,
 } from "./route_message.ts";
 import { errnoName, SyscallError } from "./errno.ts";
@@ -489,11 +490,26 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       if (before.up === iface.up) return null;
       return { kind: "link", action: iface.up ? "up" : "down", interface: iface };
     }
-    if (message.kind === "address" && message.type === RTM_DELADDR) {
+    if (
+      message.kind === "address" && (message.type === RTM_DELADDR || message.type === RTM_NEWADDR)
+    ) {
       const before = known.get(message.index);
-      if (before && this.#system.interfaceName(message.index) === null) {
+      const current = this.#system.interfaceName(message.index);
+      if (message.type === RTM_DELADDR && before && current === null) {
         return this.#gone(before, known);
       }
+      // Reported even for an interface already gone: after a detach, its IPv6 routes go once
+      // these are sent (xnu bsd/net/dlil.c ifnet_detach_final), and the loop reads again.
+      const name = before?.name ?? current ?? (ifp?.family === "link" ? ifp.name : null);
+      if (!name) return null;
+      const ifa = message.addrs.ifa;
+      return {
+        kind: "address",
+        action: message.type === RTM_NEWADDR ? "new" : "delete",
+        interface: before ??
+          { name, index: message.index, up: current !== null, tunnel: isTunnelName(name) },
+        address: ifa?.family === "inet4" || ifa?.family === "inet6" ? ifa.address : null,
+      };
     }
     return null;
   }

@@ -1,6 +1,8 @@
 /**
  * The system's own view of the primary network on macOS: configd's
- * `State:/Network/Global/IPv4` and `.../IPv6` (Router, PrimaryInterface, PrimaryService), read
+ * `State:/Network/Global/IPv4` and `.../IPv6` (Router, PrimaryInterface, PrimaryService), and
+ * each interface's link state (`State:/Network/Interface/<if>/Link`, `Active`: the kernel keeps
+ * an interface UP|RUNNING while its link is inactive, docs/macos-routing-socket.md §10.2), read
  * through `/usr/sbin/scutil` (reference §6).
  *
  * Two layers: a pure parser of scutil's `<dictionary> { KEY : VALUE }` text, and a runner that
@@ -187,14 +189,57 @@ export const GLOBAL_QUERY = "show State:/Network/Global/IPv4\nshow State:/Networ
 
 /** Parse scutil's answer to GLOBAL_QUERY. Throws ScutilParseError when it is not two answers. */
 export function parseGlobalStates(text: string): Record<Family, GlobalState> {
+  return parseScutilLook(text, []).global;
+}
+
+/** configd's link key of an interface. */
+export function linkKey(name: string): string {
+  return `State:/Network/Interface/${name}/Link`;
+}
+
+/** At most this many Link keys in one run (a Mac has a few dozen interfaces). */
+export const MAX_LINK_NAMES = 64;
+
+/**
+ * The stdin of one look: both Global keys, then the Link key of each interface. Names that are
+ * not plain BSD names are left out (scutil splits its input on whitespace), as are names beyond
+ * MAX_LINK_NAMES.
+ */
+export function lookQuery(names: readonly string[]): { input: string; names: string[] } {
+  const asked = [...new Set(names)].filter(isValidInterfaceName).slice(0, MAX_LINK_NAMES);
+  return { input: GLOBAL_QUERY + asked.map((n) => `show ${linkKey(n)}\n`).join(""), names: asked };
+}
+
+/** What one look says: both families' Global state and the interfaces whose link is inactive. */
+export interface ScutilLook {
+  global: Record<Family, GlobalState>;
+  /** `Active : FALSE`. An interface without a Link key (utun, lo0: no media) is not in it. */
+  inactive: Set<string>;
+}
+
+/** Parse scutil's answer to lookQuery(names). Throws ScutilParseError when the count is off. */
+export function parseScutilLook(text: string, names: readonly string[]): ScutilLook {
   if (text.trim() === "") throw new ScutilParseError("scutil printed nothing");
   const blocks = parseScutilOutput(text);
-  if (blocks.length !== 2) {
-    throw new ScutilParseError(`expected 2 answers (IPv4, IPv6), got ${blocks.length}`);
+  if (blocks.length !== 2 + names.length) {
+    throw new ScutilParseError(
+      names.length === 0
+        ? `expected 2 answers (IPv4, IPv6), got ${blocks.length}`
+        : `expected ${
+          2 + names.length
+        } answers (IPv4, IPv6, ${names.length} links), got ${blocks.length}`,
+    );
   }
+  const inactive = new Set<string>();
+  names.forEach((name, i) => {
+    if (blocks[2 + i]?.["Active"] === "FALSE") inactive.add(name);
+  });
   return {
-    4: interpretGlobalState(4, blocks[0] ?? null),
-    6: interpretGlobalState(6, blocks[1] ?? null),
+    global: {
+      4: interpretGlobalState(4, blocks[0] ?? null),
+      6: interpretGlobalState(6, blocks[1] ?? null),
+    },
+    inactive,
   };
 }
 
@@ -302,14 +347,14 @@ export interface ScutilOptions {
 }
 
 /**
- * PrimarySource backed by scutil. Calls for both families made at the same time share one scutil
- * process; a later call runs scutil again (the primary network can change at any moment, so
- * nothing is cached beyond that).
+ * PrimarySource backed by scutil. Calls made at the same time (the link states, then both
+ * families) share one scutil process; a later call runs scutil again (the primary network can
+ * change at any moment, so nothing is cached beyond that).
  */
 export class ScutilPrimarySource implements PrimarySource {
   readonly path: string;
   readonly timeoutMs: number;
-  #inFlight: Promise<Record<Family, GlobalState>> | null = null;
+  #inFlight: { names: Set<string>; look: Promise<ScutilLook> } | null = null;
 
   constructor(options: ScutilOptions = {}) {
     this.path = options.path ?? overridePath("DEFROUTE_SCUTIL", SCUTIL_PATH);
@@ -317,19 +362,37 @@ export class ScutilPrimarySource implements PrimarySource {
   }
 
   /** Both families' Global state from one scutil run. Throws ScutilError. */
-  readGlobal(): Promise<Record<Family, GlobalState>> {
-    if (!this.#inFlight) {
-      this.#inFlight = this.#read().finally(() => {
-        this.#inFlight = null;
-      });
-    }
-    return this.#inFlight;
+  async readGlobal(): Promise<Record<Family, GlobalState>> {
+    return (await this.look([])).global;
   }
 
-  async #read(): Promise<Record<Family, GlobalState>> {
-    const text = await runScutil(this.path, GLOBAL_QUERY, this.timeoutMs);
+  /**
+   * One look: the Global keys and the Link key of each named interface, from one scutil run
+   * (joined by calls made while it runs, when it asks for their names too). Throws ScutilError.
+   */
+  look(names: readonly string[]): Promise<ScutilLook> {
+    const running = this.#inFlight;
+    if (running && names.every((n) => running.names.has(n))) return running.look;
+    const query = lookQuery(names);
+    const inFlight = {
+      names: new Set(query.names),
+      look: this.#read(query.input, query.names).finally(() => {
+        if (this.#inFlight === inFlight) this.#inFlight = null;
+      }),
+    };
+    this.#inFlight = inFlight;
+    return inFlight.look;
+  }
+
+  /** The named interfaces whose link configd says is inactive. Throws ScutilError. */
+  async inactiveLinks(names: readonly string[]): Promise<ReadonlySet<string>> {
+    return (await this.look(names)).inactive;
+  }
+
+  async #read(input: string, names: readonly string[]): Promise<ScutilLook> {
+    const text = await runScutil(this.path, input, this.timeoutMs);
     try {
-      return parseGlobalStates(text);
+      return parseScutilLook(text, names);
     } catch (error) {
       if (error instanceof ScutilParseError) {
         throw new ScutilError("garbage", `cannot parse ${this.path}'s output: ${error.message}`);
@@ -340,7 +403,7 @@ export class ScutilPrimarySource implements PrimarySource {
 
   /** null when configd has no such key (no primary network of that family). */
   async primary(family: Family): Promise<PrimaryInfo | null> {
-    const state = (await this.readGlobal())[family];
+    const state = (await this.look([])).global[family];
     if (state.kind === "absent") return null;
     if (state.kind === "invalid") throw new ScutilError("invalid", state.reason);
     return state.info;

@@ -88,6 +88,8 @@ export const IFF_UP = 0x1;
 export const IFF_POINTOPOINT = 0x10;
 export const IFF_RUNNING = 0x40;
 export const IFF_LOWER_UP = 0x10000;
+/** rtm_flags of a route whose device has no carrier (include/uapi/linux/rtnetlink.h). */
+export const RTNH_F_LINKDOWN = 16;
 /** ifi_type of a TUN device (and of wireguard): no link-layer header. */
 export const ARPHRD_NONE = 0xfffe;
 

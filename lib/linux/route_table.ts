@@ -71,6 +71,7 @@ import {
   RTMGRP_IPV6_ROUTE,
   RTMGRP_LINK,
   RTN_UNICAST,
+  RTNH_F_LINKDOWN,
   type RuleFields,
 } from "./netlink_message.ts";
 
@@ -236,6 +237,9 @@ export function toDefaultRoute(
     scoped: false,
     flags: route.flags,
     metric: route.priority ?? 0,
+    // The kernel's own verdict on the route: its device has no carrier (fib_dump_info /
+    // rt6_fill_node set RTNH_F_LINKDOWN; `ip route` prints "linkdown").
+    ...(route.flags & RTNH_F_LINKDOWN ? { linkDown: true } : {}),
   };
 }
 
@@ -268,13 +272,18 @@ const TUNNEL_KINDS: ReadonlySet<string> = new Set([
 /** up = administratively up and the link is running (carrier), as `ip link` shows UP/LOWER_UP. */
 export function toNetInterface(link: LinkFields): NetInterface {
   const name = link.name ?? `if${link.index}`;
+  // No carrier while administratively up (`ip link`'s NO-CARRIER: a tun whose owner is gone, a
+  // veth whose peer is down): linkDown, so it is named as such.
+  const adminUp = (link.flags & IFF_UP) !== 0;
+  const carrier = (link.flags & (IFF_RUNNING | IFF_LOWER_UP)) !== 0;
   return {
     name,
     index: link.index,
-    up: (link.flags & IFF_UP) !== 0 && (link.flags & (IFF_RUNNING | IFF_LOWER_UP)) !== 0,
+    up: adminUp && carrier,
     tunnel: isTunnelName(name) || link.type === ARPHRD_NONE ||
       (typeof link.kind === "string" && TUNNEL_KINDS.has(link.kind)),
     pointToPoint: (link.flags & IFF_POINTOPOINT) !== 0,
+    ...(adminUp && !carrier ? { linkDown: true } : {}),
   };
 }
 

@@ -5,7 +5,9 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
-import { watch } from "../../lib/cli/watch.ts";
+import { recheckMsOf, watch, watchCommand } from "../../lib/cli/watch.ts";
+import { parseArgv } from "../../lib/cli/argv.ts";
+import { watchProgramArguments } from "../../lib/core/launchd_plist.ts";
 import { main } from "../../lib/cli/main.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import { route, until } from "../core/fake_route_table.ts";
@@ -136,6 +138,56 @@ Deno.test("watch: usage errors for --grace and --max-repairs", async () => {
   assertMatch(out.stderr.join("\n"), /--grace takes seconds/);
   assertEquals(await main(["watch", "--heal", "--max-repairs", "0"], make), 2);
   assertMatch(out.stderr.join("\n"), /--max-repairs takes a whole number/);
+  for (const bad of ["-1", "soon", "", "86401"]) {
+    assertEquals(await main(["watch", `--recheck=${bad}`], make), 2);
+    assertMatch(out.stderr.join("\n"), /--recheck takes seconds between 0 \(off\) and 86400/);
+  }
+});
+
+Deno.test("watch: --recheck is seconds, 30 by default, 0 off; `watch --heal --grace 0 --json --recheck 2` is valid", () => {
+  assertEquals(recheckMsOf({}), 30_000);
+  assertEquals(recheckMsOf({ recheck: "0" }), 0);
+  assertEquals(recheckMsOf({ recheck: "2" }), 2000);
+  assertEquals(recheckMsOf({ recheck: "0.5" }), 500);
+  const parsed = parseArgv(
+    ["watch", "--heal", "--grace", "0", "--json", "--recheck", "2"],
+    watchCommand.options,
+  );
+  assertEquals({ ...parsed.values }, { heal: true, grace: "0", json: true, recheck: "2" });
+  assertEquals(recheckMsOf(parsed.values), 2000);
+});
+
+Deno.test("the launchd daemon keeps --recheck's default (a periodic re-read every 30 s)", async () => {
+  const args = watchProgramArguments("/usr/local/bin/defroute", "/var/run/defroute/state.json");
+  assertEquals(args.includes("--recheck"), false);
+  const shipped = await Deno.readTextFile(
+    new URL("../../hooks/launchd/org.defroute.watch.plist", import.meta.url),
+  );
+  assertEquals(shipped.includes("--recheck"), false);
+  assertEquals(recheckMsOf(parseArgv(args.slice(1), watchCommand.options).values), 30_000);
+});
+
+Deno.test("watch --recheck: a default gone without any event is found, reported and repaired", async () => {
+  const t = await setup({ heal: true, grace: "0", json: true, recheck: "0.1" }, [], true);
+  const running = watch(t.ctx, { signals: t.signals });
+  await until(() => t.out.stdout.some((l) => JSON.parse(l).event === "ready"));
+  t.table.routes = []; // no message at all
+  await until(() => t.out.stdout.some((l) => JSON.parse(l).event === "repair"));
+  t.signals.send("SIGTERM");
+  assertEquals(await running, 0);
+  const lines = t.out.stdout.map((l) => JSON.parse(l));
+  const recheck = lines.find((e) => e.event === "recheck");
+  assertEquals(recheck.changes, [{
+    kind: "defaults",
+    family: 4,
+    before: ["192.168.1.1 via en0"],
+    after: [],
+  }]);
+  const repair = lines.find((e) => e.event === "repair");
+  assertEquals(repair.ok, true);
+  assertMatch(repair.cause, /^recheck: IPv4 defaults were 192\.168\.1\.1 via en0, now none$/);
+  assertEquals(t.table.routes.map((r) => r.gateway), ["192.168.1.1"]);
+  await t.cleanup();
 });
 
 Deno.test("watch --json: streams events as JSON lines, stops cleanly on SIGINT", async () => {

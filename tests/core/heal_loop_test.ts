@@ -4,7 +4,7 @@
  * limit, overflow re-reads, the last-good-default hook and clean shutdown.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import { type MonitorOptions, runMonitor } from "../../lib/core/heal_loop.ts";
+import { LATE_REREAD_MS, type MonitorOptions, runMonitor } from "../../lib/core/heal_loop.ts";
 import type { HealDecision } from "../../lib/core/heal.ts";
 import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
 import { added, FakeRouteTable, iface, route, until } from "./fake_route_table.ts";
@@ -252,4 +252,117 @@ Deno.test("monitor: abort ends the loop even if the backend never returns from a
   t.controller.abort();
   await done; // resolves: nothing awaited the hung read
   assertEquals(t.events, []);
+});
+
+Deno.test("heal: a default left on an interface that went down is a void, repaired after the grace (no route event at all)", async () => {
+  const t = setup();
+  const done = runMonitor(t.options({
+    heal: { config: { graceMs: 50, maxRepairs: 3, windowMs: 60_000 }, repair: t.repair },
+  }));
+  await until(() => t.table.listeners === 1);
+  // en0 goes down and its default stays in the table (a kernel that keeps it, or one whose
+  // deletion was never sent): only the link event says something happened.
+  const en0 = t.table.ifaces.find((i) => i.name === "en0")!;
+  en0.up = false;
+  t.table.emit({
+    kind: "link",
+    action: "down",
+    interface: { name: "en0", index: 4, up: false, tunnel: false },
+  });
+  await until(() => t.repairs.length >= 1);
+  t.controller.abort();
+  await done;
+  assertMatch(t.repairs[0]!.cause, /192\.168\.1\.1 via en0 is dead: en0 is down/);
+});
+
+Deno.test("heal: a default on an interface whose link went inactive (linkStates) is a void; the link states are asked at start and after interface events", async () => {
+  const t = setup();
+  const asked: string[][] = [];
+  let inactive = new Set<string>();
+  const done = runMonitor(t.options({
+    linkStates: (names) => {
+      asked.push([...names]);
+      return Promise.resolve(inactive);
+    },
+    heal: { config: { graceMs: 0, maxRepairs: 3, windowMs: 60_000 }, repair: t.repair },
+  }));
+  await until(() => asked.length === 1);
+  assertEquals(asked[0], ["en0", "utun3"]);
+  inactive = new Set(["en0"]); // configd: State:/Network/Interface/en0/Link Active FALSE
+  t.table.emit({
+    kind: "address",
+    action: "delete",
+    interface: { name: "en0", index: 4, up: true, tunnel: false },
+    address: "192.168.1.100",
+  });
+  await until(() => t.repairs.length >= 1);
+  t.controller.abort();
+  await done;
+  assertMatch(t.repairs[0]!.cause, /en0's link is inactive/);
+  assert(asked.length >= 2, "asked again after the address event");
+});
+
+Deno.test("monitor: after an interface event the table is read at once and again LATE_REREAD_MS later", async () => {
+  const t = setup();
+  const reads: number[] = [];
+  const defaults = t.table.defaults.bind(t.table);
+  t.table.defaults = (family) => {
+    reads.push(Date.now());
+    return defaults(family);
+  };
+  const done = runMonitor(t.options());
+  await until(() => t.table.listeners === 1);
+  const start = reads.length;
+  const at = Date.now();
+  t.table.emit({
+    kind: "link",
+    action: "new",
+    interface: { name: "en1", index: 5, up: true, tunnel: false },
+  });
+  await until(() => reads.length - start >= 2, 3000);
+  t.controller.abort();
+  await done;
+  assertEquals(reads.length - start, 2, "one read now, one later");
+  assert(reads[start + 1]! - at >= LATE_REREAD_MS, "the second read waits");
+});
+
+Deno.test("monitor: a recheck finds a default removed without any message and reports what changed; with heal it is repaired", async () => {
+  const t = setup();
+  const changes: unknown[] = [];
+  const done = runMonitor(t.options({
+    recheckMs: 100,
+    onRecheck: (c) => changes.push(c),
+    heal: { config: { graceMs: 0, maxRepairs: 3, windowMs: 60_000 }, repair: t.repair },
+  }));
+  await until(() => t.table.listeners === 1);
+  t.table.routes = []; // gone, and no event says so
+  await until(() => t.repairs.length === 1, 3000);
+  t.controller.abort();
+  await done;
+  assertEquals(changes[0], [{
+    kind: "defaults",
+    family: 4,
+    before: ["192.168.1.1 via en0"],
+    after: [],
+  }]);
+  assertMatch(
+    t.repairs[0]!.cause,
+    /^recheck: IPv4 defaults were 192\.168\.1\.1 via en0, now none$/,
+  );
+});
+
+Deno.test("monitor: a recheck that finds nothing different says nothing", async () => {
+  const t = setup();
+  let rechecks = 0;
+  const reads: number[] = [];
+  const defaults = t.table.defaults.bind(t.table);
+  t.table.defaults = (family) => {
+    reads.push(Date.now());
+    return defaults(family);
+  };
+  const done = runMonitor(t.options({ recheckMs: 30, onRecheck: () => rechecks++ }));
+  await until(() => reads.length >= 4, 3000); // start + three rechecks
+  t.controller.abort();
+  await done;
+  assertEquals(rechecks, 0);
 });

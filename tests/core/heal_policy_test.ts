@@ -17,7 +17,8 @@ const CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
 
 type Line =
   | { at: number; observe: Family; present: boolean; refine?: boolean; heldBy?: string }
-  | { at: number; attempt: Family; ok: boolean }
+  | { at: number; attempt: Family; ok: boolean; idle?: boolean }
+  | { at: number; nudge: Family }
   | { at: number; step: string[]; wakeAt: number | null };
 
 interface Case {
@@ -144,6 +145,65 @@ const CASES: Case[] = [
     ],
   },
   {
+    // The interface carrying the default went away; configd names the next one a moment later.
+    name: "an attempt that found no gateway is not counted, and backs off 0.5 s, 1 s, 2 s ...",
+    start: [[4, true]],
+    config: { graceMs: 0, maxRepairs: 2 },
+    script: [
+      { at: 100, observe: 4, present: false },
+      { at: 100, step: ["repair 4 since 100"], wakeAt: null },
+      { at: 101, attempt: 4, ok: false, idle: true },
+      { at: 101, step: [], wakeAt: 601 },
+      { at: 601, step: ["repair 4 since 100"], wakeAt: null },
+      { at: 602, attempt: 4, ok: false, idle: true },
+      { at: 602, step: [], wakeAt: 1602 },
+      { at: 1602, step: ["repair 4 since 100"], wakeAt: null },
+      { at: 1603, attempt: 4, ok: false, idle: true },
+      { at: 1603, step: [], wakeAt: 3603 },
+      // Three attempts, none counted: --max-repairs 2 is not reached.
+      { at: 3603, step: ["repair 4 since 100"], wakeAt: null },
+      { at: 3604, attempt: 4, ok: true },
+      { at: 3604, observe: 4, present: true },
+      { at: 3700, step: [], wakeAt: null },
+    ],
+  },
+  {
+    name: "an interface change ends a no-gateway backoff: the next attempt goes after the grace",
+    start: [[4, true]],
+    config: { graceMs: 200 },
+    script: [
+      { at: 0, observe: 4, present: false },
+      { at: 200, step: ["repair 4 since 0"], wakeAt: null },
+      { at: 201, attempt: 4, ok: false, idle: true },
+      { at: 202, attempt: 4, ok: false, idle: true },
+      { at: 202, step: [], wakeAt: 1202 },
+      { at: 300, nudge: 4 },
+      { at: 300, step: [], wakeAt: 500 },
+      { at: 500, step: ["repair 4 since 300"], wakeAt: null },
+    ],
+  },
+  {
+    name: "a nudge without a backoff changes nothing (the grace clock keeps running)",
+    start: [[4, true]],
+    script: [
+      { at: 100, observe: 4, present: false },
+      { at: 600, nudge: 4 },
+      { at: 600, step: [], wakeAt: 1100 },
+    ],
+  },
+  {
+    name: "the backoff stops doubling at 30 s",
+    start: [[4, false]],
+    config: { graceMs: 0 },
+    script: [
+      ...Array.from(
+        { length: 8 },
+        (_, i) => ({ at: i, attempt: 4 as Family, ok: false, idle: true }),
+      ),
+      { at: 7, step: [], wakeAt: 30_007 },
+    ],
+  },
+  {
     name: "a family not watched is ignored",
     start: [[4, true]],
     script: [
@@ -206,7 +266,10 @@ function run(c: Case): void {
         family: line.attempt,
         ok: line.ok,
         at: line.at,
+        idle: line.idle,
       });
+    } else if ("nudge" in line) {
+      state = applyHealInput(state, { kind: "nudged", family: line.nudge, at: line.at });
     } else {
       const result = stepHeal(state, line.at, config);
       state = result.state;

@@ -11,6 +11,7 @@ import { iface, primary, route } from "./fake_route_table.ts";
 
 const en0 = iface("en0", 4, ["192.168.1.0/24", "fe80::/64"]);
 const utun4 = iface("utun4", 20, ["10.8.0.0/24"]);
+const en1 = iface("en1", 5, ["192.168.2.0/24"]);
 const SAVED: SavedFamily = {
   route: { gateway: "192.168.1.1", interface: "en0", index: 4, flags: 0x803 },
   scutil: null,
@@ -70,9 +71,40 @@ const ROWS: Row[] = [
     interfaces: [en0],
     saved: SAVED,
     condition: "broken-default",
-    summary: /172\.20\.0\.1 via en9 points at an interface that is gone or down/,
+    summary: /172\.20\.0\.1 via en9 is dead: en9 is gone, so traffic has nowhere to go/,
     wouldDo:
       /^route delete default 172\.20\.0\.1 \(en9\), then route add default 192\.168\.1\.1 \(en0\) \(from saved\)$/,
+  },
+  {
+    // macOS keeps en0 UP|RUNNING without a link; configd's Link key says Active : FALSE.
+    name: "a default on an interface whose link is inactive: link inactive, and replaced",
+    defaults: [route("192.168.1.1", "en0", 4)],
+    interfaces: [{ ...en0, linkDown: true }, en1],
+    scutil: primary(4, "192.168.2.1", "en1"),
+    saved: SAVED,
+    condition: "broken-default",
+    summary: /192\.168\.1\.1 via en0 is dead: en0's link is inactive/,
+    wouldDo:
+      /^route delete default 192\.168\.1\.1 \(en0\), then route add default 192\.168\.2\.1 \(en1\) \(from scutil\)$/,
+  },
+  {
+    name: "a default on an interface that is down",
+    defaults: [route("192.168.1.1", "en0", 4)],
+    interfaces: [{ ...en0, up: false }, en1],
+    scutil: primary(4, "192.168.2.1", "en1"),
+    condition: "broken-default",
+    summary: /192\.168\.1\.1 via en0 is dead: en0 is down/,
+    wouldDo: /^route delete default 192\.168\.1\.1 \(en0\), then route add default 192\.168\.2\.1/,
+  },
+  {
+    // Linux: `default dev tun0 linkdown`, a persistent tun whose owner was killed.
+    name: "a route the kernel marks linkdown",
+    defaults: [{ ...route("10.8.0.1", "tun0", 30), linkDown: true }],
+    interfaces: [en0, iface("tun0", 30, ["10.8.0.0/24"])],
+    saved: SAVED,
+    condition: "broken-default",
+    summary: /via tun0 is dead: tun0's link is down \(the kernel marks the route linkdown\)/,
+    wouldDo: /^route delete default 10\.8\.0\.1 \(tun0\), then route add default 192\.168\.1\.1/,
   },
   {
     name: "no default at all, saved route known",

@@ -554,6 +554,23 @@ export function routeTableCases(harness: TableHarness): void {
     }
   });
 
+  test("events: RTM_NEWADDR and RTM_DELADDR are address events, so the monitor reads again after them", async ({ sim, table }) => {
+    await table.defaults(4);
+    const monitor = collect(table);
+    try {
+      await waitForSockets(sim, 2);
+      await sim.removeAddress("en0", "192.168.1.100");
+      await sim.addAddress("en0", { address: "192.168.1.101", prefix: 24 });
+      await monitor.waitFor((e) => e.kind === "address" && e.action === "new");
+      const addresses = monitor.events.flatMap((e) =>
+        e.kind === "address" ? [`${e.action} ${e.address} ${e.interface.name}`] : []
+      );
+      assertEquals(addresses, ["delete 192.168.1.100 en0", "new 192.168.1.101 en0"]);
+    } finally {
+      await monitor.stop();
+    }
+  });
+
   test("another process's route(8) changes, through the harness helpers", async ({ sim, table }) => {
     assertEquals(await sim.deleteDefaultAs(501, { family: 4 }), 0);
     assertEquals(await sim.deleteDefaultAs(501, { family: 4 }), 3);

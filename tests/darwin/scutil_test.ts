@@ -6,7 +6,9 @@ import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "
 import {
   GLOBAL_QUERY,
   interpretGlobalState,
+  lookQuery,
   parseGlobalStates,
+  parseScutilLook,
   parseScutilOutput,
   ScutilError,
   ScutilParseError,
@@ -252,5 +254,61 @@ Deno.test("DEFROUTE_SCUTIL overrides the path; the default is /usr/sbin/scutil",
   } finally {
     if (before === undefined) Deno.env.delete("DEFROUTE_SCUTIL");
     else Deno.env.set("DEFROUTE_SCUTIL", before);
+  }
+});
+
+// --- link states: configd's State:/Network/Interface/<if>/Link, in the same run ------------
+
+Deno.test("lookQuery: the Global keys, then one Link key per plain interface name (no injected commands)", () => {
+  const query = lookQuery(["en0", "utun4", "en0", "bad name", "x\nshow Setup:/", "en1"]);
+  assertEquals(query.names, ["en0", "utun4", "en1"]);
+  assertEquals(
+    query.input,
+    GLOBAL_QUERY +
+      "show State:/Network/Interface/en0/Link\nshow State:/Network/Interface/utun4/Link\n" +
+      "show State:/Network/Interface/en1/Link\n",
+  );
+  assertEquals(lookQuery([]).input, GLOBAL_QUERY);
+  assertEquals(lookQuery(Array.from({ length: 100 }, (_, i) => `en${i}`)).names.length, 64);
+});
+
+Deno.test("parseScutilLook: Active FALSE is inactive; TRUE and No such key are not; a wrong count is garbage", () => {
+  const global = fixture("global_both.txt");
+  const text = global + "<dictionary> {\n  Active : FALSE\n  Expensive : FALSE\n}\n" +
+    "  No such key\n" + "<dictionary> {\n  Active : TRUE\n}\n";
+  const look = parseScutilLook(text, ["en0", "utun4", "en1"]);
+  assertEquals([...look.inactive], ["en0"]);
+  assertEquals(look.global[4].kind, "present");
+  assertThrows(() => parseScutilLook(global, ["en0"]), (e) => e instanceof ScutilParseError);
+});
+
+Deno.test("link states and both families' Global keys: one scutil run", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "defroute-scutil-" });
+  try {
+    const count = `${dir}/runs`;
+    const seen = `${dir}/stdin`;
+    const path = await fakeScutil(
+      dir,
+      "scutil",
+      `echo run >> '${count}'\ncat > '${seen}'\ncat '${fixturePath("global_both.txt")}'\n` +
+        `printf '<dictionary> {\\n  Active : FALSE\\n}\\n  No such key\\n'`,
+    );
+    const source = new ScutilPrimarySource({ path });
+    // As observe() asks: the link states first, then the families, at the same moment.
+    const [inactive, v4, v6] = await Promise.all([
+      source.inactiveLinks(["en0", "utun4"]),
+      source.primary(4),
+      source.primary(6),
+    ]);
+    assertEquals([...inactive], ["en0"]);
+    assertEquals([v4?.router, v6?.interface], ["192.168.1.1", "en1"]);
+    assertEquals(await Deno.readTextFile(count), "run\n", "one spawn per look");
+    assertEquals(
+      await Deno.readTextFile(seen),
+      GLOBAL_QUERY +
+        "show State:/Network/Interface/en0/Link\nshow State:/Network/Interface/utun4/Link\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

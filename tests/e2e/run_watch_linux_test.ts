@@ -30,6 +30,7 @@ import {
 } from "./run_watch_lib.ts";
 
 const FAKE_TUNNEL = `${ROOT}tests/linux/fake_tunnel.ts`;
+const TUN_HOLDER = `${ROOT}tests/linux/tun_holder.ts`;
 const support = namespaceSupport();
 if (!support.ok) console.log(`skipping run/watch Linux e2e tests: ${support.reason}`);
 
@@ -52,6 +53,20 @@ function runShell(lab: Lab, state: string, script: string): Proc {
 }
 
 const TUNNEL_CMD = ["--", DENO, "run", "--allow-all", "--quiet", FAKE_TUNNEL, "--family", "4"];
+
+/** A VPN client's hold on the lab's TUN (tests/linux/tun_holder.ts): the link has a carrier
+ * while it runs. */
+async function holdTun(lab: Lab): Promise<Proc & { release(): Promise<void> }> {
+  const [exec, args] = lab.exec(DENO, ["run", "--allow-all", "--quiet", TUN_HOLDER]);
+  const holder = spawnProc(exec, args);
+  await holder.next((v) => v.ready === true);
+  return Object.assign(holder, {
+    release: async () => {
+      await holder.closeStdin().catch(() => {});
+      await holder.exit();
+    },
+  });
+}
 
 function e2e(name: string, body: (lab: Lab, state: string) => Promise<void>): void {
   Deno.test({
@@ -190,6 +205,9 @@ e2e(
   "watch --heal: a default replaced within the grace period is left alone",
   async (lab, state) => {
     const w = await healer(lab, state, ["--grace", "1"]);
+    // A live tunnel: its client holds the TUN open, so the link has a carrier. (Unheld, its
+    // default would be dead - `linkdown` - and rightly replaced: see the next test.)
+    const holder = await holdTun(lab);
     try {
       await lab.ip("link", "set", TUN_DEV, "up");
       // Delete and replace in one go, as a tunnel does.
@@ -209,6 +227,33 @@ e2e(
       await w.next((v) => v.event === "repair");
       assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
     } finally {
+      await holder.release();
+      await stopWatch(w, "SIGTERM");
+    }
+  },
+);
+
+e2e(
+  "watch --heal replaces a default left on a tun whose client was killed (linkdown), after the grace period",
+  async (lab, state) => {
+    const w = await healer(lab, state, ["--grace", "1"]);
+    const holder = await holdTun(lab);
+    try {
+      await lab.ip("link", "set", TUN_DEV, "up");
+      await lab.ip("route", "replace", "default", "dev", TUN_DEV);
+      await w.next((v) => v.event === "route" && v.interface === TUN_DEV);
+      // The VPN client dies: the kernel closes its descriptor, tun0 loses its carrier, and the
+      // default stays, `default dev tun0 linkdown`: every packet goes nowhere.
+      const killedAt = Date.now();
+      holder.kill("SIGKILL");
+      const repair = await w.next((v) => v.event === "repair");
+      assert(Date.parse(repair.time as string) - killedAt >= 1000, "repaired after grace only");
+      assertMatch(repair.cause as string, /tun0/);
+      assertEquals(repair.ok, true);
+      assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
+      assertMatch(w.stderr(), new RegExp(`route delete default dev ${TUN_DEV}|ip route del`));
+    } finally {
+      await holder.release();
       await stopWatch(w, "SIGTERM");
     }
   },

@@ -33,6 +33,7 @@ import {
   RTM_NEWROUTE,
   RTM_NEWRULE,
   RTN_UNICAST,
+  RTNH_F_LINKDOWN,
   type RuleFields,
 } from "../../lib/linux/netlink_message.ts";
 import type { NetInterface } from "../../lib/core/types.ts";
@@ -134,6 +135,14 @@ Deno.test("interfaces: up needs IFF_UP and carrier; tunnels by name or ARPHRD_NO
   assertEquals(toNetInterface(link(3, "tun0", 0)).tunnel, true);
   assertEquals(toNetInterface(link(4, "mytunnel", 0, ARPHRD_NONE)).tunnel, true);
   assertEquals(toNetInterface(link(5, "eth0", 0)).tunnel, false);
+});
+
+Deno.test("link state: IFF_UP without a carrier is linkDown (NO-CARRIER: a tun whose client died); a route the kernel marks RTNH_F_LINKDOWN is linkDown", () => {
+  assertEquals(toNetInterface(link(3, "tun0", IFF_UP)).linkDown, true);
+  assertEquals(toNetInterface(link(3, "tun0", IFF_UP | IFF_LOWER_UP)).linkDown, undefined);
+  assertEquals(toNetInterface(link(3, "tun0", 0)).linkDown, undefined, "admin down: just down");
+  assertEquals(toDefaultRoute(route({ flags: RTNH_F_LINKDOWN }), new Map()).linkDown, true);
+  assertEquals(toDefaultRoute(route(), new Map()).linkDown, undefined);
 });
 
 Deno.test("interfaces: a TAP or WireGuard device of any name is a tunnel by its driver; point-to-point", () => {
