@@ -8,6 +8,7 @@
  */
 import type { RouteTable } from "./core/route_table.ts";
 import { NO_PRIMARY_SOURCE, type PrimarySource } from "./core/types.ts";
+import type { ProcessGroups } from "./core/process_group.ts";
 import { simulatorSocket } from "./core/override_path.ts";
 
 export type Platform = "darwin" | "linux";
@@ -77,4 +78,19 @@ export async function openSystem(): Promise<System> {
     mayChange,
     close: () => table.close(),
   };
+}
+
+/**
+ * Who is in a process group, on `platform` (for `run --linger`): loaded only when `run` asks,
+ * before CMD starts, so no hook pays for it.
+ */
+export async function openProcessGroups(
+  platform: Platform,
+): Promise<ProcessGroups & Partial<Disposable>> {
+  if (platform === "darwin") {
+    const { LibSystemProcessGroups } = await import("./darwin/libsystem.ts");
+    return new LibSystemProcessGroups();
+  }
+  const { procProcessGroups } = await import("./linux/process_group.ts");
+  return procProcessGroups;
 }

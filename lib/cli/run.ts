@@ -19,25 +19,32 @@ import { CliError, ExitCode, UsageError } from "../core/errors.ts";
 import { runMonitor } from "../core/heal_loop.ts";
 import {
   type ChildExit,
+  DEFAULT_LINGER_MS,
+  type LingerReport,
   type RunOutcome,
   runWrapped,
   type SignalSource,
 } from "../core/run_wrapper.ts";
 import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
-import type { DefaultRoute, Family, NetInterface } from "../core/types.ts";
+import type { ProcessNamer } from "../core/event_log.ts";
+import type { HealConfig } from "../core/heal.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "../core/types.ts";
 import { isTunnelName, NO_PRIMARY_SOURCE } from "../core/types.ts";
-import type { System } from "../system.ts";
-import { saveDefaults } from "../core/save.ts";
+import { openProcessGroups, type System } from "../system.ts";
+import { RunSave } from "../core/run_save.ts";
+import type { ProcessGroups } from "../core/process_group.ts";
 import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
 import { restoreSucceeded } from "./watch.ts";
 import { BufferedLog, type Log, SILENT_LOG } from "../core/log.ts";
-import { type DefrouteState, emptyState, readState, StateFileError } from "../core/state.ts";
+import { type DefrouteState, emptyState } from "../core/state.ts";
 import type { RouteTable } from "../core/route_table.ts";
 import { trace } from "../core/trace.ts";
 import { commandWordsOf } from "../core/route_text.ts";
 
 export interface RunDeps {
   signals?: SignalSource;
+  /** Who is in CMD's process group (tests); default: the platform's (lib/system.ts). */
+  processGroups?: ProcessGroups | null;
   /** "null" silences CMD in tests. */
   stdio?: "inherit" | "null";
 }
@@ -48,6 +55,16 @@ export function killAfterOf(value: unknown): number | null {
   const seconds = Number(value);
   if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400) {
     throw new UsageError(`--kill-after takes seconds greater than 0, not "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** --linger SECONDS as milliseconds (default 5 s; 0 = do not wait for CMD's process group). */
+export function lingerOf(value: unknown): number {
+  if (typeof value !== "string") return DEFAULT_LINGER_MS;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > 3600) {
+    throw new UsageError(`--linger takes seconds from 0 to 3600, not "${value}"`);
   }
   return Math.round(seconds * 1000);
 }
@@ -69,22 +86,10 @@ function describeExit(command: string, exit: ChildExit): string {
   return `${command} (pid ${exit.pid}) exited with status ${exit.code}`;
 }
 
-/** Save before CMD starts; returns the state as saved (for a dry run's restore plan). */
-async function saveBeforeRun(
-  system: System,
-  ctx: CommandContext,
-  dryRun: boolean,
-): Promise<DefrouteState> {
-  const report = await saveDefaults(system, ctx.statePath, {
-    families: ctx.families,
-    force: ctx.values.force === true,
-    dryRun,
-    savedBy: "run",
-    log: ctx.out,
-  });
-  const state = emptyState();
-  for (const f of report.families) state.families[f.family] = f.entry;
-  return state;
+/** A newer good default the monitor saw before the state file could be written. */
+interface DeferredGood {
+  routes: readonly DefaultRoute[];
+  interfaces: readonly NetInterface[];
 }
 
 /** What the restore after CMD's exit works from. */
@@ -99,6 +104,10 @@ interface AfterRunInputs {
   interfaces: readonly NetInterface[] | undefined;
   /** The state file as last read or written while CMD ran; undefined = read it now. */
   known: DefrouteState | null | undefined;
+  /** The machine's own addresses, read before CMD started (a blackhole gateway is refused);
+   * undefined = read them if a restore adds. An address that changed while CMD ran is the
+   * full restore's to see (it reads them again). */
+  addresses: readonly InterfaceAddress[] | undefined;
   dryRun: boolean;
   /** Whether a family the fast path could not restore gets the full restore (scutil, retries). */
   fallback: boolean;
@@ -132,6 +141,7 @@ async function restoreAfterExit(system: System, inputs: AfterRunInputs): Promise
     ...base,
     families: inputs.families,
     interfaces,
+    ...(inputs.addresses !== undefined ? { addresses: inputs.addresses } : {}),
     retryDelaysMs: [],
   });
   const retry = fast.families.filter((f) => !restoreSucceeded(f)).map((f) => f.family);
@@ -168,6 +178,10 @@ function rehearsalTable(real: RouteTable): RouteTable {
   };
 }
 
+/** How long the restore after CMD's exit waits for the route monitor to finish what it is doing
+ * (a repair, a state record) before it goes ahead without it. */
+const MONITOR_WIND_DOWN_MS = 2000;
+
 /** Rehearsals before CMD starts: enough calls for V8 to move the restore path out of its
  * interpreter (one rehearsal left ~1.2-1.6 ms of work between CMD's exit and the add, 30-100 left
  * ~0.9-1.2 ms, traced with restore_bench.ts --trace). Each is one route dump and ~0.1 ms. */
@@ -199,17 +213,6 @@ async function rehearseRestore(
   }).catch(() => undefined);
 }
 
-/** The state file as it is now; undefined when it cannot be used (the restore after CMD reads
- * it again then, and reports why). */
-async function readKnownState(path: string): Promise<DefrouteState | null | undefined> {
-  try {
-    return await readState(path);
-  } catch (error) {
-    if (error instanceof StateFileError) return undefined;
-    throw error;
-  }
-}
-
 /** The first family whose restore failed, as an error with restore's exit code. */
 function restoreFailure(report: RestoreReport): CliError | null {
   const failed = report.families.find((f) => !restoreSucceeded(f));
@@ -227,10 +230,15 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   }
   const heal = ctx.values.heal === true;
   const config = healConfigOf(ctx.values);
-  if (!heal && (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)) {
-    throw new UsageError("--grace and --max-repairs only make sense with --heal");
-  }
   const killAfterMs = killAfterOf(ctx.values["kill-after"]);
+  const lingerMs = lingerOf(ctx.values.linger);
+  // The guard after CMD's exit (--linger) heals with the same settings as --heal.
+  if (
+    !heal && lingerMs === 0 &&
+    (ctx.values.grace !== undefined || ctx.values["max-repairs"] !== undefined)
+  ) {
+    throw new UsageError("--grace and --max-repairs only make sense with --heal or --linger");
+  }
   const dryRun = ctx.values["dry-run"] === true;
   const { out } = ctx;
   const name = command.split("/").at(-1) ?? command;
@@ -251,6 +259,14 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   let repairs = 0;
   // State records of a newer good default that the monitor has under way.
   let recordsUnderWay = 0;
+  // What was read before CMD starts, written once it runs (lib/core/run_save.ts).
+  let runSave: RunSave | null = null;
+  // The state file is written only once CMD runs: until that write is done, a newer good
+  // default the monitor sees is kept here and recorded after it.
+  let stateOpen = false;
+  let deferredGood: DeferredGood | null = null;
+  let processGroups: (ProcessGroups & Partial<Disposable>) | null = null;
+  let addressesAtStart: InterfaceAddress[] | undefined = undefined;
   // Set the moment CMD's exit is known: from then on the monitor reports and records nothing
   // (the restore's own add would otherwise show up as an event before CMD's exit line).
   let cmdExited = false;
@@ -271,14 +287,41 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     tunnelsAtStart: tunnelsUpAtStart,
     interfaces: interfacesKnown ? [...interfacesKnown.values()] : undefined,
     known: dryRunState ?? knownState,
+    addresses: addressesAtStart,
     dryRun,
     fallback: true,
   });
 
-  const startMonitor = (sys: System, before: readonly NetInterface[]): Promise<void> =>
+  /** The last good default's recorder (watch.ts recordGoodDefault): only an interface that was
+   * there before CMD started may hold it. Made once the interfaces at start are known. */
+  let record: ReturnType<typeof recordGoodDefault> | null = null;
+  const recordGood = async (routes: readonly DefaultRoute[], ifaces: readonly NetInterface[]) => {
+    if (record === null) return;
+    recordsUnderWay++;
+    try {
+      const state = await record(routes, ifaces);
+      if (state !== null) knownState = state;
+    } finally {
+      recordsUnderWay--;
+    }
+  };
+
+  /** Once CMD runs: write what was read before it started, then what the monitor saw since. */
+  const saveOnceRunning = async (save: RunSave) => {
+    const written = await save.write();
+    if (written !== null) knownState = written;
+    stateOpen = true;
+    const newer = deferredGood as DeferredGood | null;
+    deferredGood = null;
+    if (newer !== null && !cmdExited) {
+      await recordGood(newer.routes, newer.interfaces).catch((error) =>
+        out.warn(`could not record the last good default: ${messageOf(error)}`)
+      );
+    }
+  };
+
+  const startMonitor = (sys: System): Promise<void> =>
     new Promise((ready) => {
-      // Only an interface that was there before CMD started may hold the last good default.
-      const record = recordGoodDefault(ctx, sys, before, "run");
       monitor = runMonitor({
         table: sys.table,
         families: ctx.families,
@@ -311,13 +354,11 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           : undefined,
         onGoodDefault: dryRun ? undefined : async (routes, interfaces) => {
           if (cmdExited) return;
-          recordsUnderWay++;
-          try {
-            const state = await record(routes, interfaces);
-            if (state !== null) knownState = state;
-          } finally {
-            recordsUnderWay--;
+          if (!stateOpen) {
+            deferredGood = { routes, interfaces };
+            return;
           }
+          await recordGood(routes, interfaces);
         },
       }).catch((error) => {
         out.warn(`route monitor stopped: ${messageOf(error)}`);
@@ -346,9 +387,21 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
         }
         const atStart = await sys.table.interfaces();
         tunnelsUpAtStart = tunnelsUp(atStart);
-        const saved = await saveBeforeRun(sys, ctx, dryRun);
+        record = recordGoodDefault(ctx, sys, atStart, "run");
+        addressesAtStart = await sys.table.addresses?.().catch(() => undefined);
+        // Read now, written once CMD runs (started, below): a CMD that cannot start changes
+        // nothing, and a save that fails does not keep CMD from starting.
+        runSave = await RunSave.look(sys, {
+          statePath: ctx.statePath,
+          families: ctx.families,
+          force: ctx.values.force === true,
+          dryRun,
+          log: out,
+        });
+        const saved = runSave.planned ?? emptyState();
         if (dryRun) dryRunState = saved;
-        await startMonitor(sys, atStart);
+        else knownState = runSave.planned ?? undefined;
+        await startMonitor(sys);
         if (!monitorFailed) {
           const listed = await sys.table.interfaces();
           if (!monitorFailed) interfacesKnown = new Map(listed.map((i) => [i.index, i]));
@@ -358,9 +411,34 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
           for (let i = 0; i < REHEARSALS; i++) {
             await rehearseRestore(sys, afterRunInputs(), saved);
           }
-          // Read after the monitor is up: from here on it records every newer good default.
-          knownState = await readKnownState(ctx.statePath);
         }
+        if (deps.processGroups !== undefined) processGroups = deps.processGroups;
+        else if (lingerMs > 0) {
+          processGroups = await openProcessGroups(sys.platform).catch((error) => {
+            out.debug(`no process group listing (${messageOf(error)}): no --linger`);
+            return null;
+          });
+        }
+      },
+      started: () => {
+        const save = runSave;
+        if (save !== null && !dryRun) void saveOnceRunning(save);
+        else stateOpen = true;
+      },
+      lingerMs,
+      processGroups: () => processGroups,
+      linger: (_members, signal) => {
+        const sys = system;
+        if (sys === null) return Promise.resolve();
+        return guardLeftovers(sys, ctx, {
+          config,
+          dryRun,
+          signal,
+          state: () => dryRunState ?? knownState,
+          namer,
+          command: name,
+          onRepair: () => repairs++,
+        });
       },
       onExit: async () => {
         cmdExited = true;
@@ -386,8 +464,9 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
             resolve();
           })
         );
-        // A repair or a state record may be under way: restore looks once it is done.
-        await monitor;
+        // A repair or a state record may be under way: restore looks once it is done, but never
+        // waits long for it (a record can be stuck on a lock a hung process holds).
+        await settledWithin(monitor, MONITOR_WIND_DOWN_MS);
       },
       after: async (exit) => {
         out.info(describeExit(name, exit));
@@ -419,6 +498,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
     });
   } finally {
     monitorStop.abort();
+    (processGroups as (ProcessGroups & Partial<Disposable>) | null)?.[Symbol.dispose]?.();
   }
 
   if (!outcome.started) {
@@ -440,6 +520,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
       exitStatus: exit.exitStatus,
       killedByDefroute: exit.killedByWrapper,
       repairs,
+      lingered: lingerJson(outcome.lingered),
       restore: (restoreReport as RestoreReport | null)?.families.map((f) => ({
         family: f.family,
         outcome: f.outcome,
@@ -459,6 +540,83 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   return exit.exitStatus;
 }
 
+/** What `run --json` says of the wait for CMD's leftover processes. */
+function lingerJson(report: LingerReport | null) {
+  if (report === null) return null;
+  return {
+    members: report.members,
+    gone: report.gone,
+    left: report.left,
+    waitedMs: report.waitedMs,
+  };
+}
+
+interface GuardOptions {
+  config: HealConfig;
+  dryRun: boolean;
+  /** Aborts when the process group is gone, the linger is over, or a signal came. */
+  signal: AbortSignal;
+  /** The state file as last known (undefined: read it). */
+  state: () => DefrouteState | null | undefined;
+  namer: ProcessNamer;
+  /** CMD's name, for the log. */
+  command: string;
+  onRepair: () => void;
+}
+
+/**
+ * While CMD's leftover processes live (`--linger`): what `watch --heal` does, filling a void
+ * after the grace period and never replacing a default, with every route change logged and
+ * named (the stragglers by name). When the wait ends, one last look fills a void the grace
+ * period has not run out on (an orphan that deletes the default and exits).
+ */
+async function guardLeftovers(system: System, ctx: CommandContext, options: GuardOptions) {
+  const { out } = ctx;
+  await runMonitor({
+    table: system.table,
+    families: ctx.families,
+    signal: options.signal,
+    log: out,
+    describe: (event) => formatEventText(event, options.namer),
+    onEvent: (event) => {
+      if (event.kind === "link" && !event.interface.tunnel) return;
+      out.info(
+        out.json
+          ? JSON.stringify(formatEventJson(event, new Date(), options.namer))
+          : formatEventText(event, options.namer),
+      );
+    },
+    heal: healHooks(system, ctx, options.config, (_family, _cause, ok) => {
+      if (ok) options.onRepair();
+    }),
+  }).catch((error) => out.warn(`route monitor stopped: ${messageOf(error)}`));
+  const state = options.state();
+  const report = await restoreDefaults(system, {
+    families: ctx.families,
+    statePath: ctx.statePath,
+    ...(state !== undefined ? { state } : {}),
+    dryRun: options.dryRun,
+    retryDelaysMs: [],
+    log: out,
+  });
+  for (const f of report.families) {
+    if (f.outcome === "restored" || f.outcome === "planned") {
+      out.info(`${f.message} (guarding after ${options.command}'s exit)`);
+      if (f.outcome === "restored") options.onRepair();
+    } else if (!restoreSucceeded(f)) out.debug(`IPv${f.family}: ${f.message}`);
+  }
+}
+
+/** `promise` settled, or `ms` passed (whichever first; the timer is cleared either way). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+  ]);
+  clearTimeout(timer);
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -473,15 +631,25 @@ Save the default routes, run CMD (no shell; stdin, stdout and stderr are CMD's),
 default routes back the moment CMD exits, whether it exits cleanly, fails, crashes or is
 killed. defroute then exits with CMD's status (128+N when it died of signal N).
 
-SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to CMD. A second one is forwarded again; a
-third (or --kill-after SECONDS after the first) kills CMD with SIGKILL; the routes are restored
-either way. While CMD runs, every change to a default route is logged on stderr with the pid
+CMD runs in its own session and process group. SIGINT, SIGTERM and SIGQUIT are forwarded to
+that group; a second one is forwarded again; a third (or --kill-after SECONDS after the first)
+kills the group with SIGKILL; the routes are restored either way. SIGHUP is forwarded and never
+counted (sing-box reloads its configuration on it). A signal that comes before CMD has started
+stops defroute without starting it. While CMD runs, every change to a default route is logged on stderr with the pid
 that made it. A global default left on a tunnel interface CMD brought up is replaced on exit.
-If CMD cannot be started (127: not found, 126: not executable), nothing is changed.
+If CMD cannot be started (127: not found, 126: not executable, or a bad #! line), nothing is
+changed: the defaults are read before CMD starts and the state file is written only once it
+runs. If the save fails (an unusable state file), CMD still starts, with a warning.
+
+When CMD exits and processes of its group are still running (a helper it forked, a background
+job), run keeps guarding for up to --linger seconds while they live: a void in the global default
+is filled as 'watch --heal' fills it (never replacing a default), and they are named.
 
 Options:
 ${HEAL_OPTIONS_HELP}
-  --kill-after SECONDS  SIGKILL CMD this long after the first forwarded signal
+  --kill-after SECONDS  SIGKILL CMD's group this long after the first forwarded signal
+  --linger SECONDS    guard this long at most while CMD's leftover processes live (default
+                      5; 0 = exit at once)
   -n, --dry-run       run CMD and log, but only say what restore would do
   -f, --force         save even when the default is already missing (replaces the state)
 
@@ -498,6 +666,7 @@ ${EXIT_CODES_HELP}`,
     ...CHANGE_OPTIONS,
     ...HEAL_OPTIONS,
     "kill-after": { type: "string" },
+    linger: { type: "string" },
   },
   run: (ctx) => run(ctx),
 };

@@ -77,6 +77,9 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     if (!(error instanceof StateFileError)) throw error;
     stateError = error.message;
   }
+  // The machine's own addresses: a gateway that is one of them (or its subnet's network or
+  // broadcast address) is refused, and status says so (lib/core/blackhole.ts).
+  const addresses = await system.table.addresses?.().catch(() => []) ?? [];
   // Only a live tunnel can carry the traffic (tunnel_hold.ts): without one, no dump more.
   const tunnelUp = observation.interfaces.some((i) => i.up && isTunnel(i));
   const carriers = new Map<Family, Carriers | null>();
@@ -97,7 +100,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     const plan = planFor(seen.family, seen, observation.interfaces, state, stateError, {
       force: false,
       replaceTunnelDefaults: new Set(),
-    });
+    }, addresses);
     const saved = state?.families[seen.family] ?? null;
     return {
       family: seen.family,

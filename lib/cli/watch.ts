@@ -282,8 +282,13 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
   // place of the last good default (record_rule.ts).
   const recording = !dryRun && system.mayChange;
   const before = recording ? await system.table.interfaces() : [];
+  // Stopped the moment SIGINT/SIGTERM comes, whatever the monitor is doing: at start-up it may
+  // be waiting for the state file's lock (a hung save holding it) or a slow first read.
+  const stopped = new Promise<void>((resolve) =>
+    controller.signal.addEventListener("abort", () => resolve(), { once: true })
+  );
   try {
-    await runMonitor({
+    const monitor = runMonitor({
       table: system.table,
       families: ctx.families,
       signal: controller.signal,
@@ -345,6 +350,8 @@ async function watchWith(ctx: CommandContext, deps: WatchDeps): Promise<number> 
       // the simulated Mac, whose kernel decides, the user's own state file is written).
       onGoodDefault: recording ? recordGoodDefault(ctx, system, before, "watch") : undefined,
     });
+    await Promise.race([monitor, stopped]);
+    monitor.catch(() => {}); // abandoned after a stop: its error no longer matters
   } finally {
     for (const s of stopSignals) signals.unlisten(s, stop);
   }

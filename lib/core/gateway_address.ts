@@ -40,6 +40,35 @@ const NOT_A_GATEWAY: ReadonlySet<AddressRange> = new Set<AddressRange>([
 ]);
 
 /**
+ * IPv4 carried in IPv6 (RFC 4291 2.5.5): "mapped" (::ffff:a.b.c.d, what an IPv4 peer looks like on
+ * an IPv6 socket) or "compatible" (::a.b.c.d, deprecated); null for any other address. Neither
+ * names an IPv6 router, and ::ffff:127.0.0.1 is the loopback address in disguise.
+ */
+function embeddedIPv4(bytes: ArrayLike<number>): "mapped" | "compatible" | null {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return null;
+  if (bytes[10] === 0xff && bytes[11] === 0xff) return "mapped";
+  if (bytes[10] !== 0 || bytes[11] !== 0) return null;
+  // ::, ::1 are unspecified and loopback (NOT_A_GATEWAY says so); ::0.0.0.x are not IPv4 hosts.
+  const high = (bytes[12]! | bytes[13]! | bytes[14]!) !== 0;
+  return high ? "compatible" : null;
+}
+
+/** Why `text` is no gateway address of `family`, in words; null when it is one. */
+export function gatewayTextProblem(family: Family, text: unknown): string | null {
+  if (typeof text !== "string") return "is not text";
+  if (family === 6 && parseGateway(6, text) === null) {
+    const bytes = parseIPv6(text.split("%")[0] ?? "");
+    const embedded = bytes === null ? null : embeddedIPv4(bytes);
+    if (embedded !== null) {
+      return `${text} is an IPv4-${embedded} IPv6 address (${
+        embedded === "mapped" ? "::ffff:0:0/96" : "::/96"
+      }), which names no IPv6 router`;
+    }
+  }
+  return parseGateway(family, text) === null ? `is not an IPv${family} gateway address` : null;
+}
+
+/**
  * The canonical text of a gateway address of `family`, or null when `text` is not one.
  * IPv4 must be a dotted quad (no "1.2.3", no octal "01.2.3.4"). IPv6 is returned without a zone
  * (DefaultRoute.gateway never carries one; the interface is the scope) in RFC 5952 form so two
@@ -62,6 +91,7 @@ export function parseGateway(
   // parseIPv6 also takes forms like "::ffff:1.2.3.4"; it rejects plain IPv4 text.
   const address = parseIPv6(bare);
   if (address === null || NOT_A_GATEWAY.has(ipv6Range(address))) return null;
+  if (embeddedIPv4(address) !== null) return null;
   return { address: formatIPv6(address), zone };
 }
 

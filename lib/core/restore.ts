@@ -32,7 +32,7 @@ import {
 } from "./restore_plan.ts";
 import { type CommandWords, commandWordsOf, describeRoute } from "./route_text.ts";
 import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "./state.ts";
-import type { DefaultRoute, Family, NetInterface } from "./types.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "./types.ts";
 
 /** Mullvad's backoff while an interface settles during a tunnel's teardown. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 2500, 12500];
@@ -51,6 +51,9 @@ export interface RestoreOptions {
   /** A family's defaults as the caller read them a moment ago (heal: the look that found the
    * void): that family's first look uses them instead of reading again. */
   defaults?: ReadonlyMap<Family, readonly DefaultRoute[]>;
+  /** The machine's own addresses as the caller read them (`run`, before CMD started): the
+   * first attempt uses them instead of reading again. */
+  addresses?: readonly InterfaceAddress[];
   /** Tunnel interfaces whose global default is a leftover to replace (`run`). */
   replaceTunnelDefaults?: ReadonlySet<string>;
   /** Waits between attempts; its length is the number of retries. */
@@ -115,6 +118,7 @@ interface Context {
   replaceTunnelDefaults: ReadonlySet<string>;
   interfaces: readonly NetInterface[] | undefined;
   defaults: ReadonlyMap<Family, readonly DefaultRoute[]> | undefined;
+  addresses: readonly InterfaceAddress[] | undefined;
   delays: readonly number[];
   sleep: (ms: number) => Promise<void>;
   log: Log;
@@ -157,6 +161,7 @@ export async function restoreDefaults(
     replaceTunnelDefaults: options.replaceTunnelDefaults ?? new Set(),
     interfaces: options.interfaces,
     defaults: options.defaults,
+    addresses: options.addresses,
     delays: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     sleep: options.sleep ?? defaultSleep,
     log,
@@ -175,8 +180,10 @@ export function planFor(
   state: DefrouteState | null,
   stateError: string | null,
   options: { force: boolean; replaceTunnelDefaults: ReadonlySet<string> },
+  addresses: readonly InterfaceAddress[] = [],
 ): RestorePlan {
   return planRestore({
+    addresses,
     family,
     saved: state?.families[family] ?? null,
     stateError,
@@ -187,6 +194,18 @@ export function planFor(
     interfaces,
     options,
   });
+}
+
+/** The machine's own addresses: the caller's for the first attempt (`run` reads them before CMD
+ * starts), else read now; none when the table cannot tell (fakes) or the read fails. */
+async function ownAddresses(context: Context, attempt: number): Promise<InterfaceAddress[]> {
+  if (attempt === 1 && context.addresses !== undefined) return [...context.addresses];
+  try {
+    return await context.system.table.addresses?.() ?? [];
+  } catch (error) {
+    context.log.debug(`cannot list this machine's addresses: ${messageOf(error)}`);
+    return [];
+  }
 }
 
 async function restoreFamily(context: Context, family: Family): Promise<FamilyRestoreReport> {
@@ -204,17 +223,18 @@ async function restoreFamily(context: Context, family: Family): Promise<FamilyRe
     );
     const observed = observation.families.find((f) => f.family === family) as FamilyObservation;
     if (before === undefined) before = globalDefaultsOf(observed.defaults)[0] ?? null;
-    const plan = planFor(
-      family,
-      observed,
-      observation.interfaces,
-      context.state,
-      context.stateError,
-      {
+    const planWith = (addresses: readonly InterfaceAddress[]) =>
+      planFor(family, observed, observation.interfaces, context.state, context.stateError, {
         force: context.force,
         replaceTunnelDefaults: context.replaceTunnelDefaults,
-      },
-    );
+      }, addresses);
+    let plan = planWith([]);
+    // Only a plan that adds (or puts a saved default back) needs the machine's own addresses (a
+    // blackhole gateway is refused, blackhole.ts): a restore that finds the default present, with
+    // nothing to put back, reads nothing more.
+    if (plan.action === "add" || (plan.action === "keep" && plan.putBack.length > 0)) {
+      plan = planWith(await ownAddresses(context, attempt));
+    }
     for (const finding of plan.looked) log.debug(`IPv${family} ${finding.source}: ${finding.note}`);
     const report = (
       outcome: RestoreOutcome,

@@ -14,6 +14,7 @@
  * Every source considered leaves a line in `looked`, kept or not, for messages and --json.
  */
 import { sameGateway } from "./gateway_address.ts";
+import { blackholeReason } from "./blackhole.ts";
 import {
   deadRouteReason,
   globalDefaultsOf,
@@ -25,7 +26,7 @@ import {
 } from "./observe.ts";
 import { describeRoute, gatewayText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "./types.ts";
 
 /** RTF_UP|RTF_GATEWAY|RTF_STATIC, what route(8) sends for `add default GW` (reference §9 item
  * 2). A hint for backends; each one sets the flags its kernel needs. */
@@ -52,6 +53,9 @@ export interface PlanInput {
   /** The kernel's defaults of this family, global and scoped. */
   defaults: readonly DefaultRoute[];
   interfaces: readonly NetInterface[];
+  /** The machine's own addresses (a gateway that is one of them, or its subnet's network or
+   * broadcast address, is refused: blackhole.ts); none given = none known. */
+  addresses?: readonly InterfaceAddress[];
   options: PlanOptions;
 }
 
@@ -164,6 +168,11 @@ function scutilCandidate(input: PlanInput, looked: Finding[]): {
     note(false, `${shown}: ${iface.name} is ${interfaceProblem(iface)}`);
     return { candidate: null, settling: true };
   }
+  const blackhole = blackholeReason(family, scutil.router, iface.name, input.addresses ?? []);
+  if (blackhole !== null) {
+    note(false, `${shown}: refused, ${blackhole}`);
+    return { candidate: null, settling: false };
+  }
   note(true, `${shown} (up)`);
   return {
     candidate: { source: "scutil", route: routeTo(family, scutil.router, iface) },
@@ -202,6 +211,11 @@ function savedCandidate(input: PlanInput, looked: Finding[]): {
     note(false, `${shown}: ${name} is a tunnel`);
     return { candidate: null, settling: false };
   }
+  const blackhole = blackholeReason(family, gateway, name, input.addresses ?? []);
+  if (blackhole !== null) {
+    note(false, `${shown}: refused, ${blackhole}`);
+    return { candidate: null, settling: false };
+  }
   // The kernel decides whether a down interface can take it (ENETUNREACH, then retry).
   const live = isLiveInterface(iface);
   note(true, `${shown}${live ? "" : `: ${name} is ${interfaceProblem(iface)}`}`);
@@ -232,6 +246,8 @@ function missingSaved(
     const iface = interfaceOf(input.interfaces, route.interface);
     if (!iface || !isLiveInterface(iface) || isTunnel(iface)) continue;
     if (live.some((r) => r.interface === iface.name)) continue;
+    // A gateway that would blackhole traffic is never put back either (blackhole.ts).
+    if (blackholeReason(input.family, route.gateway, iface.name, input.addresses ?? [])) continue;
     const back = routeTo(input.family, route.gateway, iface, route.metric);
     if (except && sameDefault(except, back) && back.interface === except.interface) continue;
     if (out.some((r) => r.interface === back.interface)) continue;

@@ -3,7 +3,14 @@
  * FFI) and the in-process XNU simulator used by tests. Core policy code sees only this.
  */
 import type { CommandWords } from "./route_text.ts";
-import type { Carriers, DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
+import type {
+  Carriers,
+  DefaultRoute,
+  Family,
+  InterfaceAddress,
+  NetInterface,
+  RouteEvent,
+} from "./types.ts";
 
 export interface RouteTable {
   /** Every default route of a family: the global one (if any) and, on macOS, each scoped one. */
@@ -14,6 +21,10 @@ export interface RouteTable {
   delete(route: DefaultRoute): Promise<void>;
   /** Every interface the kernel knows. */
   interfaces(): Promise<NetInterface[]>;
+  /** Optional: the machine's own addresses, with their prefixes (a gateway that is one of them,
+   * or its subnet's network or broadcast address, blackholes traffic: lib/core/blackhole.ts).
+   * A table without it (fakes) is taken to have none. */
+  addresses?(): Promise<InterfaceAddress[]>;
   /** Default-route and interface events until `signal` aborts. */
   events(signal: AbortSignal): AsyncIterable<RouteEvent>;
   /**

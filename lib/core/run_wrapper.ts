@@ -1,24 +1,44 @@
 /**
- * The process side of `defroute run -- CMD`: find CMD, install signal handlers, save, spawn CMD
- * (no shell, inherited stdio), forward signals, wait, restore, and return CMD's exit status.
+ * The process side of `defroute run -- CMD`: find CMD, install signal handlers, read what to
+ * save, spawn CMD in its own session and process group (no shell, inherited stdio), forward
+ * signals to that group, wait, restore, guard while CMD's leftover processes live, and return
+ * CMD's exit status.
  *
  * Order follows wg-quick: traps are installed before the first change, so a signal that arrives
- * while saving cannot leave a half-done state; cleanup runs whatever way CMD ends (clean exit,
- * error, crash, SIGKILL). What saving, monitoring and restoring mean is the caller's (lib/cli/
- * run.ts); this file only owns the child process and the signals.
+ * while preparing cannot leave a half-done state, and one that arrives then is answered at once
+ * (CMD is not started). The state file is written only once CMD runs (`started`): a CMD that
+ * cannot start changes nothing. Cleanup runs whatever way CMD ends (clean exit, error, crash,
+ * SIGKILL). What saving, monitoring and restoring mean is the caller's (lib/cli/run.ts); this
+ * file only owns the child process, its process group and the signals.
  *
- * Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to CMD. A second one is forwarded
- * again; a third, or `killAfterMs` after the first, sends SIGKILL, and the restore still runs.
- * Note that Ctrl-C at a terminal already reaches CMD from the terminal (same process group), so
- * CMD may see that one twice; tools like sing-box and wireguard-go treat a repeated SIGINT as
- * the same request to stop.
+ * Signals: SIGINT, SIGTERM and SIGQUIT are forwarded to CMD's process group. A second one is
+ * forwarded again; a third, or `killAfterMs` after the first, sends SIGKILL to the group, and the
+ * restore still runs. SIGHUP is forwarded and never counted: sing-box and others reload their
+ * configuration on it. CMD has its own session (setsid), so a terminal's Ctrl-C reaches it once,
+ * through defroute, and its helpers (openconnect's vpnc-script, a shell's background job) share
+ * its process group: after CMD exits, `run` keeps guarding the default route while any of them
+ * lives, up to `lingerMs`, and names them.
  */
 
 import { trace } from "./trace.ts";
 import type { Log } from "./log.ts";
+import {
+  describeMembers,
+  type GroupWait,
+  type ProcessGroupMember,
+  type ProcessGroups,
+  waitForGroup,
+} from "./process_group.ts";
 
 /** Signals forwarded to CMD (DESIGN.md "run -- CMD"). */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
+/** Forwarded but never counted toward SIGKILL: a request to reload, not to stop (sing-box
+ * reloads its configuration on SIGHUP, OpenVPN restarts). */
+export const RELOAD_SIGNAL: Deno.Signal = "SIGHUP";
+
+/** How long `run` guards by default after CMD exits while its process group lives (--linger). */
+export const DEFAULT_LINGER_MS = 5000;
 
 /** Signal numbers common to Linux and macOS, for the 128+N exit status of a signal death. */
 const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
@@ -111,11 +131,15 @@ export interface ChildExit {
 export interface RunWrapperOptions {
   command: string;
   args: readonly string[];
-  /** SIGKILL CMD this long after the first forwarded signal; null = never. */
-  killAfterMs: number | null;
+  /** SIGKILL CMD's process group this long after the first counted signal; null = never. */
+  killAfterMs: null | number;
   log: WrapperLog;
-  /** Save: runs after the signal handlers are installed, before CMD starts. */
+  /** Prepare (read the defaults, start the monitor): runs after the signal handlers are
+   * installed, before CMD starts; a signal meanwhile answers at once and CMD never starts. */
   before(): Promise<void>;
+  /** Called once CMD runs (spawned: its exec succeeded): where `run` writes the state file.
+   * Not awaited; must not reject. */
+  started?(pid: number): void;
   /** Runs while CMD runs (the route monitor); `signal` aborts when CMD has exited. */
   during?(pid: number, signal: AbortSignal): Promise<void>;
   /** Called the moment CMD's exit is known, before `during` is stopped and before `after`: where
@@ -124,6 +148,13 @@ export interface RunWrapperOptions {
   onExit?(exit: ChildExit): Promise<void> | void;
   /** Restore: runs once CMD has exited, whatever the reason. Errors propagate after cleanup. */
   after(exit: ChildExit): Promise<void>;
+  /** Guard while CMD's leftover processes (`members`) live, until `signal` aborts (they are
+   * gone, lingerMs passed, or a signal came). */
+  linger?(members: readonly ProcessGroupMember[], signal: AbortSignal): Promise<void>;
+  /** How long to wait for CMD's process group after CMD exits (0 = not at all). */
+  lingerMs?: number;
+  /** Who is in a process group; null = unknown (no linger). Asked after `before`. */
+  processGroups?(): ProcessGroups | null;
   signals?: SignalSource;
   /** "inherit" for `run`; tests may silence CMD. */
   stdio?: "inherit" | "null";
@@ -131,14 +162,19 @@ export interface RunWrapperOptions {
   path?: string;
 }
 
+/** What `run` waited for after CMD's exit. */
+export interface LingerReport extends GroupWait {
+  /** CMD's process group when CMD exited, CMD itself gone. */
+  members: ProcessGroupMember[];
+}
+
 export type RunOutcome =
   /** CMD ran and exited; `after` ran. */
-  | { started: true; exit: ChildExit }
-  /** CMD never started (not found, not executable, or a signal came while saving). Nothing
+  | { started: true; exit: ChildExit; lingered: LingerReport | null }
+  /** CMD never started (not found, not executable, or a signal came while preparing). Nothing
    * was changed in the routing table and `after` did not run. */
   | { started: false; exitStatus: number; message: string };
 
-/** Run CMD around `before`/`after`. Rejects only when `before` or `after` reject. */
 /**
  * Dispatch one throwaway abort event to a listener. The first abort-with-listener in a Deno
  * process pays 1-3 ms of lazy compilation of the runtime's event-dispatch code; run calls this
@@ -151,80 +187,109 @@ function warmAbortDispatch(): void {
   warm.abort();
 }
 
+/** The signal side of one run: where each signal goes in each phase. */
+class SignalRouter {
+  child: Deno.ChildProcess | null = null;
+  exited = false;
+  killedByWrapper = false;
+  /** Counted signals (not SIGHUP) since CMD started. */
+  #received = 0;
+  #killTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborts with the first signal before CMD starts. */
+  readonly startup = new AbortController();
+  /** Aborts with a stop signal after CMD's exit: ends the linger. */
+  readonly afterExit = new AbortController();
+
+  constructor(private readonly options: RunWrapperOptions) {}
+
+  handle(signal: Deno.Signal): void {
+    const { child } = this;
+    if (!child) {
+      // Preparing: any of them (a hangup too) means "do not start".
+      if (!this.startup.signal.aborted) this.startup.abort(signal);
+      return;
+    }
+    if (this.exited) {
+      // Restoring, then lingering: the traps keep defroute alive until it is done; a stop
+      // signal is passed on to what is left of the group and ends the wait.
+      this.#toGroup(child.pid, signal);
+      if (signal !== RELOAD_SIGNAL) this.afterExit.abort(signal);
+      return;
+    }
+    if (signal === RELOAD_SIGNAL) {
+      this.options.log.info(`forwarding ${signal} to ${this.#who(child.pid)} (not counted)`);
+      return this.#toGroup(child.pid, signal);
+    }
+    this.#received++;
+    if (this.#received >= 3) return this.kill(`third signal (${signal})`);
+    this.options.log.info(`forwarding ${signal} to ${this.#who(child.pid)}`);
+    this.#toGroup(child.pid, signal);
+    const after = this.options.killAfterMs;
+    if (this.#received === 1 && after !== null) {
+      this.#killTimer = setTimeout(
+        () => this.kill(`still running ${after / 1000} s after ${signal} (--kill-after)`),
+        after,
+      );
+    }
+  }
+
+  kill(why: string): void {
+    const { child } = this;
+    if (!child || this.exited) return;
+    this.options.log.warn(`${why}: sending SIGKILL to ${this.#who(child.pid)}`);
+    this.killedByWrapper = true;
+    this.#toGroup(child.pid, "SIGKILL");
+  }
+
+  stopTimer(): void {
+    if (this.#killTimer !== undefined) clearTimeout(this.#killTimer);
+  }
+
+  #who(pid: number): string {
+    return `pid ${pid} and its process group`;
+  }
+
+  /** CMD is its group's leader (setsid): -pid is the group. */
+  #toGroup(pid: number, signal: Deno.Signal): void {
+    try {
+      Deno.kill(-pid, signal);
+    } catch {
+      try {
+        this.child?.kill(signal); // the group is gone (or not ours): CMD itself, if still there
+      } catch {
+        // gone too; the restore follows anyway
+      }
+    }
+  }
+}
+
+/** Run CMD around `before`/`after`. Rejects only when `before` or `after` reject. */
 export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome> {
-  const { log } = options;
   const signals = options.signals ?? processSignals;
-  // Find CMD before saving anything: if it cannot start, nothing must change.
+  // Find CMD before preparing anything: if it cannot start, nothing must change.
   const resolved = resolveCommand(options.command, options.path ?? Deno.env.get("PATH"));
   if (!resolved.ok) {
     return { started: false, exitStatus: resolved.exitCode, message: resolved.message };
   }
-
-  let child: Deno.ChildProcess | null = null;
-  let exited = false;
-  let received = 0;
-  let pendingBeforeStart: Deno.Signal | null = null;
-  let killedByWrapper = false;
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
-
-  const sendKill = (why: string) => {
-    if (!child || exited) return;
-    log.warn(`${why}: sending SIGKILL to pid ${child.pid}`);
-    killedByWrapper = true;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  };
-
+  const router = new SignalRouter(options);
   const handlers = new Map<Deno.Signal, () => void>();
   for (const signal of FORWARDED_SIGNALS) {
-    const handler = () => {
-      received++;
-      if (!child) {
-        pendingBeforeStart ??= signal;
-        return;
-      }
-      if (exited) return; // restoring: the traps keep defroute alive until it is done
-      if (received >= 3) return sendKill(`third signal (${signal})`);
-      log.info(`forwarding ${signal} to pid ${child.pid}`);
-      try {
-        child.kill(signal);
-      } catch {
-        // CMD exited between the check and the kill; the restore follows anyway
-      }
-      if (received === 1 && options.killAfterMs !== null) {
-        const seconds = options.killAfterMs / 1000;
-        killTimer = setTimeout(
-          () => sendKill(`still running ${seconds} s after ${signal} (--kill-after)`),
-          options.killAfterMs,
-        );
-      }
-    };
+    const handler = () => router.handle(signal);
     handlers.set(signal, handler);
     signals.listen(signal, handler);
   }
-
   try {
-    await options.before();
-    if (pendingBeforeStart !== null) {
-      const status = exitStatusOf({ code: 1, signal: pendingBeforeStart });
+    const stopped = await prepare(options, router.startup.signal);
+    if (stopped !== null) {
       return {
         started: false,
-        exitStatus: status,
-        message:
-          `${pendingBeforeStart} received before ${options.command} started; not starting it`,
+        exitStatus: exitStatusOf({ code: 1, signal: stopped }),
+        message: `${stopped} received before ${options.command} started; not starting it`,
       };
     }
-    const stdio = options.stdio ?? "inherit";
+    let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(options.command, {
-        args: [...options.args],
-        stdin: stdio,
-        stdout: stdio,
-        stderr: stdio,
-      }).spawn();
+      child = spawnInOwnGroup(options);
     } catch (error) {
       const denied = error instanceof Deno.errors.PermissionDenied;
       return {
@@ -235,44 +300,144 @@ export async function runWrapped(options: RunWrapperOptions): Promise<RunOutcome
         }`,
       };
     }
-    log.debug(`started ${options.command} as pid ${child.pid}`);
+    router.child = child;
+    options.log.debug(`started ${options.command} as pid ${child.pid} (its own process group)`);
+    options.started?.(child.pid);
     warmAbortDispatch();
-
-    const duringController = new AbortController();
-    const during = options.during
-      ? options.during(child.pid, duringController.signal).catch((error) =>
-        log.warn(`route monitor stopped: ${error instanceof Error ? error.message : error}`)
-      )
-      : Promise.resolve();
-    const status = await child.status;
-    trace("exit");
-    exited = true;
-    if (killTimer !== undefined) clearTimeout(killTimer);
-    const exit: ChildExit = {
-      pid: child.pid,
-      code: status.code,
-      signal: status.signal,
-      exitStatus: exitStatusOf(status),
-      killedByWrapper,
-    };
-    // First thing after the exit: the restore, before the route monitor is wound down and before
-    // anything is logged. Winding the monitor down first cost ~0.3 ms of its teardown run ahead of
-    // the restore (tests/bench/restore_bench.ts --trace).
-    await options.onExit?.(exit);
-    // With a reason: abort() without one builds a DOMException with a stack (~0.3 ms, traced),
-    // paid between CMD's exit and the restore.
-    duringController.abort("CMD exited");
-    await during;
-
-    log.debug(
-      status.signal
-        ? `${options.command} (pid ${child.pid}) died of ${status.signal}`
-        : `${options.command} (pid ${child.pid}) exited with ${status.code}`,
-    );
+    const exit = await superviseChild(options, router, child);
     await options.after(exit);
-    return { started: true, exit };
+    const lingered = await lingerAfter(options, router, exit.pid);
+    return { started: true, exit, lingered };
   } finally {
-    if (killTimer !== undefined) clearTimeout(killTimer);
+    router.stopTimer();
     for (const [signal, handler] of handlers) signals.unlisten(signal, handler);
   }
+}
+
+/** `before`, unless a signal comes first: then the signal (before goes on unheeded). */
+async function prepare(
+  options: RunWrapperOptions,
+  startup: AbortSignal,
+): Promise<Deno.Signal | null> {
+  if (startup.aborted) return startup.reason as Deno.Signal;
+  const before = options.before();
+  const signalled = new Promise<"signal">((resolve) =>
+    startup.addEventListener("abort", () => resolve("signal"), { once: true })
+  );
+  const first = await Promise.race([before.then(() => "prepared" as const), signalled]);
+  if (first === "signal") {
+    before.catch(() => {}); // abandoned: the process ends without it
+    return startup.reason as Deno.Signal;
+  }
+  return startup.aborted ? startup.reason as Deno.Signal : null;
+}
+
+/** CMD in a new session and process group (setsid: Deno's `detached`), so the whole group can
+ * be signalled and watched; a terminal's signals reach it only through defroute. */
+function spawnInOwnGroup(options: RunWrapperOptions): Deno.ChildProcess {
+  const stdio = options.stdio ?? "inherit";
+  return new Deno.Command(options.command, {
+    args: [...options.args],
+    stdin: stdio,
+    stdout: stdio,
+    stderr: stdio,
+    detached: true,
+  }).spawn();
+}
+
+/** Wait for CMD with `during` running; then onExit, stop `during`; returns how CMD ended. */
+async function superviseChild(
+  options: RunWrapperOptions,
+  router: SignalRouter,
+  child: Deno.ChildProcess,
+): Promise<ChildExit> {
+  const duringController = new AbortController();
+  const during = options.during
+    ? options.during(child.pid, duringController.signal).catch((error) =>
+      options.log.warn(`route monitor stopped: ${error instanceof Error ? error.message : error}`)
+    )
+    : Promise.resolve();
+  const status = await child.status;
+  trace("exit");
+  router.exited = true;
+  router.stopTimer();
+  const exit: ChildExit = {
+    pid: child.pid,
+    code: status.code,
+    signal: status.signal,
+    exitStatus: exitStatusOf(status),
+    killedByWrapper: router.killedByWrapper,
+  };
+  // First thing after the exit: the restore, before the route monitor is wound down and before
+  // anything is logged. Winding the monitor down first cost ~0.3 ms of its teardown run ahead of
+  // the restore (tests/bench/restore_bench.ts --trace).
+  await options.onExit?.(exit);
+  // With a reason: abort() without one builds a DOMException with a stack (~0.3 ms, traced),
+  // paid between CMD's exit and the restore.
+  duringController.abort("CMD exited");
+  await during;
+  options.log.debug(
+    status.signal
+      ? `${options.command} (pid ${child.pid}) died of ${status.signal}`
+      : `${options.command} (pid ${child.pid}) exited with ${status.code}`,
+  );
+  return exit;
+}
+
+/** After CMD's exit and the restore: while CMD's process group lives (up to lingerMs), guard. */
+async function lingerAfter(
+  options: RunWrapperOptions,
+  router: SignalRouter,
+  pgid: number,
+): Promise<LingerReport | null> {
+  const lingerMs = options.lingerMs ?? 0;
+  const groups = options.processGroups?.() ?? null;
+  if (lingerMs <= 0 || groups === null || router.afterExit.signal.aborted) return null;
+  let members: ProcessGroupMember[];
+  try {
+    // One system call in the usual case, where CMD left nothing behind.
+    if (!groups.exists(pgid)) return null;
+    members = groups.members(pgid);
+  } catch (error) {
+    options.log.warn(`cannot list what ${options.command} left running: ${messageOf(error)}`);
+    return null;
+  }
+  const { log } = options;
+  log.info(
+    `${options.command} left ${
+      members.length > 0 ? describeMembers(members) : "processes"
+    } running in its process group: guarding the default route for up to ${
+      lingerMs / 1000
+    } s (--linger)`,
+  );
+  const stop = new AbortController();
+  const ended = () => stop.abort("linger over");
+  router.afterExit.signal.addEventListener("abort", ended, { once: true });
+  const guard = options.linger?.(members, stop.signal).catch((error) =>
+    log.warn(`guard after ${options.command} stopped: ${messageOf(error)}`)
+  );
+  let wait: GroupWait;
+  try {
+    wait = await waitForGroup(groups, pgid, { deadlineMs: lingerMs, signal: stop.signal });
+  } catch (error) {
+    log.warn(`cannot watch what ${options.command} left running: ${messageOf(error)}`);
+    wait = { gone: false, left: members, waitedMs: 0 };
+  } finally {
+    router.afterExit.signal.removeEventListener("abort", ended);
+    ended();
+  }
+  await guard;
+  const seconds = (wait.waitedMs / 1000).toFixed(1);
+  if (wait.gone) log.info(`${options.command}'s process group is gone (after ${seconds} s)`);
+  else {
+    log.warn(
+      `${describeMembers(wait.left)} of ${options.command}'s process group still running after ` +
+        `${seconds} s; no longer guarding (watch --heal would)`,
+    );
+  }
+  return { members, ...wait };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -11,6 +11,7 @@ import {
   type FamilyObservation,
   globalDefaultsOf,
   isGoodDefault,
+  type Observation,
   observe,
   type RouteSystem,
 } from "./observe.ts";
@@ -170,14 +171,27 @@ export async function saveDefaults(
   options: SaveOptions,
 ): Promise<SaveReport> {
   const log = options.log ?? SILENT_LOG;
-  const force = options.force ?? false;
-  const dryRun = options.dryRun ?? false;
-  const savedBy = options.savedBy ?? "save";
-  const now = (options.now ?? (() => new Date()))();
   const observation = await observe(system, options.families);
   for (const f of observation.families) {
     if (f.scutilError) log.warn(`scutil: ${f.scutilError}`);
   }
+  return await saveObserved(statePath, observation, options);
+}
+
+/**
+ * Save what `observe` saw (saveDefaults without the look): `run` looks before CMD starts and
+ * writes only once CMD runs, so a CMD that cannot start changes nothing. Throws StateFileError.
+ */
+export async function saveObserved(
+  statePath: string,
+  observation: Observation,
+  options: Omit<SaveOptions, "families">,
+): Promise<SaveReport> {
+  const log = options.log ?? SILENT_LOG;
+  const force = options.force ?? false;
+  const dryRun = options.dryRun ?? false;
+  const savedBy = options.savedBy ?? "save";
+  const now = (options.now ?? (() => new Date()))();
   let decision: SaveDecision | null = null;
   let replaced: string | null = null;
   let written = false;

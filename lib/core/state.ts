@@ -21,7 +21,11 @@ import {
   resolveTrustedPath,
   type TrustedPath,
 } from "./path_trust.ts";
-import { isPortableInterfaceName, normalizeGateway } from "./gateway_address.ts";
+import {
+  gatewayTextProblem,
+  isPortableInterfaceName,
+  normalizeGateway,
+} from "./gateway_address.ts";
 import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";
 import { decodeUtf8 } from "./utf8_text.ts";
 
@@ -151,7 +155,11 @@ function checkRoute(family: Family, value: unknown, where: string): SavedRoute |
   if (!isRecord(value)) throw new StateFormatError("corrupt", `${where} is not an object`);
   const gateway = normalizeGateway(family, value.gateway);
   if (gateway === null) {
-    throw new StateFormatError("corrupt", `${where}.gateway is not an IPv${family} gateway`);
+    const problem = gatewayTextProblem(family, value.gateway);
+    throw new StateFormatError(
+      "corrupt",
+      problem?.startsWith("is ") ? `${where}.gateway ${problem}` : `${where}.gateway: ${problem}`,
+    );
   }
   if (!isPortableInterfaceName(value.interface)) {
     throw new StateFormatError("corrupt", `${where}.interface is not an interface name`);

@@ -97,6 +97,17 @@ export interface Carriers {
   suppressMainDefault: number | null;
 }
 
+/** One of the machine's own addresses, on interface `interface`. */
+export interface InterfaceAddress {
+  family: Family;
+  /** Canonical text, without zone ("192.168.1.20", "fe80::1c2a:..."). */
+  address: string;
+  /** The subnet's prefix length (24 for 192.168.1.20/24). */
+  prefix: number;
+  interface: string | null;
+  index: number;
+}
+
 /** One change seen on the kernel's routing channel. */
 export type RouteEvent =
   | {

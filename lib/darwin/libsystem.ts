@@ -22,6 +22,7 @@ import { DARWIN_ERRNO, SyscallError } from "./errno.ts";
 import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
 import { decodeUtf8 } from "../core/utf8_text.ts";
+import type { ProcessGroupMember, ProcessGroups } from "../core/process_group.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -120,6 +121,25 @@ const GROUPS = {
       result: "u32",
     },
   },
+  /** Only `run` after CMD's exit: who is left in CMD's process group (lib/core/process_group.ts). */
+  process: {
+    proc_listpids: {
+      // int proc_listpids(uint32_t type, uint32_t typeinfo, void *buffer, int buffersize)
+      // (libproc.h); with a NULL buffer it answers the bytes needed, with one the bytes filled.
+      parameters: ["u32", "u32", "buffer", "i32"],
+      result: "i32",
+    },
+    proc_name: {
+      // int proc_name(int pid, void *buffer, uint32_t buffersize): the process's p_comm
+      parameters: ["i32", "buffer", "u32"],
+      result: "i32",
+    },
+    kill: {
+      // int kill(pid_t pid, int sig): sig 0 only asks whether the target exists
+      parameters: ["i32", "i32"],
+      result: "i32",
+    },
+  },
   /** A route read names its interface. */
   indexToName: {
     if_indextoname: {
@@ -137,6 +157,7 @@ function symbolGroups(path: string) {
     wait: new SymbolGroup(path, GROUPS.wait),
     nameToIndex: new SymbolGroup(path, GROUPS.nameToIndex),
     indexToName: new SymbolGroup(path, GROUPS.indexToName),
+    process: new SymbolGroup(path, GROUPS.process),
   };
 }
 
@@ -150,7 +171,12 @@ const POLLIN = 0x1;
 const EAGAIN = 35;
 const EINTR = 4;
 const ENOMEM = 12;
+const ESRCH = 3;
 const IF_NAMESIZE = 16;
+/** libproc.h: proc_listpids type for one process group's members. */
+const PROC_PGRP_ONLY = 2;
+/** proc_name's buffer: 2 * MAXCOMLEN, as proc_name itself sizes it (libproc.c). */
+const PROC_NAME_BYTES = 32;
 
 /** The largest routing message: a 112-byte header plus eight 128-byte sockaddrs fits easily. */
 const RECEIVE_BUFFER_BYTES = 4096;
@@ -317,6 +343,39 @@ export class LibSystem implements Disposable {
     return decodeUtf8(buffer.subarray(0, end < 0 ? buffer.length : end));
   }
 
+  /** The pids of process group `pgid` (libproc's proc_listpids, PROC_PGRP_ONLY). */
+  processGroupPids(pgid: number): number[] {
+    const symbols = this.groups.process.symbols;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const needed = symbols.proc_listpids(PROC_PGRP_ONLY, pgid, null, 0);
+      if (needed < 0) this.#fail("proc_listpids", `pgrp ${pgid}`);
+      if (needed === 0) return [];
+      // Room for a few more: the group may grow between the two calls.
+      const buffer = new Int32Array(needed / 4 + 16);
+      const bytes = new Uint8Array(buffer.buffer);
+      const filled = symbols.proc_listpids(PROC_PGRP_ONLY, pgid, bytes, bytes.byteLength);
+      if (filled < 0) this.#fail("proc_listpids", `pgrp ${pgid}`);
+      if (filled < bytes.byteLength) {
+        return [...buffer.subarray(0, filled / 4)].filter((p) => p > 0);
+      }
+    }
+    throw new SyscallError("proc_listpids", ENOMEM, "process group kept growing");
+  }
+
+  /** Whether any process is in group `pgid` (kill(-pgid, 0); EPERM means one exists). */
+  processGroupExists(pgid: number): boolean {
+    if (!Number.isInteger(pgid) || pgid <= 1) return false;
+    if (this.groups.process.symbols.kill(-pgid, 0) === 0) return true;
+    return this.errno() !== ESRCH;
+  }
+
+  /** proc_name: the process's short name; "" when it is gone. */
+  processName(pid: number): string {
+    const buffer = new Uint8Array(PROC_NAME_BYTES);
+    const length = this.groups.process.symbols.proc_name(pid, buffer, buffer.byteLength);
+    return length > 0 ? decodeUtf8(buffer.subarray(0, Math.min(length, buffer.length))) : "";
+  }
+
   /**
    * sysctl read of a whole table (NET_RT_DUMP, NET_RT_IFLIST): ask the size, allocate with slack,
    * read; retry when the table grew in between (ENOMEM), as route(8) and netstat do.
@@ -461,5 +520,34 @@ export class LibSystemRouteSystem implements RouteSystem {
     // Unloading the library while a poll() runs on a worker thread would pull the code from
     // under it; pending polls end within one slice.
     Promise.all(sockets.map((socket) => socket.closed)).then(() => this.#lib[Symbol.dispose]());
+  }
+}
+
+/** Process group members through libproc, for `run --linger` (lib/core/process_group.ts). The
+ * library is loaded the first time it is asked (a second dlopen of a loaded library only counts
+ * a reference), so no command but a lingering `run` pays for it. */
+export class LibSystemProcessGroups implements ProcessGroups, Disposable {
+  #lib: LibSystem | null = null;
+  constructor(private readonly path?: string) {}
+
+  exists(pgid: number): boolean {
+    return this.#open().processGroupExists(pgid);
+  }
+
+  #open(): LibSystem {
+    return this.#lib ??= new LibSystem(this.path ?? libSystemPath());
+  }
+
+  members(pgid: number): ProcessGroupMember[] {
+    const lib = this.#open();
+    return lib.processGroupPids(pgid).sort((a, b) => a - b).map((pid) => ({
+      pid,
+      name: lib.processName(pid),
+    }));
+  }
+
+  [Symbol.dispose](): void {
+    this.#lib?.[Symbol.dispose]();
+    this.#lib = null;
   }
 }

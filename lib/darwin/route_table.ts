@@ -28,6 +28,7 @@ import {
   type Carriers,
   type DefaultRoute,
   type Family,
+  type InterfaceAddress,
   isTunnelName,
   type NetInterface,
   type RouteEvent,
@@ -392,6 +393,30 @@ export class DarwinRouteTable implements RouteTable, Disposable {
       if (!name) continue;
       this.#names.set(message.index, name);
       out.push(netInterface(name, message.index, message.flags));
+    }
+    return Promise.resolve(out);
+  }
+
+  /** The interfaces' own addresses: the RTM_NEWADDR messages of the NET_RT_IFLIST dump (ifa =
+   * the address, netmask = its subnet; rtsock.c sysctl_iflist). */
+  addresses(): Promise<InterfaceAddress[]> {
+    const list = decodeMessages(this.#sysctl([CTL_NET, PF_ROUTE, 0, 0, NET_RT_IFLIST, 0]));
+    const out: InterfaceAddress[] = [];
+    for (const message of list.messages) {
+      if (message.kind !== "address") continue;
+      const { ifa, netmask } = message.addrs;
+      if (ifa?.family !== "inet4" && ifa?.family !== "inet6") continue;
+      const family = ifa.family === "inet4" ? 4 : 6;
+      const maskFamily = netmask?.family === "inet4" || netmask?.family === "inet6";
+      const prefix = maskFamily ? netmask.prefixLength ?? null : null;
+      out.push({
+        family,
+        address: ifa.address,
+        // A missing netmask is a host address (rtsock.c leaves it out when there is none).
+        prefix: prefix ?? (family === 4 ? 32 : 128),
+        interface: this.#interfaceName(message.index),
+        index: message.index,
+      });
     }
     return Promise.resolve(out);
   }

@@ -15,7 +15,13 @@
  */
 import { overridePath } from "../core/override_path.ts";
 import type { Family, PrimaryInfo, PrimarySource } from "../core/types.ts";
-import { isLinkLocalGateway, isValidInterfaceName, parseGateway } from "../core/gateway_address.ts";
+import {
+  gatewayTextProblem,
+  isLinkLocalGateway,
+  isValidInterfaceName,
+  parseGateway,
+} from "../core/gateway_address.ts";
+import { isLoopbackName } from "../core/blackhole.ts";
 import { decodeUtf8 } from "../core/utf8_text.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -133,12 +139,25 @@ export function interpretGlobalState(family: Family, dict: ScutilDictionary | nu
   if (iface !== undefined && !isValidInterfaceName(iface)) {
     return { kind: "invalid", reason: `${label} PrimaryInterface is not an interface name` };
   }
+  if (typeof iface === "string" && isLoopbackName(iface)) {
+    return {
+      kind: "invalid",
+      reason:
+        `${label} PrimaryInterface ${iface} is the loopback interface, never a primary network`,
+    };
+  }
   const interfaceName = iface ?? null;
   let gateway: string | null = null;
   if (router !== undefined) {
     const parsed = parseGateway(family, router);
     if (!parsed) {
-      return { kind: "invalid", reason: `${label} Router is not an IPv${family} gateway address` };
+      const problem = gatewayTextProblem(family, router) ?? "is not a gateway address";
+      return {
+        kind: "invalid",
+        reason: problem.startsWith("is ")
+          ? `${label} Router ${problem}`
+          : `${label} Router: ${problem}`,
+      };
     }
     if (parsed.zone !== null && parsed.zone !== interfaceName) {
       return {

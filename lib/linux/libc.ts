@@ -27,6 +27,9 @@ const POLLIN = 0x1;
 /** net/if.h: interface names are at most 15 bytes plus NUL. */
 const IF_NAMESIZE = 16;
 const EAGAIN = 11;
+const O_CLOEXEC = 0o2000000;
+/** glibc's struct dirent on 64-bit Linux: d_ino (8), d_off (8), d_reclen (2), d_type (1). */
+const DIRENT_NAME_OFFSET = 19;
 const EINTR = 4;
 
 /**
@@ -141,6 +144,53 @@ const GROUPS = {
       result: "u32",
     },
   },
+  /**
+   * Only `run` after CMD's exit: /proc, for who is left in CMD's process group. Deno refuses
+   * every /proc path without --allow-all (a "NotCapable" error even with --allow-read=/proc), and
+   * FFI is native access anyway (lib/permissions.ts), so the few reads go through libc.
+   */
+  procfs: {
+    opendir: {
+      // DIR *opendir(const char *name)
+      parameters: ["buffer"],
+      result: "pointer",
+    },
+    readdir: {
+      // struct dirent *readdir(DIR *dirp): glibc's 64-bit dirent, d_name at offset 19
+      parameters: ["pointer"],
+      result: "pointer",
+    },
+    closedir: {
+      // int closedir(DIR *dirp)
+      parameters: ["pointer"],
+      result: "i32",
+    },
+    open: {
+      // int open(const char *pathname, int flags): no O_CREAT, so the variadic mode is not read
+      parameters: ["buffer", "i32"],
+      result: "i32",
+    },
+    read: {
+      // ssize_t read(int fd, void *buf, size_t count)
+      parameters: ["i32", "buffer", "usize"],
+      result: "isize",
+    },
+    close: {
+      // int close(int fd)
+      parameters: ["i32"],
+      result: "i32",
+    },
+    kill: {
+      // int kill(pid_t pid, int sig): sig 0 only asks whether the target exists
+      parameters: ["i32", "i32"],
+      result: "i32",
+    },
+    __errno_location: {
+      // int *__errno_location(void), bound with the calls whose errno is read
+      parameters: [],
+      result: "pointer",
+    },
+  },
   /** A route read names its output interface. */
   indexToName: {
     if_indextoname: {
@@ -160,6 +210,7 @@ const libc = {
   wait: new SymbolGroup(LIBC_PATH, GROUPS.wait),
   nameToIndex: new SymbolGroup(LIBC_PATH, GROUPS.nameToIndex),
   indexToName: new SymbolGroup(LIBC_PATH, GROUPS.indexToName),
+  procfs: new SymbolGroup(LIBC_PATH, GROUPS.procfs),
 };
 /** Open sockets; all groups are unbound together when the last one closes. */
 let users = 0;
@@ -334,4 +385,64 @@ function releaseLibrary(): void {
   users--;
   if (users > 0) return;
   for (const group of Object.values(libc)) group.close();
+}
+
+function cString(text: string): Uint8Array {
+  return new TextEncoder().encode(`${text}\0`);
+}
+
+/** The names in /proc that are process ids. */
+function procPids(): number[] {
+  const { opendir, readdir, closedir } = libc.procfs.symbols;
+  const dir = opendir(cString("/proc"));
+  if (dir === null) throw new LibcError("opendir", lastProcErrno());
+  const pids: number[] = [];
+  try {
+    for (let entry = readdir(dir); entry !== null; entry = readdir(dir)) {
+      const name = new Deno.UnsafePointerView(entry).getCString(DIRENT_NAME_OFFSET);
+      if (/^\d+$/.test(name)) pids.push(Number(name));
+    }
+  } finally {
+    closedir(dir);
+  }
+  return pids;
+}
+
+function lastProcErrno(): number {
+  const pointer = libc.procfs.symbols.__errno_location();
+  return pointer ? new Deno.UnsafePointerView(pointer).getInt32(0) : 0;
+}
+
+const ESRCH = 3;
+
+/** Whether any process is in process group `pgid` (kill(-pgid, 0); EPERM means one exists). */
+export function groupExists(pgid: number): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
+  if (libc.procfs.symbols.kill(-pgid, 0) === 0) return true;
+  return lastProcErrno() !== ESRCH;
+}
+
+/** A small /proc file's text, or null when it is gone (the process exited). */
+export function readProcFile(path: string): string | null {
+  const { open, read, close } = libc.procfs.symbols;
+  const fd = open(cString(path), O_CLOEXEC);
+  if (fd < 0) return null;
+  try {
+    const buffer = new Uint8Array(4096);
+    const n = Number(read(fd, buffer, BigInt(buffer.length)));
+    return n < 0 ? null : decodeUtf8(buffer.subarray(0, n));
+  } finally {
+    close(fd);
+  }
+}
+
+/** Every live process's /proc/PID/stat line (proc(5)), newest pids first: a process group
+ * `run` asks about was made moments ago, so its members are read before they can exit. */
+export function procStats(): string[] {
+  const stats: string[] = [];
+  for (const pid of procPids().sort((a, b) => b - a)) {
+    const text = readProcFile(`/proc/${pid}/stat`);
+    if (text !== null) stats.push(text);
+  }
+  return stats;
 }

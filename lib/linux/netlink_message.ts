@@ -32,6 +32,9 @@ export const NLMSG_OVERRUN = 4;
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
+export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
+export const RTM_GETADDR = 22;
 export const RTM_NEWROUTE = 24;
 export const RTM_DELROUTE = 25;
 export const RTM_GETROUTE = 26;
@@ -188,11 +191,22 @@ export type NetlinkMessage =
   | { kind: "route"; header: NetlinkHeader; route: RouteFields }
   | { kind: "rule"; header: NetlinkHeader; rule: RuleFields }
   | { kind: "link"; header: NetlinkHeader; link: LinkFields }
+  | { kind: "address"; header: NetlinkHeader; address: AddressFields }
   /** NLMSG_ERROR: errno > 0 is a failure (the kernel sends -errno), errno 0 an ack. */
   | { kind: "error"; header: NetlinkHeader; errno: number; request: NetlinkHeader }
   | { kind: "done"; header: NetlinkHeader }
   /** Anything else (NOOP, OVERRUN, address messages): the header only. */
   | { kind: "other"; header: NetlinkHeader };
+
+/** struct ifaddrmsg (if_addr.h) and the address itself: an interface's own address. */
+export interface AddressFields {
+  family: number;
+  prefixLength: number;
+  index: number;
+  /** IFA_LOCAL (the interface's own address; on a point-to-point link IFA_ADDRESS is the peer),
+   * else IFA_ADDRESS; null when neither is there. */
+  local: Uint8Array | null;
+}
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -318,6 +332,19 @@ export function encodeLinkDumpRequest(seq: number): Uint8Array {
   return encodeMessage(
     { type: RTM_GETLINK, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, pid: 0 },
     new Uint8Array(IFINFOMSG_LEN),
+  );
+}
+
+/** struct ifaddrmsg: family, prefixlen, flags, scope (u8 each), index (u32). */
+export const IFADDRMSG_LEN = 8;
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+
+/** RTM_GETADDR dump of every family's interface addresses. */
+export function encodeAddressDumpRequest(seq: number): Uint8Array {
+  return encodeMessage(
+    { type: RTM_GETADDR, flags: NLM_F_REQUEST | NLM_F_DUMP, seq, pid: 0 },
+    new Uint8Array(IFADDRMSG_LEN),
   );
 }
 
@@ -558,6 +585,24 @@ export function decodeRule(payload: Uint8Array): Decoded<RuleFields> {
   };
 }
 
+export function decodeAddress(payload: Uint8Array): Decoded<AddressFields> {
+  if (payload.length < IFADDRMSG_LEN) {
+    return fail(`ifaddrmsg needs ${IFADDRMSG_LEN} bytes, ${payload.length}`);
+  }
+  const attributes = decodeAttributes(payload.subarray(IFADDRMSG_LEN));
+  if (!attributes.ok) return fail(`address attributes: ${attributes.error}`);
+  const local = attributes.value.get(IFA_LOCAL) ?? attributes.value.get(IFA_ADDRESS) ?? null;
+  return {
+    ok: true,
+    value: {
+      family: payload[0]!,
+      prefixLength: payload[1]!,
+      index: new DataView(payload.buffer, payload.byteOffset + 4, 4).getUint32(0, true),
+      local: local ? local.slice() : null,
+    },
+  };
+}
+
 /** One message whose header is already known to fit in `bytes`. */
 export function decodeMessage(bytes: Uint8Array): Decoded<NetlinkMessage> {
   const headerResult = decodeHeader(bytes);
@@ -601,6 +646,13 @@ export function decodeMessage(bytes: Uint8Array): Decoded<NetlinkMessage> {
     case RTM_GETLINK: {
       const link = decodeLink(payload);
       return link.ok ? { ok: true, value: { kind: "link", header, link: link.value } } : link;
+    }
+    case RTM_NEWADDR:
+    case RTM_DELADDR: {
+      const address = decodeAddress(payload);
+      return address.ok
+        ? { ok: true, value: { kind: "address", header, address: address.value } }
+        : address;
     }
     default:
       return { ok: true, value: { kind: "other", header } };

@@ -20,6 +20,7 @@ import {
   type Carriers,
   type DefaultRoute,
   type Family,
+  type InterfaceAddress,
   isTunnelName,
   type NetInterface,
   type PolicyRoute,
@@ -37,6 +38,7 @@ import {
   decodeMessages,
   type DefaultRouteRequest,
   encodeAddDefaultRoute,
+  encodeAddressDumpRequest,
   encodeDeleteDefaultRoute,
   encodeLinkDumpRequest,
   encodeRouteDumpRequest,
@@ -533,6 +535,21 @@ class LinuxRouteTable implements RouteTable {
   async interfaces(): Promise<NetInterface[]> {
     const links = await this.#links();
     return links.map(toNetInterface).sort((a, b) => a.index - b.index);
+  }
+
+  /** RTM_GETADDR dump: every interface's own addresses (IFA_LOCAL, else IFA_ADDRESS). */
+  async addresses(): Promise<InterfaceAddress[]> {
+    const messages = await this.#exchange("list addresses", encodeAddressDumpRequest);
+    const out: InterfaceAddress[] = [];
+    for (const m of messages) {
+      if (m.kind !== "address" || m.address.local === null) continue;
+      const { family: code, local, prefixLength, index } = m.address;
+      const family = code === AF_INET ? 4 : code === AF_INET6 ? 6 : null;
+      const address = addressText(local);
+      if (family === null || address === null) continue;
+      out.push({ family, address, prefix: prefixLength, interface: interfaceName(index), index });
+    }
+    return out;
   }
 
   events(signal: AbortSignal): AsyncIterable<RouteEvent> {

@@ -125,8 +125,8 @@ Deno.test("run: usage errors (no command, bad --kill-after, --grace without --he
   assertMatch(out.stderr.join("\n"), /needs a command after '--'/);
   assertEquals(await main(["run", "--kill-after", "soon", "--", "true"], make), 2);
   assertMatch(out.stderr.join("\n"), /--kill-after takes seconds/);
-  assertEquals(await main(["run", "--grace", "2", "--", "true"], make), 2);
-  assertMatch(out.stderr.join("\n"), /only make sense with --heal/);
+  assertEquals(await main(["run", "--grace", "2", "--linger", "0", "--", "true"], make), 2);
+  assertMatch(out.stderr.join("\n"), /only make sense with --heal or --linger/);
   assertEquals(await main(["run", "sing-box"], make), 2);
   assertMatch(out.stderr.join("\n"), /needs '--' before the command/);
 });

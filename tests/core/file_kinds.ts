@@ -19,3 +19,25 @@ export async function mknodNull(path: string): Promise<void> {
     .output();
   if (code !== 0) throw new Error(`mknod ${path} failed`);
 }
+
+/**
+ * If the code under test opens the FIFO at `path` for reading (the old behaviour: it blocked the
+ * whole process there), this writer lets that open return after `seconds`, so a regression fails
+ * on the wrong result instead of hanging the suite. Stop it with stopUnblocker when done.
+ */
+export function unblockFifoAfter(path: string, seconds: number): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    args: ["-c", `sleep ${seconds}; exec 3>"$1"`, "sh", path],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+export async function stopUnblocker(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // already exited
+  }
+  await child.status;
+}

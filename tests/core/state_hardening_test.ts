@@ -12,7 +12,7 @@ import {
   updateState,
   writeState,
 } from "../../lib/core/state.ts";
-import { lchown, mkfifo, mknodNull } from "./file_kinds.ts";
+import { lchown, mkfifo, mknodNull, stopUnblocker, unblockFifoAfter } from "./file_kinds.ts";
 
 const isRoot = Deno.uid() === 0;
 const NOBODY = 65534;
@@ -43,33 +43,11 @@ async function sandbox(fn: (dir: string) => Promise<void>): Promise<void> {
 const refusedAs = (kind: StateFileError["kind"], message: RegExp) => (e: unknown) =>
   e instanceof StateFileError && e.kind === kind && message.test(e.message);
 
-/**
- * If the code under test opens the FIFO for reading (the old behaviour: it blocked the whole
- * process there), this writer lets that open return after a while, so the test fails on the
- * wrong error instead of hanging the suite. It is killed once the test is done.
- */
-function unblockAfter(path: string, seconds: number): Deno.ChildProcess {
-  return new Deno.Command("sh", {
-    args: ["-c", `sleep ${seconds}; exec 3>"$1"`, "sh", path],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-async function stop(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGKILL");
-  } catch {
-    // already exited
-  }
-  await child.status;
-}
-
 Deno.test("a FIFO at the state path is refused by name, without being opened", async () => {
   await sandbox(async (dir) => {
     const path = `${dir}/s.json`;
     await mkfifo(path);
-    const guard = unblockAfter(path, 3);
+    const guard = unblockFifoAfter(path, 3);
     try {
       await assertRejects(
         () => readState(path),
@@ -86,7 +64,7 @@ Deno.test("a FIFO at the state path is refused by name, without being opened", a
       await assertRejects(() => writeState(path, SAMPLE), refusedAs("not-regular", /FIFO/));
       assert(Deno.lstatSync(path).isFifo);
     } finally {
-      await stop(guard);
+      await stopUnblocker(guard);
     }
   });
 });

@@ -14,6 +14,7 @@ import {
   ScutilParseError,
   ScutilPrimarySource,
 } from "../../lib/darwin/scutil.ts";
+import { SCUTIL_STANDIN } from "../harness/standin.ts";
 
 const fixture = (name: string) =>
   Deno.readTextFileSync(new URL(`../fixtures/scutil/${name}`, import.meta.url));
@@ -238,8 +239,9 @@ Deno.test("DEFROUTE_SCUTIL overrides the path; the default is /usr/sbin/scutil",
   try {
     Deno.env.delete("DEFROUTE_SCUTIL");
     assertEquals(new ScutilPrimarySource().path, "/usr/sbin/scutil");
-    // The repository's stand-in is a file only its owner can write, so it is accepted...
-    const standin = new URL("../harness/scutil", import.meta.url).pathname;
+    // The stand-in (the repository's, or its root-owned copy: tests/harness/standin.ts) is a
+    // file only root can change, from / down, so it is accepted...
+    const standin = SCUTIL_STANDIN;
     Deno.env.set("DEFROUTE_SCUTIL", standin);
     assertEquals(new ScutilPrimarySource().path, standin);
     // ...and a path that is not there is refused before anything runs (override_path.ts).

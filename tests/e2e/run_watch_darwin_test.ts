@@ -271,3 +271,34 @@ e2e(
     }
   },
 );
+
+e2e(
+  "run: CMD's leftover process is named (libproc through the stand-in) and its void filled",
+  async (sim, state, dir) => {
+    const p = defroute(sim, [
+      "run",
+      "--family",
+      "4",
+      "--grace",
+      "0.2",
+      "--linger",
+      "600",
+      "--state",
+      state,
+      "--",
+      "/bin/sh",
+      "-c",
+      `(while [ ! -e ${dir}/go ]; do sleep 0.01; done) & echo $! > ${dir}/job; exit 0`,
+    ]);
+    await p.stderrMatch(/left pid \d+ \(sh\).* running in its process group: guarding/);
+    const job = Number(await Deno.readTextFile(`${dir}/job`));
+    // The straggler deletes the default (the kernel stamps its pid on the request).
+    await deleteGlobalAs(sim, job);
+    await eventually(async () => (await globalDefault(sim)).length === 1, "the void filled");
+    await Deno.writeTextFile(`${dir}/go`, "");
+    assertEquals(await p.exit(), 0);
+    assertEquals(await globalDefault(sim), ["192.168.1.1 en0"]);
+    assertMatch(p.stderr(), new RegExp(`global default deleted by pid ${job}\\b`));
+    assertMatch(p.stderr(), /process group is gone/);
+  },
+);

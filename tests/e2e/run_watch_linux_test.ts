@@ -319,3 +319,27 @@ e2e("run --heal: repairs while the tunnel runs, then restores exactly", async (l
   assertEquals(await p.exit(), 0);
   assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
 });
+
+e2e(
+  "run: an orphan of CMD that deletes the default after CMD exits is guarded (--linger)",
+  async (lab, state) => {
+    // The attack run's case: CMD exits 0 at once; its background job deletes the default half a
+    // second later. run restores at CMD's exit, then guards while the job lives.
+    const p = runShell(lab, state, `( sleep 0.5; ${IP} route del default ) & exit 0`);
+    assertEquals(await p.exit(), 0);
+    assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT, `stderr:\n${p.stderr()}`);
+    const err = p.stderr();
+    assertMatch(
+      err,
+      /left pid \d+ \((sh|sleep|ip)\).* running in its process group: guarding the default/,
+    );
+    // The guard filled the void: the deletion seen as it happened (logged with the process that
+    // made it) and repaired, or, when it came before the guard's monitor was subscribed, found
+    // as a void at its start, or by the last look once the group was gone.
+    assertMatch(err, /IPv4 default restored: 10\.77\.0\.1 via veth0 .*(cause: |guarding after)/);
+    assertMatch(err, /process group is gone/);
+    // Still there a moment later: nobody is left to delete it.
+    await sleep(300);
+    assertEquals(shape(await lab.defaults(4)), HOST_DEFAULT);
+  },
+);

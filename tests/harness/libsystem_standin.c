@@ -18,11 +18,14 @@
  *   values become darwin's in __error() (EAGAIN 11 -> 35, ENETUNREACH 101 -> 51 ...; reference §4.4).
  * - sysctl(CTL_NET, PF_ROUTE, ...) and if_nametoindex/if_indextoname ask the simulator: its
  *   interfaces, not Linux's.
+ * - libproc's proc_listpids(PROC_PGRP_ONLY, ...) and proc_name answer from Linux's /proc, with
+ *   darwin's calling conventions (bytes needed for a NULL buffer, bytes filled otherwise).
  *
  * Frame format on the simulator connection (tests/harness/sim_protocol.ts has the same numbers):
  * u32 little-endian payload length, u8 kind, payload.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
@@ -595,4 +598,66 @@ EXPORT char *if_indextoname(unsigned int ifindex, char *ifname) {
 EXPORT int getpid(void) {
   RESOLVE();
   return (int)real_getpid();
+}
+
+/* ---- libproc (libproc.h), from /proc ---- */
+
+#define DARWIN_PROC_PGRP_ONLY 2
+
+/* Fills pgrp and state from /proc/PID/stat ("pid (comm) state ppid pgrp ..."); -1 if gone. */
+static int proc_stat(int pid, int *pgrp, char *state) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *file = fopen(path, "re");
+  if (!file) return -1;
+  size_t n = fread(text, 1, sizeof text - 1, file);
+  fclose(file);
+  text[n] = 0;
+  char *close_paren = strrchr(text, ')');
+  if (!close_paren || sscanf(close_paren + 1, " %c %*d %d", state, pgrp) != 2) return -1;
+  return 0;
+}
+
+/* int proc_listpids(uint32_t type, uint32_t typeinfo, void *buffer, int buffersize): only
+ * PROC_PGRP_ONLY. Zombies are left out here; darwin may list them (harsher on the caller, whose
+ * wait then runs to its deadline: the simulated Mac is not kinder for it). */
+EXPORT int proc_listpids(uint32_t type, uint32_t typeinfo, void *buffer, int buffersize) {
+  if (type != DARWIN_PROC_PGRP_ONLY) {
+    errno = EINVAL;
+    return -1;
+  }
+  DIR *proc = opendir("/proc");
+  if (!proc) return -1;
+  int count = 0, capacity = buffer ? buffersize / (int)sizeof(int) : 0;
+  struct dirent *entry;
+  while ((entry = readdir(proc)) != NULL) {
+    char *end;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (*end != 0 || pid <= 0) continue;
+    int pgrp;
+    char state;
+    if (proc_stat((int)pid, &pgrp, &state) < 0 || pgrp != (int)typeinfo || state == 'Z') continue;
+    if (buffer && count < capacity) ((int *)buffer)[count] = (int)pid;
+    count++;
+  }
+  closedir(proc);
+  /* NULL buffer: the bytes needed, with room for a few more, as the kernel's estimate does. */
+  if (!buffer) return (count + 20) * (int)sizeof(int);
+  return (count < capacity ? count : capacity) * (int)sizeof(int);
+}
+
+/* int proc_name(int pid, void *buffer, uint32_t buffersize): the short name, not terminated
+ * when it fills the buffer; returns its length, 0 when the process is gone. */
+EXPORT int proc_name(int pid, void *buffer, uint32_t buffersize) {
+  char path[64], name[64];
+  snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  FILE *file = fopen(path, "re");
+  if (!file) return 0;
+  size_t n = fread(name, 1, sizeof name - 1, file);
+  fclose(file);
+  while (n > 0 && name[n - 1] == '\n') n--;
+  if (n > buffersize) n = buffersize;
+  memcpy(buffer, name, n);
+  if (n < buffersize) ((char *)buffer)[n] = 0;
+  return (int)n;
 }

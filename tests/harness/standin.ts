@@ -1,15 +1,58 @@
 /**
  * Builds the stand-in libSystem (libsystem_standin.c) with the machine's `cc` into .build/
  * (gitignored), rebuilding when the source is newer than the library.
+ *
+ * As root, defroute loads DEFROUTE_LIBSYSTEM and runs DEFROUTE_SCUTIL only from a path root alone
+ * can change, every directory from `/` down (lib/core/override_path.ts). A checkout owned by
+ * another user (a CI runner's home, run with sudo) is not such a path: there the stand-ins are
+ * staged in a root-owned directory under the system's temp directory instead, one per checkout.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { resolveTrustedPath } from "../../lib/core/path_trust.ts";
 
 export const HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = join(HARNESS_DIR, "..", "..");
 export const STANDIN_SOURCE = join(HARNESS_DIR, "libsystem_standin.c");
-export const STANDIN_LIBRARY = join(REPO_DIR, ".build", "libsystem_standin.so");
-export const SCUTIL_STANDIN = join(HARNESS_DIR, "scutil");
+
+/** Whether root may run `path` where it is (null: not root, anything goes). */
+function rootMayRun(path: string): boolean {
+  if (Deno.uid() !== 0) return true;
+  try {
+    resolveTrustedPath(path, { ownerUid: 0 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A root-owned 0755 directory for this checkout's stand-ins, made once. */
+function stagingDir(): string {
+  const id = [...REPO_DIR].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(16);
+  const dir = join(Deno.env.get("TMPDIR") || "/tmp", `defroute-standin-${id}`);
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const info = Deno.lstatSync(dir);
+  if (!info.isDirectory || info.uid !== 0 || ((info.mode ?? 0o777) & 0o022) !== 0) {
+    throw new Error(`${dir} is not root's own 0755 directory: remove it and run the tests again`);
+  }
+  return dir;
+}
+
+const STAGED = rootMayRun(join(HARNESS_DIR, "scutil")) ? null : stagingDir();
+
+export const STANDIN_LIBRARY = join(STAGED ?? join(REPO_DIR, ".build"), "libsystem_standin.so");
+
+/** The stand-in scutil: the repository's, or its copy in the staging directory. */
+export const SCUTIL_STANDIN = STAGED ? stageScutil(STAGED) : join(HARNESS_DIR, "scutil");
+
+function stageScutil(dir: string): string {
+  const copy = join(dir, "scutil");
+  const temporary = `${copy}.${Deno.pid}.tmp`;
+  Deno.copyFileSync(join(HARNESS_DIR, "scutil"), temporary);
+  Deno.chmodSync(temporary, 0o755);
+  Deno.renameSync(temporary, copy);
+  return copy;
+}
 
 /** The C compiler to use, or null (tests then skip with this reason). */
 export function findCompiler(): string | null {
