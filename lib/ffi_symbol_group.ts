@@ -14,8 +14,8 @@
  * an unoptimized caller of a dlopen'd function does. tests/ffi_symbol_group_test.ts checks that
  * this still holds for the Deno in use (a changed meaning of pointer statics would make
  * getpid/strlen answer wrong or crash the test, never pass), and that errno set by a failing
- * call is still there for the next call to read (reference §7.4: only Deno's own code runs in
- * between, as before).
+ * call is still there for the next call to read (docs/macos-routing-socket.md §7.4: only Deno's own
+ * code runs in between, as before).
  *
  * Measured on the build VM: a `defroute save` starts ~2 ms sooner and peaks ~1 MB lower
  * (tests/bench/hook_bench.ts, 57.3 -> 55.1 ms); a call costs ~3 µs more (3-4 µs against 0.5 µs

@@ -8,7 +8,7 @@ import type { Family } from "../core/types.ts";
 
 export type { OptionSpec, OptionValues };
 
-/** Options every command takes (DESIGN.md "What a user does with it"). */
+/** Options every command takes (the README's "Commands"; docs/architecture.md §6). */
 export const COMMON_OPTIONS: OptionSpec = {
   help: { type: "boolean", short: "h" },
   json: { type: "boolean" },

@@ -34,9 +34,9 @@ export type RouteErrorKind =
 
 /**
  * What an errno (by name; the names are POSIX, the numbers are not) means to a routing-table
- * caller. One table for both kernels: darwin's route_output (reference §5.2, "Error summary";
- * EACCES comes from socket/sysctl for the same reason as EPERM) and Linux rtnetlink (ENOENT for a
- * missing route, ENODEV for a missing interface, ERANGE for a bad table).
+ * caller. One table for both kernels: darwin's route_output (docs/macos-routing-socket.md §5.2,
+ * "Error summary"; EACCES comes from socket/sysctl for the same reason as EPERM) and Linux
+ * rtnetlink (ENOENT for a missing route, ENODEV for a missing interface, ERANGE for a bad table).
  */
 export function errorKindOfErrno(name: string): RouteErrorKind {
   switch (name) {

@@ -3,16 +3,17 @@
  * --json). Used by `watch` (the event stream) and `run` (who touched the default while CMD ran).
  *
  * The pid is the kernel's: macOS stamps every routing-socket write with the writer's pid
- * (`rtm_pid`, reference §5.1), Linux gives the netlink sender's port, which is the pid for
- * ordinary tools like ip(8). sing-tun issue #80's evidence is exactly such a line: "RTM_DELETE
- * default <en0-gateway> (GLOBAL, no ifscope)" from the sing-box pid.
+ * (`rtm_pid`, docs/macos-routing-socket.md §5.1), Linux gives the netlink sender's port, which is
+ * the pid for ordinary tools like ip(8). sing-tun issue #80's evidence is exactly such a line:
+ * "RTM_DELETE default <en0-gateway> (GLOBAL, no ifscope)" from the sing-box pid.
  */
 import type { DefaultRoute, RouteEvent } from "./types.ts";
 
 /** Looks up a process name for a pid; null when unknown. */
 export type ProcessNamer = (pid: number) => string | null;
 
-/** "global default" or "default scoped to utun3" (macOS RTF_IFSCOPE, reference §5.2). */
+/** "global default" or "default scoped to utun3" (macOS RTF_IFSCOPE, docs/macos-routing-socket.md
+ * §5.2). */
 export function describeScope(route: DefaultRoute): string {
   const family = route.family === 6 ? "IPv6 " : "";
   if (route.scoped) return `${family}default scoped to ${route.interface ?? `#${route.index}`}`;
@@ -56,8 +57,9 @@ export function formatEventText(event: RouteEvent, namer: ProcessNamer = () => n
       const actor = actorOf(event, namer);
       const tail = target ? `: ${target}` : "";
       if (event.error !== null) {
-        // A failed request echoed back (macOS rtm_errno, reference §5.1): nothing changed, but
-        // it shows what a tool tried, e.g. sing-tun's RTM_ADD 0/0 answered with EEXIST.
+        // A failed request echoed back (macOS rtm_errno, docs/macos-routing-socket.md §5.1):
+        // nothing changed, but it shows what a tool tried, e.g. sing-tun's RTM_ADD 0/0 answered
+        // with EEXIST.
         return `${event.action} of ${what} by ${actor} failed with ${event.error}${tail}`;
       }
       return `${what} ${PAST_TENSE[event.action]} by ${actor}${tail}`;

@@ -100,7 +100,8 @@ export function normalizeGateway(family: Family, text: unknown): string | null {
   return parseGateway(family, text)?.address ?? null;
 }
 
-/** fe80::/10: needs an interface to mean anything (reference §3.6, KAME scope embedding). */
+/** fe80::/10: needs an interface to mean anything (docs/macos-routing-socket.md §3.6, KAME scope
+ * embedding). */
 export function isLinkLocalGateway(family: Family, address: string): boolean {
   if (family !== 6) return false;
   const bytes = parseIPv6(address);

@@ -2,7 +2,7 @@
  * The heal policy of `watch --heal` and `run --heal`, as a pure function of time and
  * observations: no clock, no kernel, no I/O. heal_loop.ts feeds it and carries out what it says.
  *
- * Rules (DESIGN.md "watch [--heal]"):
+ * Rules (docs/architecture.md §3.5):
  * - Only fill a void: act only when *no* live global default exists for a family. A default
  *   someone installed (configd, a VPN, another healer) is never replaced; a default on an
  *   interface that is gone, down or whose link is inactive is no default at all (a dead tun's

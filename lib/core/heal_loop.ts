@@ -6,8 +6,8 @@
  *
  * Why re-read instead of trusting event contents: Linux may hold several global defaults with
  * different metrics (deleting one leaves no void), and after an "overflow" (the kernel dropped
- * messages, reference §9 item 5) the events alone are incomplete. One defaults() read per
- * change is cheap; route changes are rare.
+ * messages, docs/macos-routing-socket.md §9 item 5) the events alone are incomplete. One defaults()
+ * read per change is cheap; route changes are rare.
  *
  * And why re-read when no route event came: the kernels delete routes without a word. xnu drops
  * an interface's IPv4 routes when it goes down or detaches (bsd/netinet/in_rmx.c in_ifadown) and
@@ -108,7 +108,8 @@ export interface MonitorOptions {
 /** After an interface event, the second read (IPv6 routes of a detached interface go late). */
 export const LATE_REREAD_MS = 500;
 
-/** The global (unscoped) defaults among a family's defaults (reference §5.2: scoped ones are
+/** The global (unscoped) defaults among a family's defaults (docs/macos-routing-socket.md §5.2:
+ * scoped ones are
  * never "the default"). */
 export function globalDefaults(routes: readonly DefaultRoute[]): DefaultRoute[] {
   return routes.filter((r) => !r.scoped);
@@ -426,7 +427,8 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     if (TRACING) trace("loop: event reported");
     view.follow(event);
     if (event.kind === "route") {
-      if (event.error !== null) return; // a failed request changed nothing (reference §5.1)
+      // A failed request changed nothing (docs/macos-routing-socket.md §5.1).
+      if (event.error !== null) return;
       const deletion = event.action === "delete" && !event.route.scoped;
       await observe(event.route.family, describe(event), deletion);
     } else if (event.kind === "overflow") {

@@ -88,7 +88,8 @@ export function withLinkStates(
   });
 }
 
-/** The global (unscoped) defaults (reference §5.2: a scoped one is never "the default"). */
+/** The global (unscoped) defaults (docs/macos-routing-socket.md §5.2: a scoped one is never "the
+ * default"). */
 export function globalDefaultsOf(routes: readonly DefaultRoute[]): DefaultRoute[] {
   return routes.filter((r) => !r.scoped);
 }

@@ -1,6 +1,6 @@
 /**
  * What the route monitor (`watch`, and `run` while CMD runs) may record as the last good default
- * in the state file, as one pure function (DESIGN.md "What becomes the saved default").
+ * in the state file, as one pure function (docs/architecture.md §3.6).
  *
  * A default is recorded only on an interface there is reason to trust:
  * - it exists, is up, and is not a tunnel by name, link type or driver (a TAP called corp0 is a

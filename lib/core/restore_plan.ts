@@ -1,6 +1,6 @@
 /**
- * The restore policy (DESIGN.md "restore"), as one pure function from what is known to what to
- * do, for one address family:
+ * The restore policy (docs/architecture.md §3.3), as one pure function from what is known to what
+ * to do, for one address family:
  *
  * - A global default on a live interface is left alone ("keep": never fight configd or a VPN
  *   that installed its own default), unless --force, or unless it points at a tunnel the caller
@@ -28,7 +28,8 @@ import { describeRoute, gatewayText } from "./route_text.ts";
 import type { SavedFamily } from "./state.ts";
 import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "./types.ts";
 
-/** RTF_UP|RTF_GATEWAY|RTF_STATIC, what route(8) sends for `add default GW` (reference §9 item
+/** RTF_UP|RTF_GATEWAY|RTF_STATIC, what route(8) sends for `add default GW`
+ * (docs/macos-routing-socket.md §9 item
  * 2). A hint for backends; each one sets the flags its kernel needs. */
 export const RESTORE_FLAGS = 0x803;
 

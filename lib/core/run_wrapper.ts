@@ -30,7 +30,7 @@ import {
   waitForGroup,
 } from "./process_group.ts";
 
-/** Signals forwarded to CMD (DESIGN.md "run -- CMD"). */
+/** Signals forwarded to CMD (docs/architecture.md §3.4). */
 export const FORWARDED_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
 /** Forwarded but never counted toward SIGKILL: a request to reload, not to stop (sing-box

@@ -1,10 +1,10 @@
 /**
  * `save`: record each family's global default and scutil's view in the state file, for restore.
  *
- * Never overwrite a good saved route with a worse one (DESIGN.md "save"): when the kernel has no
- * good global default now (missing: a tunnel is already up and broke it; or on a tunnel: a VPN's
- * own), the existing saved route is kept and the report says so, unless --force. The merge is a
- * pure function (mergeSave); saveDefaults does the I/O under the state file's lock.
+ * Never overwrite a good saved route with a worse one (docs/architecture.md §3.2): when the kernel
+ * has no good global default now (missing: a tunnel is already up and broke it; or on a tunnel: a
+ * VPN's own), the existing saved route is kept and the report says so, unless --force. The merge is
+ * a pure function (mergeSave); saveDefaults does the I/O under the state file's lock.
  */
 import { type Log, SILENT_LOG } from "./log.ts";
 import {

@@ -5,7 +5,7 @@
  *
  * The condition this tool exists for is recognised by name: no global default while a scoped
  * default exists is sing-tun #80 (setRoutes' EEXIST recovery deleted the unscoped default and
- * re-added the tunnel's as RTF_IFSCOPE; reference sing-tun-issue-80.md), which `netstat -rn`
+ * re-added the tunnel's as RTF_IFSCOPE; sing-tun tun_darwin.go setRoutes), which `netstat -rn`
  * hides because a scoped default still prints as "default".
  */
 import { sameGateway } from "./gateway_address.ts";

@@ -1,7 +1,7 @@
 /**
- * Which live tunnel carries a family's traffic, and how, as one pure function (DESIGN.md "watch":
- * "never fill while a live tunnel holds a default of any scope or routes covering at least half
- * the address space"; issue 17 "Never route around a live tunnel", issue 18 item 5).
+ * Which live tunnel carries a family's traffic, and how, as one pure function (docs/architecture.md
+ * §3.5: "never fill while a live tunnel holds a default of any scope or routes covering at least
+ * half the address space"; issue 17 "Never route around a live tunnel", issue 18 item 5).
  *
  * A live tunnel interface (present, up, a tunnel by name, link type or driver) holds the traffic
  * when it has

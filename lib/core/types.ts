@@ -11,7 +11,8 @@ export const FAMILIES: readonly Family[] = [4, 6];
  * A default route (destination 0.0.0.0/0 or ::/0) as the kernel holds it.
  *
  * `scoped` is macOS's RTF_IFSCOPE: an interface-scoped default lives beside the global one and
- * is never "the default" (reference §5.2). Linux has no scoped defaults: always false there.
+ * is never "the default" (docs/macos-routing-socket.md §5.2). Linux has no scoped defaults: always
+ * false there.
  */
 export interface DefaultRoute {
   family: Family;

@@ -1,13 +1,14 @@
 /**
  * Darwin routing-socket constants, with the values of xnu bsd/net/route.h, bsd/net/if.h and
- * bsd/sys/socket.h as tabulated in reference §2, §1.4 and §4.1 (x/sys zerrors_darwin_arm64.go has
- * the same values). Pure data: no Deno.* here.
+ * bsd/sys/socket.h as tabulated in docs/macos-routing-socket.md §2, §1.4 and §4.1 (x/sys
+ * zerrors_darwin_arm64.go has the same values). Pure data: no Deno.* here.
  */
 
-/** route.h line 192; route_output answers EPROTONOSUPPORT for anything else (reference §1.5). */
+/** route.h line 192; route_output answers EPROTONOSUPPORT for anything else
+ * (docs/macos-routing-socket.md §1.5). */
 export const RTM_VERSION = 5;
 
-// Message types, rtm_type (reference §2.1).
+// Message types, rtm_type (docs/macos-routing-socket.md §2.1).
 export const RTM_ADD = 0x1;
 export const RTM_DELETE = 0x2;
 export const RTM_CHANGE = 0x3;
@@ -57,7 +58,8 @@ export const RTM_NAMES: Readonly<Record<number, string>> = {
   [RTM_GET_EXT]: "RTM_GET_EXT",
 };
 
-// Address bits, rtm_addrs (reference §2.2). Sockaddrs follow the header in increasing bit order.
+// Address bits, rtm_addrs (docs/macos-routing-socket.md §2.2). Sockaddrs follow the header in
+// increasing bit order.
 export const RTA_DST = 0x1;
 export const RTA_GATEWAY = 0x2;
 export const RTA_NETMASK = 0x4;
@@ -77,7 +79,7 @@ export const RTAX_AUTHOR = 6;
 export const RTAX_BRD = 7;
 export const RTAX_MAX = 8;
 
-// Route flags, rtm_flags (reference §2.3).
+// Route flags, rtm_flags (docs/macos-routing-socket.md §2.3).
 export const RTF_UP = 0x1;
 export const RTF_GATEWAY = 0x2;
 export const RTF_HOST = 0x4;
@@ -162,7 +164,7 @@ export function routeFlagNames(flags: number): string {
   return names.join(",");
 }
 
-// Metric bits, rtm_inits / rmx_locks (reference §2.4).
+// Metric bits, rtm_inits / rmx_locks (docs/macos-routing-socket.md §2.4).
 export const RTV_MTU = 0x1;
 export const RTV_HOPCOUNT = 0x2;
 export const RTV_EXPIRE = 0x4;
@@ -174,7 +176,7 @@ export const RTV_RTTVAR = 0x80;
 /** Private. */
 export const RTV_REFRESH_HOST = 0x100;
 
-// Address families (reference §4.1). sa_family_t is one byte on darwin.
+// Address families (docs/macos-routing-socket.md §4.1). sa_family_t is one byte on darwin.
 export const AF_UNSPEC = 0;
 export const AF_INET = 2;
 export const AF_ROUTE = 17;
@@ -185,7 +187,7 @@ export const AF_MAX = 41;
 export const PF_ROUTE = AF_ROUTE;
 
 // Interface flags (bsd/net/if.h). RTM_IFINFO carries (u_short)if_flags in ifm_flags (rtsock.c
-// rt_ifmsg, reference §1.4).
+// rt_ifmsg, docs/macos-routing-socket.md §1.4).
 export const IFF_UP = 0x1;
 export const IFF_BROADCAST = 0x2;
 export const IFF_DEBUG = 0x4;
@@ -212,7 +214,8 @@ export const IFT_GIF = 0x37;
 export const IFT_STF = 0x39;
 export const IFT_CELLULAR = 0xff;
 
-// sysctl MIB for dumps (reference §1.3, §4.2): {CTL_NET, PF_ROUTE, 0, af, NET_RT_*, arg}.
+// sysctl MIB for dumps (docs/macos-routing-socket.md §1.3, §4.2): {CTL_NET, PF_ROUTE, 0, af,
+// NET_RT_*, arg}.
 export const CTL_NET = 4;
 export const NET_RT_DUMP = 1;
 export const NET_RT_FLAGS = 2;
@@ -222,7 +225,7 @@ export const NET_RT_TRASH = 5;
 export const NET_RT_IFLIST2 = 6;
 export const NET_RT_DUMP2 = 7;
 
-// Header sizes (reference §1, §8: x/sys ztypes_darwin_{amd64,arm64}.go agree).
+// Header sizes (docs/macos-routing-socket.md §1, §8: x/sys ztypes_darwin_{amd64,arm64}.go agree).
 export const SIZEOF_RT_MSGHDR = 92;
 export const SIZEOF_RT_MSGHDR2 = 92;
 export const SIZEOF_RT_METRICS = 56;
@@ -236,5 +239,6 @@ export const SIZEOF_IFMA_MSGHDR2 = 20;
 export const SIZEOF_SOCKADDR_IN = 16;
 export const SIZEOF_SOCKADDR_IN6 = 28;
 export const SIZEOF_SOCKADDR_DL = 20;
-/** rt_xaddrs rejects sa_len above sizeof(struct sockaddr_storage) (reference §3.2). */
+/** rt_xaddrs rejects sa_len above sizeof(struct sockaddr_storage) (docs/macos-routing-socket.md
+ * §3.2). */
 export const SIZEOF_SOCKADDR_STORAGE = 128;

@@ -1,7 +1,7 @@
 /**
- * darwin errno numbers and names (xnu bsd/sys/errno.h; reference §4.4), and what each means for a
- * routing-table operation. darwin numbers differ from Linux above 34 (EAGAIN is 35, not 11), so
- * never compare against Deno's or Linux's numbers: always go through these names.
+ * darwin errno numbers and names (xnu bsd/sys/errno.h; docs/macos-routing-socket.md §4.4), and what
+ * each means for a routing-table operation. darwin numbers differ from Linux above 34 (EAGAIN is
+ * 35, not 11), so never compare against Deno's or Linux's numbers: always go through these names.
  */
 
 import { errnoMeaning } from "../core/errno_text.ts";

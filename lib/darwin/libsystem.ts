@@ -2,11 +2,11 @@
  * The only `Deno.dlopen` of macOS's libSystem, and the routing-socket transport built on it.
  *
  * The library path is `/usr/lib/libSystem.B.dylib` (absolute: a scoped --allow-ffi grant resolves
- * relative names against the CWD, reference §7.1), or `DEFROUTE_LIBSYSTEM` when set: the test
- * harness points it at tests/harness/libsystem_standin.c, which speaks darwin's ABI and constants
- * on Linux and connects PF_ROUTE sockets to a simulated XNU kernel.
+ * relative names against the CWD, docs/macos-routing-socket.md §7.1), or `DEFROUTE_LIBSYSTEM` when
+ * set: the test harness points it at tests/harness/libsystem_standin.c, which speaks darwin's ABI
+ * and constants on Linux and connects PF_ROUTE sockets to a simulated XNU kernel.
  *
- * Rules this file keeps (reference §7.4, §7.5):
+ * Rules this file keeps (docs/macos-routing-socket.md §7.4, §7.5):
  * - no variadic function (fcntl/ioctl read garbage on Apple arm64); non-blocking reads are
  *   `recv(MSG_DONTWAIT)` instead of O_NONBLOCK;
  * - no call that can block the event loop forever: waiting is a `nonblocking: true` poll() with a
@@ -121,7 +121,8 @@ const GROUPS = {
       result: "u32",
     },
   },
-  /** Only `run` after CMD's exit: who is left in CMD's process group (lib/core/process_group.ts). */
+  /** Only `run` after CMD's exit: who is left in CMD's process group (lib/core/process_group.ts).
+   */
   process: {
     proc_listpids: {
       // int proc_listpids(uint32_t type, uint32_t typeinfo, void *buffer, int buffersize)
@@ -161,7 +162,7 @@ function symbolGroups(path: string) {
   };
 }
 
-// darwin constants (reference §4.1, §4.2, §4.3).
+// darwin constants (docs/macos-routing-socket.md §4.1, §4.2, §4.3).
 const PF_ROUTE = 17;
 const SOCK_RAW = 3;
 const SOL_SOCKET = 0xffff;
@@ -416,7 +417,8 @@ export class LibSystemRouteSocket implements RouteTransport {
   #closed = false;
   #waiting: Promise<unknown> | null = null;
 
-  /** protocol 0 (AF_UNSPEC) receives every family's messages (reference §5.1). */
+  /** protocol 0 (AF_UNSPEC) receives every family's messages (docs/macos-routing-socket.md §5.1).
+   */
   constructor(private readonly lib: LibSystem, protocol = 0) {
     this.closed = new Promise((resolve) => this.#markClosed = resolve);
     this.#fd = lib.socket(PF_ROUTE, SOCK_RAW, protocol);

@@ -1,5 +1,5 @@
 /**
- * The macOS routing-message codec: pure functions over bytes, no Deno.* (DESIGN.md, issue 2).
+ * The macOS routing-message codec: pure functions over bytes, no Deno.* (docs/architecture.md §1).
  *
  * API
  * - `decodeMessage(bytes)` -> `{ ok: true, message }` | `{ ok: false, error }`. Never throws.
@@ -21,13 +21,14 @@
  *   given (`extraAddrBits` adds bits with no sockaddr). Decoding an encoding gives the input back.
  * - `defaultRouteRequest({ type, family, gateway?, zone?, ifscope?, seq, form, ifpIndex?, ifa? })`
  *   -> the RouteMessageInit route(8) (`form: "route8"`) or configd (`form: "configd"`) would send
- *   for the default route (reference §3.3, §5.3).
+ *   for the default route (docs/macos-routing-socket.md §3.3, §5.3).
  * - `kernelDefaultNetmask()` -> the `00 00 00 00` netmask rt_msg2 writes for a default in GET
- *   replies and dumps (reference §3.4), for simulators.
+ *   replies and dumps (docs/macos-routing-socket.md §3.4), for simulators.
  *
- * Header layouts: reference §1 (rt_msghdr 92 bytes with rtm_errno at offset 24, not 28 as x/net
- * reads it, §8; rt_msghdr2 92; if_msghdr 112; ifa_msghdr 20; ifma_msghdr 16; if_msghdr2 160;
- * ifma_msghdr2 20). All little-endian (both darwin ABIs, reference §0).
+ * Header layouts: docs/macos-routing-socket.md §1 (rt_msghdr 92 bytes with rtm_errno at offset 24,
+ * not 28 as x/net reads it, §8; rt_msghdr2 92; if_msghdr 112; ifa_msghdr 20; ifma_msghdr 16;
+ * if_msghdr2 160; ifma_msghdr2 20). All little-endian (both darwin ABIs,
+ * docs/macos-routing-socket.md §0).
  */
 import {
   AF_INET,
@@ -95,7 +96,8 @@ export * from "./sockaddr.ts";
 /** Sockaddrs of a message by slot; a slot is present iff its rtm_addrs bit was decoded. */
 export type Addrs = Partial<Record<SockaddrSlot, Sockaddr>>;
 
-/** struct rt_metrics (reference §1.1), 56 bytes at offset 36 of rt_msghdr/rt_msghdr2. */
+/** struct rt_metrics (docs/macos-routing-socket.md §1.1), 56 bytes at offset 36 of
+ * rt_msghdr/rt_msghdr2. */
 export interface RouteMetrics {
   locks: number;
   mtu: number;
@@ -110,7 +112,7 @@ export interface RouteMetrics {
   pksent: number;
 }
 
-/** struct if_data (reference §1.4), 96 bytes at offset 16 of if_msghdr. */
+/** struct if_data (docs/macos-routing-socket.md §1.4), 96 bytes at offset 16 of if_msghdr. */
 export interface InterfaceData {
   type: number;
   typelen: number;
@@ -161,13 +163,14 @@ interface MessageCommon {
   /** rtm_addrs as read - ignored by the encoder, which computes it from `addrs`. */
   addrBits: number;
   addrs: Addrs;
-  /** msglen ends at the last sockaddr's unpadded length (rtsock.c rt_msg1, reference §3.5). */
+  /** msglen ends at the last sockaddr's unpadded length (rtsock.c rt_msg1,
+   * docs/macos-routing-socket.md §3.5). */
   style?: "rt_msg1";
   /** Some set bits had no room left and are missing from `addrs`. */
   addrsTruncated?: true;
 }
 
-/** rt_msghdr: RTM_ADD .. RTM_RESOLVE and RTM_GET_SILENT (reference §1.2). */
+/** rt_msghdr: RTM_ADD .. RTM_RESOLVE and RTM_GET_SILENT (docs/macos-routing-socket.md §1.2). */
 export interface RouteMessage extends MessageCommon {
   kind: "route";
   pid: number;
@@ -179,7 +182,8 @@ export interface RouteMessage extends MessageCommon {
   metrics: RouteMetrics;
 }
 
-/** rt_msghdr2: RTM_GET2 in NET_RT_DUMP2 sysctl dumps; no pid/seq/errno (reference §1.3). */
+/** rt_msghdr2: RTM_GET2 in NET_RT_DUMP2 sysctl dumps; no pid/seq/errno
+ * (docs/macos-routing-socket.md §1.3). */
 export interface Route2Message extends MessageCommon {
   kind: "route2";
   refcnt: number;
@@ -190,13 +194,13 @@ export interface Route2Message extends MessageCommon {
   metrics: RouteMetrics;
 }
 
-/** if_msghdr: RTM_IFINFO (reference §1.4). `flags` are IFF_* (u_short). */
+/** if_msghdr: RTM_IFINFO (docs/macos-routing-socket.md §1.4). `flags` are IFF_* (u_short). */
 export interface InterfaceMessage extends MessageCommon {
   kind: "interface";
   data: InterfaceData;
 }
 
-/** if_msghdr2: RTM_IFINFO2 from NET_RT_IFLIST2 (reference §1.4). */
+/** if_msghdr2: RTM_IFINFO2 from NET_RT_IFLIST2 (docs/macos-routing-socket.md §1.4). */
 export interface Interface2Message extends MessageCommon {
   kind: "interface2";
   sndLen: number;
@@ -206,18 +210,18 @@ export interface Interface2Message extends MessageCommon {
   data: InterfaceData64;
 }
 
-/** ifa_msghdr: RTM_NEWADDR / RTM_DELADDR (reference §1.4). */
+/** ifa_msghdr: RTM_NEWADDR / RTM_DELADDR (docs/macos-routing-socket.md §1.4). */
 export interface AddressMessage extends MessageCommon {
   kind: "address";
   metric: number;
 }
 
-/** ifma_msghdr: RTM_NEWMADDR / RTM_DELMADDR (reference §1.4). */
+/** ifma_msghdr: RTM_NEWMADDR / RTM_DELMADDR (docs/macos-routing-socket.md §1.4). */
 export interface MulticastMessage extends MessageCommon {
   kind: "multicast";
 }
 
-/** ifma_msghdr2: RTM_NEWMADDR2 from NET_RT_IFLIST2 (reference §1.4). */
+/** ifma_msghdr2: RTM_NEWMADDR2 from NET_RT_IFLIST2 (docs/macos-routing-socket.md §1.4). */
 export interface Multicast2Message extends MessageCommon {
   kind: "multicast2";
   refcount: number;
@@ -346,7 +350,8 @@ const HEADER_SIZE: Readonly<Record<MessageKind, number>> = {
 
 /**
  * Where each header keeps the fields the kinds share. rt_msghdr puts index at 4 and addrs at 12;
- * the interface headers put addrs at 4, flags at 8 and index at 12 (reference §1.2, §1.4).
+ * the interface headers put addrs at 4, flags at 8 and index at 12 (docs/macos-routing-socket.md
+ * §1.2, §1.4).
  */
 interface CommonOffsets {
   index: number;
@@ -363,7 +368,8 @@ function offsetsOf(kind: MessageKind): CommonOffsets {
 /** rtm_rmx offset in rt_msghdr and rt_msghdr2. */
 const METRICS_OFFSET = 36;
 
-/** if_data's 4-byte fields after the 8 one-byte ones, in order from offset 8 (reference §1.4). */
+/** if_data's 4-byte fields after the 8 one-byte ones, in order from offset 8
+ * (docs/macos-routing-socket.md §1.4). */
 const IF_DATA_U32_FIELDS: readonly (keyof InterfaceData)[] = [
   "mtu",
   "metric",
@@ -423,7 +429,7 @@ function decodeError(
 /*
  * Little-endian reads and writes straight on a message's bytes. A DataView (or a reader object)
  * per message cost about as much as decoding the message (issue 8's bench); both darwin ABIs are
- * little-endian (reference §0).
+ * little-endian (docs/macos-routing-socket.md §0).
  */
 
 function u16(bytes: Uint8Array, at: number): number {
@@ -711,11 +717,11 @@ function setSlot(addrs: Addrs, slot: number, sa: Sockaddr): void {
 }
 
 /**
- * Walks the sockaddrs of the message occupying [cursor, end) of `buffer` (reference §3.5
- * "Parser rules"): 4-byte slots, sa_len 0 takes 4; a set bit with no bytes left is an all-zero
- * sockaddr; a sockaddr longer than what is left ends the walk. Netmasks are read in the DST's
- * family, or the IFA's when there is no DST (rtm_scrub's hint, reference §3.4), never by their
- * own family byte.
+ * Walks the sockaddrs of the message occupying [cursor, end) of `buffer`
+ * (docs/macos-routing-socket.md §3.5 "Parser rules"): 4-byte slots, sa_len 0 takes 4; a set bit
+ * with no bytes left is an all-zero sockaddr; a sockaddr longer than what is left ends the walk.
+ * Netmasks are read in the DST's family, or the IFA's when there is no DST (rtm_scrub's hint,
+ * docs/macos-routing-socket.md §3.4), never by their own family byte.
  */
 function decodeAddrs(
   buffer: Uint8Array,
@@ -796,14 +802,16 @@ const DECODE_IT = -2;
 /**
  * The destination prefix length of the route message at `start` (msglen `length`, which fits),
  * read from its header and sockaddr lengths alone, as the full decoder would find it: the DST's
- * family (inet or inet6) says how the NETMASK is read (rtm_scrub's hint, reference §3.4); no
- * NETMASK is a host route (/32, /128); -1 is a mask that is not contiguous. DECODE_IT for
- * anything else (not a route message, a bad header, no inet DST, sockaddrs that do not fit), so
- * a message is only ever stepped over when its decoding would have said the same.
+ * family (inet or inet6) says how the NETMASK is read (rtm_scrub's hint,
+ * docs/macos-routing-socket.md §3.4); no NETMASK is a host route (/32, /128); -1 is a mask that is
+ * not contiguous. DECODE_IT for anything else (not a route message, a bad header, no inet DST,
+ * sockaddrs that do not fit), so a message is only ever stepped over when its decoding would have
+ * said the same.
  */
 function peekPrefixLength(buffer: Uint8Array, start: number, length: number): number {
   if (ROUTE_HEADER_TYPES[buffer[start + 3]!] !== 1) return DECODE_IT;
-  // rt_msghdr and rt_msghdr2 are both 92 bytes, with rtm_addrs at 12 (reference §1.2, §1.3).
+  // rt_msghdr and rt_msghdr2 are both 92 bytes, with rtm_addrs at 12 (docs/macos-routing-socket.md
+  // §1.2, §1.3).
   if (buffer[start + 2] !== RTM_VERSION || length < SIZEOF_RT_MSGHDR) return DECODE_IT;
   const addrBits = u32(buffer, start + ROUTE_OFFSETS.addrs);
   if ((addrBits & RTA_DST) === 0) return DECODE_IT;
@@ -942,8 +950,9 @@ function getSlot(addrs: Addrs, slot: number): Sockaddr | undefined {
 /**
  * Encodes any routing message the decoder knows. Sockaddrs are written in slot order, each
  * padded to 4 bytes (rt_msg2); with `style: "rt_msg1"` msglen stops at the last sockaddr's
- * unpadded end, as the kernel's notifications do (reference §3.5). Throws RangeError on an
- * unknown type or an unparsable address: the encoder only sees this program's own messages.
+ * unpadded end, as the kernel's notifications do (docs/macos-routing-socket.md §3.5). Throws
+ * RangeError on an unknown type or an unparsable address: the encoder only sees this program's own
+ * messages.
  *
  * One zero-filled Uint8Array per message, every field written into it in place: a typed array
  * costs about 1 us on this runtime, and the per-sockaddr arrays and DataViews this replaced made
@@ -1066,9 +1075,11 @@ export interface DefaultRouteRequest {
   family: 4 | 6;
   /** Gateway address text ("192.168.1.1", "fe80::1"); a "%zone" suffix is not parsed. */
   gateway?: string;
-  /** Interface index of a link-local IPv6 gateway, embedded KAME-style (reference §3.6). */
+  /** Interface index of a link-local IPv6 gateway, embedded KAME-style
+   * (docs/macos-routing-socket.md §3.6). */
   zone?: number;
-  /** Scope the route to this interface index: RTF_IFSCOPE + rtm_index (reference §5.2). */
+  /** Scope the route to this interface index: RTF_IFSCOPE + rtm_index (docs/macos-routing-socket.md
+   * §5.2). */
   ifscope?: number;
   seq: number;
   /** rtm_pid; the kernel overwrites it, so route(8) leaves it 0. */
@@ -1077,7 +1088,7 @@ export interface DefaultRouteRequest {
    * "route8": DST, [GATEWAY], zero-length NETMASK (`00 02 00 00` / `00 1e 00 00`, which ends
    * the kernel's parse), and for GET an empty IFP asking for IFP/IFA in the reply.
    * "configd": DST, [GATEWAY], full-length all-zero NETMASK, IFP {20, AF_LINK, ifpIndex},
-   * [IFA], so the kernel honours IFP/IFA (reference §3.3, §5.3.4).
+   * [IFA], so the kernel honours IFP/IFA (docs/macos-routing-socket.md §3.3, §5.3.4).
    */
   form: "route8" | "configd";
   /** sdl_index of the IFP (configd form, or a route8 GET that names an interface). */
@@ -1098,8 +1109,8 @@ function inetSockaddr(
 }
 
 /**
- * The message route(8) or configd sends for the default route (reference §5.3). Returns the
- * init object; pass it to {@link encodeRouteMessage}.
+ * The message route(8) or configd sends for the default route (docs/macos-routing-socket.md §5.3).
+ * Returns the init object; pass it to {@link encodeRouteMessage}.
  */
 export function defaultRouteRequest(request: DefaultRouteRequest): RouteMessageInit {
   const { family, form } = request;
@@ -1109,7 +1120,8 @@ export function defaultRouteRequest(request: DefaultRouteRequest): RouteMessageI
     addrs.gateway = inetSockaddr(family, request.gateway, request.zone);
   }
   if (form === "route8") {
-    // getaddr("default"): sa_len 0 but sa_family kept, one 4-byte slot (reference §3.3a).
+    // getaddr("default"): sa_len 0 but sa_family kept, one 4-byte slot
+    // (docs/macos-routing-socket.md §3.3a).
     addrs.netmask = family === 4
       ? { family: "inet4", address: "0.0.0.0", length: 0 }
       : { family: "inet6", address: "::", length: 0 };
@@ -1137,8 +1149,8 @@ export function defaultRouteRequest(request: DefaultRouteRequest): RouteMessageI
 
 /**
  * The default route's netmask as rt_msg2 writes it in GET replies and dumps: sa_len 0 and, after
- * the zero fill, family 0 - the 4 bytes `00 00 00 00` (reference §3.4). `family` only says how
- * the decoder will read it back (in the DST's family).
+ * the zero fill, family 0 - the 4 bytes `00 00 00 00` (docs/macos-routing-socket.md §3.4). `family`
+ * only says how the decoder will read it back (in the DST's family).
  */
 export function kernelDefaultNetmask(family: 4 | 6): Inet4Sockaddr | Inet6Sockaddr {
   return family === 4
@@ -1146,7 +1158,7 @@ export function kernelDefaultNetmask(family: 4 | 6): Inet4Sockaddr | Inet6Sockad
     : { family: "inet6", address: "::", length: 0, familyByte: 0 };
 }
 
-/** The rtm_addrs bit of each slot (reference §2.2). */
+/** The rtm_addrs bit of each slot (docs/macos-routing-socket.md §2.2). */
 export const SLOT_BITS: Readonly<Record<SockaddrSlot, number>> = {
   dst: RTA_DST,
   gateway: RTA_GATEWAY,

@@ -6,10 +6,11 @@
  * tests/harness/inprocess_transport.ts implements them in-process against the simulated kernel,
  * so this file and route_table.ts run unchanged over both.
  *
- * Why the matching is strict (reference §5.1): a routing socket receives every process's routing
- * traffic (their GETs, their failed requests, configd's changes), so a reply is only ours when
- * type, rtm_seq and rtm_pid all match, as route(8) checks (route.c line 1660). The kernel's errno
- * travels in the reply at offset 24 (rtm_errno), which does not depend on FFI errno (§7.4).
+ * Why the matching is strict (docs/macos-routing-socket.md §5.1): a routing socket receives every
+ * process's routing traffic (their GETs, their failed requests, configd's changes), so a reply is
+ * only ours when type, rtm_seq and rtm_pid all match, as route(8) checks (route.c line 1660). The
+ * kernel's errno travels in the reply at offset 24 (rtm_errno), which does not depend on FFI errno
+ * (§7.4).
  */
 import { RouteTableError } from "../core/errors.ts";
 import { errnoName, SyscallError } from "./errno.ts";
@@ -35,7 +36,8 @@ export interface RouteTransport {
 /** What the darwin route table needs from the OS. */
 export interface RouteSystem {
   openSocket(): RouteTransport;
-  /** A sysctl read of the whole table named by mib (NET_RT_DUMP, NET_RT_IFLIST; reference §1.3). */
+  /** A sysctl read of the whole table named by mib (NET_RT_DUMP, NET_RT_IFLIST;
+   * docs/macos-routing-socket.md §1.3). */
   sysctl(mib: readonly number[]): Uint8Array;
   /** if_nametoindex; 0 when absent. */
   interfaceIndex(name: string): number;
@@ -47,7 +49,8 @@ export interface RouteSystem {
   close(): void;
 }
 
-/** rt_msghdr fields the matching needs (reference §1.2); the full decode is route_message.ts's. */
+/** rt_msghdr fields the matching needs (docs/macos-routing-socket.md §1.2); the full decode is
+ * route_message.ts's. */
 export interface RouteHeader {
   length: number;
   version: number;
@@ -142,9 +145,9 @@ export class RouteRequester {
       this.transport.send(stamped);
     } catch (error) {
       if (!(error instanceof SyscallError)) throw error;
-      // route_output queues the echo, rtm_errno set, before write returns -1 (reference §5.1),
-      // so it is already readable; it is the more trustworthy errno (§7.4). A length mismatch
-      // (EINVAL) has no echo: then write's errno is all there is.
+      // route_output queues the echo, rtm_errno set, before write returns -1
+      // (docs/macos-routing-socket.md §5.1), so it is already readable; it is the more trustworthy
+      // errno (§7.4). A length mismatch (EINVAL) has no echo: then write's errno is all there is.
       let name = error.code;
       for (let queued = this.transport.receiveNow(); queued; queued = this.transport.receiveNow()) {
         const reply = peekRouteHeader(queued);

@@ -2,7 +2,8 @@
  * The RouteTable (lib/core/route_table.ts) of macOS, over a PF_ROUTE socket.
  *
  * - defaults: RTM_GET of the default without RTF_IFSCOPE for the global one. Because of the
- *   kernel's "dontcare" resolution (reference §5.2) that GET can answer with the default *scoped*
+ *   kernel's "dontcare" resolution (docs/macos-routing-socket.md §5.2) that GET can answer with the
+ * default *scoped*
  *   to the primary interface, so RTF_IFSCOPE is checked in the reply and then the global one is
  *   taken from a NET_RT_DUMP sysctl, which also lists every scoped default.
  * - add: configd's message (ip_plugin.c IPv4RouteApply): flags UP|GATEWAY|STATIC, a full-length
@@ -289,8 +290,9 @@ export class DarwinRouteTable implements RouteTable, Disposable {
   }
 
   #message(type: number, route: DefaultRoute): Uint8Array {
-    // DELETE matches destination + mask + scope only (reference §5.2): the gateway plays no part.
-    // An ADD names its interface whenever it is known, to pin the route there.
+    // DELETE matches destination + mask + scope only (docs/macos-routing-socket.md §5.2): the
+    // gateway plays no part. An ADD names its interface whenever it is known, to pin the route
+    // there.
     const needsIndex = route.scoped ||
       (type !== RTM_DELETE &&
         (route.gateway === null || (route.family === 6 && isLinkLocal(route.gateway))));

@@ -3,11 +3,12 @@
  * `State:/Network/Global/IPv4` and `.../IPv6` (Router, PrimaryInterface, PrimaryService), and
  * each interface's link state (`State:/Network/Interface/<if>/Link`, `Active`: the kernel keeps
  * an interface UP|RUNNING while its link is inactive, docs/macos-routing-socket.md §10.2), read
- * through `/usr/sbin/scutil` (reference §6).
+ * through `/usr/sbin/scutil` (docs/macos-routing-socket.md §6).
  *
  * Two layers: a pure parser of scutil's `<dictionary> { KEY : VALUE }` text, and a runner that
  * starts ONE scutil process for both families (two `show` lines on stdin; without a tty scutil
- * prints no prompt and opens the store itself, reference §6 "Non-interactive input").
+ * prints no prompt and opens the store itself, docs/macos-routing-socket.md §6 "Non-interactive
+ * input").
  *
  * Nothing here may crash on what scutil prints or hand out half a gateway: garbage, an empty
  * output, a non-zero exit, a missing binary and a hang each become a ScutilError with a clear
@@ -37,7 +38,8 @@ export class ScutilParseError extends Error {
   override readonly name = "ScutilParseError";
 }
 
-/** scutil's `show` output for a missing key: two spaces, then SCErrorString (reference §6). */
+/** scutil's `show` output for a missing key: two spaces, then SCErrorString
+ * (docs/macos-routing-socket.md §6). */
 const NO_SUCH_KEY = "No such key";
 /** `KEY : VALUE`; keys have no spaces, values may (even be empty: `KEY : `). */
 const ENTRY = /^(\S+) :(?: (.*))?$/;
@@ -127,8 +129,9 @@ const SERVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * Turn one Global dictionary into PrimaryInfo, validating strictly: Router must be an address of
  * the family (IPv4 a dotted quad), PrimaryInterface a BSD name, and an IPv6 link-local Router
- * needs PrimaryInterface as its scope (configd prints it without `%scope`, reference §6). Any
- * doubt about Router or PrimaryInterface makes the whole entry invalid, never half-used.
+ * needs PrimaryInterface as its scope (configd prints it without `%scope`,
+ * docs/macos-routing-socket.md §6). Any doubt about Router or PrimaryInterface makes the whole
+ * entry invalid, never half-used.
  */
 export function interpretGlobalState(family: Family, dict: ScutilDictionary | null): GlobalState {
   if (dict === null) return { kind: "absent" };

@@ -1,7 +1,8 @@
 /**
  * Darwin sockaddrs as they appear inside routing messages: sockaddr_in, sockaddr_in6 (with KAME
  * embedded scope), sockaddr_dl, the zero-length and trimmed netmasks the kernel and route(8)
- * write, and anything else kept as raw bytes. Pure functions; no Deno.* (reference §3).
+ * write, and anything else kept as raw bytes. Pure functions; no Deno.*
+ * (docs/macos-routing-socket.md §3).
  *
  * Decoded objects omit a field when it has its natural value (sa_len 16/28, the family's own
  * family byte, port 0 ...), so tests and JSON stay readable, and encoding a decoded sockaddr gives
@@ -15,7 +16,8 @@ import {
 } from "../core/ip_address.ts";
 import { AF_INET, AF_INET6, AF_LINK, SIZEOF_SOCKADDR_DL } from "./constants.ts";
 
-/** The eight rtm_addrs slots in bit order (RTAX_DST .. RTAX_BRD, reference §2.2). */
+/** The eight rtm_addrs slots in bit order (RTAX_DST .. RTAX_BRD, docs/macos-routing-socket.md
+ * §2.2). */
 export const SOCKADDR_SLOTS = [
   "dst",
   "gateway",
@@ -28,7 +30,7 @@ export const SOCKADDR_SLOTS = [
 ] as const;
 export type SockaddrSlot = typeof SOCKADDR_SLOTS[number];
 
-/** sockaddr_in (16 bytes) or an IPv4 netmask (often trimmed, reference §3.4). */
+/** sockaddr_in (16 bytes) or an IPv4 netmask (often trimmed, docs/macos-routing-socket.md §3.4). */
 export interface Inet4Sockaddr {
   family: "inet4";
   /** Dotted quad; for a netmask, the mask ("255.255.255.0"). */
@@ -39,11 +41,13 @@ export interface Inet4Sockaddr {
   prefixLength?: number;
   /** sa_len when it is not 16 (0 for route(8)'s default netmask, 6/7 for trimmed masks). */
   length?: number;
-  /** The sa_family byte when it is not AF_INET (kernel masks: 0 or 0xff; reference §3.4). */
+  /** The sa_family byte when it is not AF_INET (kernel masks: 0 or 0xff;
+   * docs/macos-routing-socket.md §3.4). */
   familyByte?: number;
   /**
    * Bytes 8 .. sa_len (sin_zero and beyond) as plain hex, only when not all zero. Inside the
-   * kernel sin_zero[0..3] holds an IPv4 scope id (reference §3.6); it should never reach here.
+   * kernel sin_zero[0..3] holds an IPv4 scope id (docs/macos-routing-socket.md §3.6); it should
+   * never reach here.
    */
   tail?: string;
 }
@@ -56,7 +60,8 @@ export interface Inet6Sockaddr {
   /**
    * Interface index of a scoped address. Decoding: the KAME-embedded index (bytes 10-11 of
    * fe80::/10, ff01::/16, ff02::/16), else sin6_scope_id. Encoding: embedded big-endian at bytes
-   * 10-11 for those addresses, like route(8) and configd (reference §3.6); else sin6_scope_id.
+   * 10-11 for those addresses, like route(8) and configd (docs/macos-routing-socket.md §3.6); else
+   * sin6_scope_id.
    */
   zone?: number;
   /** Raw sin6_scope_id when it is non-zero and not implied by `zone`. */
@@ -75,7 +80,7 @@ export interface Inet6Sockaddr {
   tail?: string;
 }
 
-/** sockaddr_dl: an interface (IFP) or a link-layer address (reference §3.6). */
+/** sockaddr_dl: an interface (IFP) or a link-layer address (docs/macos-routing-socket.md §3.6). */
 export interface LinkSockaddr {
   family: "link";
   /** sdl_index (host order). */
@@ -92,7 +97,8 @@ export interface LinkSockaddr {
   length?: number;
 }
 
-/** A slot whose bit is set but whose sockaddr is all zero or missing (reference §3.5). */
+/** A slot whose bit is set but whose sockaddr is all zero or missing (docs/macos-routing-socket.md
+ * §3.5). */
 export interface EmptySockaddr {
   family: "empty";
 }
@@ -118,14 +124,15 @@ export type Sockaddr =
 export type MaskFamily = "inet4" | "inet6" | null;
 
 /**
- * ROUNDUP32 of rtsock.c line 162 (reference §3.1): 4-byte slots, and a sockaddr with sa_len 0
- * still takes 4 bytes.
+ * ROUNDUP32 of rtsock.c line 162 (docs/macos-routing-socket.md §3.1): 4-byte slots, and a sockaddr
+ * with sa_len 0 still takes 4 bytes.
  */
 export function roundup32(length: number): number {
   return length > 0 ? 1 + ((length - 1) | 3) : 4;
 }
 
-/** True for a netmask/genmask slot, whose family byte is not trustworthy (reference §3.4). */
+/** True for a netmask/genmask slot, whose family byte is not trustworthy
+ * (docs/macos-routing-socket.md §3.4). */
 export function isMaskSlot(slot: SockaddrSlot): boolean {
   return slot === "netmask" || slot === "genmask";
 }
@@ -290,7 +297,7 @@ function shortName(bytes: Uint8Array, at: number, length: number): string {
  * Decoding reads a sockaddr in place: `bytes[start ..]` with `saLen` bytes that belong to it
  * (at most what is left of the message). Neither a copy nor a typed-array view nor a reader
  * object per sockaddr: those allocations dominated decoding a 10,000-route dump. Bytes past
- * saLen read as zero (trimmed masks, reference §3.4).
+ * saLen read as zero (trimmed masks, docs/macos-routing-socket.md §3.4).
  */
 
 /** Byte `i` of the sockaddr at `start`; 0 at or past saLen. */
@@ -356,8 +363,8 @@ function zeroFrom(bytes: Uint8Array, start: number, saLen: number, from: number)
  * `saLen` is how many bytes belong to it (its sa_len, fewer when the message ends early; 0 for a
  * set bit with no bytes left); bytes past it read as zero. `familyByte` is passed separately
  * because a zero-length sockaddr still has its family in the slot (route(8)'s `00 02 00 00`,
- * reference §3.3). `maskFamily` is the DST's (or IFA's) family, used for netmask/genmask slots
- * (reference §3.4).
+ * docs/macos-routing-socket.md §3.3). `maskFamily` is the DST's (or IFA's) family, used for
+ * netmask/genmask slots (docs/macos-routing-socket.md §3.4).
  */
 export function decodeSockaddr(
   bytes: Uint8Array,
@@ -407,7 +414,8 @@ function decodeInet4(
     return { family: "inet4", address };
   }
   const prefix = mask ? contiguousPrefix(value) : null;
-  // The kernel's masks: trimmed, family byte 0 or 0xff (reference §3.4), one per dumped route.
+  // The kernel's masks: trimmed, family byte 0 or 0xff (docs/macos-routing-socket.md §3.4), one per
+  // dumped route.
   if (prefix !== null && saLen !== 16 && familyByte !== AF_INET && tailZero) {
     return port !== 0
       ? { family: "inet4", address, port, prefixLength: prefix, length: saLen, familyByte }
@@ -444,7 +452,8 @@ function decodeInet6(
   let zone = 0;
   let embedScope: boolean | undefined;
   if (!mask && isEmbedScope(addressBytes)) {
-    // KAME: the kernel keeps the interface index big-endian in s6_addr[2..3] (reference §3.6).
+    // KAME: the kernel keeps the interface index big-endian in s6_addr[2..3]
+    // (docs/macos-routing-socket.md §3.6).
     const embedded = (addressBytes[2]! << 8) | addressBytes[3]!;
     addressBytes[2] = 0;
     addressBytes[3] = 0;
@@ -476,7 +485,8 @@ function decodeInet6(
   return out;
 }
 
-/** The kernel's sdl_len for an interface sockaddr_dl (dlil_subr.c line 355, reference §3.6). */
+/** The kernel's sdl_len for an interface sockaddr_dl (dlil_subr.c line 355,
+ * docs/macos-routing-socket.md §3.6). */
 export function linkSockaddrLength(nlen: number, alen: number, slen: number): number {
   return roundup32(Math.max(SIZEOF_SOCKADDR_DL, 8 + nlen + alen + slen));
 }
@@ -631,7 +641,7 @@ function parseIPv6(text: string): Uint8Array {
  * Writes a sockaddr of sa_len `saLen` (from {@link sockaddrLength}) at `out[at ..]`, which must
  * be zero-filled for its 4-byte slot: fields are cut at saLen, and what lies past the natural
  * length stays zero. Bytes 0 and 1 are always written: a zero-length sockaddr keeps its family
- * byte (reference §3.3). Throws RangeError on an unparsable address.
+ * byte (docs/macos-routing-socket.md §3.3). Throws RangeError on an unparsable address.
  */
 export function writeSockaddr(sa: Sockaddr, out: Uint8Array, at: number, saLen: number): void {
   switch (sa.family) {
@@ -656,7 +666,8 @@ export function writeSockaddr(sa: Sockaddr, out: Uint8Array, at: number, saLen: 
       const embed = zone !== 0 && sa.embedScope !== false && isEmbedScope(address);
       if (embed) {
         // route(8) getaddr #ifdef __KAME__ and configd in6_addr_scope_linklocal: the index goes
-        // big-endian into s6_addr[2..3] and sin6_scope_id stays 0 (reference §3.6).
+        // big-endian into s6_addr[2..3] and sin6_scope_id stays 0 (docs/macos-routing-socket.md
+        // §3.6).
         address[2] = (zone >> 8) & 0xff;
         address[3] = zone & 0xff;
       }

@@ -5,10 +5,11 @@
  * per-symbol dlopen cost only for what it calls.
  *
  * Every call that returns -1 becomes a LibcError carrying the syscall and the errno *name*,
- * read through __errno_location right after the failing synchronous call (reference §7.4: errno
- * has no Deno API and is thread-local, so only synchronous calls get a trustworthy errno).
- * Reads never block the event loop: recv always uses MSG_DONTWAIT, and waiting is done by a
- * `nonblocking` poll(2) with a timeout, so a pending wait always ends (reference §7.4).
+ * read through __errno_location right after the failing synchronous call
+ * (docs/macos-routing-socket.md §7.4: errno has no Deno API and is thread-local, so only
+ * synchronous calls get a trustworthy errno). Reads never block the event loop: recv always uses
+ * MSG_DONTWAIT, and waiting is done by a `nonblocking` poll(2) with a timeout, so a pending wait
+ * always ends (docs/macos-routing-socket.md §7.4).
  */
 import { AF_NETLINK, errnoName, NETLINK_ROUTE } from "./netlink_message.ts";
 import { errnoMeaning } from "../core/errno_text.ts";
@@ -363,8 +364,8 @@ export class NetlinkSocket implements Disposable {
     view.setInt32(0, this.fd, true);
     view.setInt16(4, POLLIN, true);
     const ready = await libc.wait.symbols.poll(pollfd, 1n, Math.max(0, Math.floor(timeoutMs)));
-    // errno of a nonblocking call is another thread's (reference §7.4): report poll failures
-    // without a name rather than a wrong one.
+    // errno of a nonblocking call is another thread's (docs/macos-routing-socket.md §7.4): report
+    // poll failures without a name rather than a wrong one.
     if (ready === -1) throw new LibcError("poll", 0);
     return ready > 0 && (view.getInt16(6, true) & POLLIN) !== 0;
   }

@@ -3,9 +3,9 @@
  * runs end to end on a real kernel in network namespaces (tests/linux), and it is a usable
  * backend on Linux hosts too.
  *
- * Linux has no scoped defaults (macOS RTF_IFSCOPE, reference §5.2): `scoped` is always false and
- * "the default" of a family is any unicast default in the main table; several may coexist with
- * different metrics, and all of them are returned, lowest metric first.
+ * Linux has no scoped defaults (macOS RTF_IFSCOPE, docs/macos-routing-socket.md §5.2): `scoped` is
+ * always false and "the default" of a family is any unicast default in the main table; several may
+ * coexist with different metrics, and all of them are returned, lowest metric first.
  */
 import { trace, TRACING } from "../core/trace.ts";
 import type { RouteTable } from "../core/route_table.ts";

@@ -22,7 +22,8 @@ import {
 import { isDefaultRouteMessage } from "../../lib/darwin/route_table.ts";
 import { syntheticDump } from "../darwin/synthetic_dump.ts";
 
-/** A kernel GET reply for the default route (reference §5.2: addrs 0x37, 164 bytes). */
+/** A kernel GET reply for the default route (docs/macos-routing-socket.md §5.2: addrs 0x37, 164
+ * bytes). */
 const reply: RouteMessageInit = {
   type: RTM_GET,
   flags: RTF_UP | RTF_GATEWAY | RTF_DONE | RTF_STATIC,

@@ -2,7 +2,7 @@
  * The in-memory RouteTable of the unit tests, with macOS semantics:
  * - one global (unscoped) default per family, beside any number of RTF_IFSCOPE ones (one per
  *   interface); adding a second global gives EEXIST, as adding a second scoped one for the same
- *   interface does (reference §5.2);
+ *   interface does (docs/macos-routing-socket.md §5.2);
  * - delete matches family + scope exactly, the gateway is ignored; no match gives ESRCH;
  * - add gives ENETUNREACH when no up interface has the gateway's subnet (a link-local IPv6
  *   gateway needs its interface named and up);
@@ -29,7 +29,8 @@ import type {
 /** The pid the fake stamps on changes made through the RouteTable methods (defroute itself). */
 export const SELF_PID = 1;
 
-/** RTF_DONE, which the kernel sets on a change it carried out (reference §2.3). */
+/** RTF_DONE, which the kernel sets on a change it carried out (docs/macos-routing-socket.md §2.3).
+ */
 const RTF_DONE = 0x40;
 
 export interface FakeInterface extends NetInterface {
@@ -63,7 +64,8 @@ export function route(
   scoped = false,
   family: Family = gateway !== null && gateway.includes(":") ? 6 : 4,
 ): DefaultRoute {
-  // RTF_UP|RTF_GATEWAY|RTF_STATIC (+RTF_IFSCOPE), as the kernel reports them (reference §2.3).
+  // RTF_UP|RTF_GATEWAY|RTF_STATIC (+RTF_IFSCOPE), as the kernel reports them
+  // (docs/macos-routing-socket.md §2.3).
   const flags = (gateway === null ? 0x1 : 0x803) | (scoped ? 0x1000000 : 0);
   return { family, gateway, interface: ifname, index, scoped, flags };
 }
@@ -246,7 +248,7 @@ export class FakeRouteTable implements RouteTable {
   }
 
   /**
-   * The sing-tun #80 sequence (reference sing-tun-issue-80.md): RTM_ADD 0/0 -> EEXIST ->
+   * The sing-tun #80 sequence (tun_darwin.go setRoutes): RTM_ADD 0/0 -> EEXIST ->
    * RTM_DELETE 0/0 (removes the system's global default) -> RTM_ADD scoped to the tunnel.
    */
   singTunStart(tunnel: FakeInterface, gateway: string | null): void {

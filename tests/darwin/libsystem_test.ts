@@ -1,7 +1,7 @@
 /**
  * lib/darwin/libsystem.ts through the stand-in libSystem: darwin's constants and errno numbering
- * on the way in and out (reference §4), the simulator's interfaces (not Linux's), one read = one
- * message, and SO_RCVTIMEO with darwin's 16-byte timeval.
+ * on the way in and out (docs/macos-routing-socket.md §4), the simulator's interfaces (not
+ * Linux's), one read = one message, and SO_RCVTIMEO with darwin's 16-byte timeval.
  */
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { SyscallError } from "../../lib/darwin/errno.ts";
@@ -107,7 +107,7 @@ Deno.test({
     const fd = lib.socket(17, 3, 0);
     try {
       const buffer = new Uint8Array(2048);
-      // Nothing queued: EAGAIN is darwin's 35, not Linux's 11 (reference §4.4).
+      // Nothing queued: EAGAIN is darwin's 35, not Linux's 11 (docs/macos-routing-socket.md §4.4).
       assertEquals(Number(lib.groups.socket.symbols.recv(fd, buffer, 2048n, MSG_DONTWAIT)), -1);
       assertEquals(lib.errno(), 35);
       assertEquals(lib.recvNow(fd, buffer), null);

@@ -1,7 +1,8 @@
 /**
  * Byte-exact tests of the darwin routing-message codec (issue 2). Expected bytes are written by
- * hand from reference §3 and §5.3 (route(8) and configd) or read from fixtures of real captures
- * (tests/fixtures/darwin/*.hex, each naming its source) - never produced by the encoder itself.
+ * hand from docs/macos-routing-socket.md §3 and §5.3 (route(8) and configd) or read from fixtures
+ * of real captures (tests/fixtures/darwin/*.hex, each naming its source) - never produced by the
+ * encoder itself.
  */
 import {
   linkSockaddrLength,
@@ -77,7 +78,8 @@ function assertBytes(actual: Uint8Array, expected: Uint8Array): void {
   assertEquals(show(actual), show(expected));
 }
 
-/** The 92-byte rt_msghdr route(8) writes: only the named fields are non-zero (reference §5.3). */
+/** The 92-byte rt_msghdr route(8) writes: only the named fields are non-zero
+ * (docs/macos-routing-socket.md §5.3). */
 function rtHeader(
   msglen: number,
   type: number,
@@ -112,7 +114,7 @@ const SIN6_ANY =
 const EMPTY_DL =
   "14 12 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00   # empty sockaddr_dl";
 
-Deno.test("route(8) `get default` is 132 bytes (reference §5.3.1)", () => {
+Deno.test("route(8) `get default` is 132 bytes (docs/macos-routing-socket.md §5.3.1)", () => {
   const expected = hex(`${rtHeader(132, 0x04, 0x803, 0x15)}
     ${SIN_ANY}
     00 02 00 00   # NETMASK sa_len 0 keeps AF_INET: one 4-byte slot
@@ -137,7 +139,7 @@ Deno.test("route(8) `get -ifscope en0 default` sets rtm_index and RTF_IFSCOPE", 
   assertBytes(encodeRouteMessage(init), expected);
 });
 
-Deno.test("route(8) `add default 192.168.1.1` is 128 bytes (reference §5.3.2)", () => {
+Deno.test("route(8) `add default 192.168.1.1` is 128 bytes (§5.3.2)", () => {
   const expected = hex(`${rtHeader(128, 0x01, 0x803, 0x07)}
     ${SIN_ANY}
     10 02 00 00 c0 a8 01 01 00 00 00 00 00 00 00 00   # GATEWAY 192.168.1.1
@@ -191,7 +193,7 @@ Deno.test("route(8) `delete default` is 112 bytes and `-ifscope en0` scopes it (
   );
 });
 
-Deno.test("route(8) -inet6 forms: get 144, delete 124 (reference §5.3.1, §5.3.3)", () => {
+Deno.test("route(8) -inet6 forms: get 144, delete 124 (§5.3.1, §5.3.3)", () => {
   const get = hex(`${rtHeader(144, 0x04, 0x803, 0x15)}
     ${SIN6_ANY}
     00 1e 00 00   # NETMASK sa_len 0, AF_INET6
@@ -233,7 +235,7 @@ Deno.test("route(8) `add -inet6 default fe80::1%en0` embeds the scope, 152 bytes
   assertBytes(encodeRouteMessage(init), expected);
 });
 
-Deno.test("configd's IPv4 default: 160 bytes, 176 with IFA (reference §5.3.4)", () => {
+Deno.test("configd's IPv4 default: 160 bytes, 176 with IFA (§5.3.4)", () => {
   const gateway = "10 02 00 00 c0 a8 01 01 00 00 00 00 00 00 00 00   # GATEWAY 192.168.1.1";
   const ifp =
     "14 12 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00   # IFP {20, AF_LINK, 4}";
@@ -409,7 +411,7 @@ Deno.test("x/net kernel sockaddrs: fe80:0021:: gateway -> zone 33, /48 mask `0e 
   assertBytes(encodeRouteMessage(m), bytes);
 });
 
-Deno.test("kernel-trimmed mask `07 ff ff ff ff ff ff 00` is 255.255.255.0 (reference §3.4)", () => {
+Deno.test("kernel-trimmed mask `07 ff ff ff ff ff ff 00` is 255.255.255.0 (§3.4)", () => {
   const bytes = withGetHeader(hex(`
     10 02 00 00 c0 a8 56 00 00 00 00 00 00 00 00 00   # DST 192.168.86.0
     14 12 04 00 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00   # GATEWAY link#4
@@ -426,7 +428,7 @@ Deno.test("kernel-trimmed mask `07 ff ff ff ff ff ff 00` is 255.255.255.0 (refer
   assertBytes(encodeRouteMessage(m), bytes);
 });
 
-Deno.test("a typical kernel GET reply for the default (reference §5.2) decodes", () => {
+Deno.test("a typical kernel GET reply for the default (§5.2) decodes", () => {
   const bytes = fixture("kernel_get_default_reply.hex");
   assertEquals(bytes.length, 164);
   const m = decodeOk(bytes);
@@ -506,7 +508,8 @@ Deno.test("a set bit with no bytes left is an empty sockaddr", () => {
     gateway: { family: "empty" },
     netmask: { family: "inet4", address: "0.0.0.0", prefixLength: 0, length: 0, familyByte: 0 },
   });
-  // rt_msg1 with a zero-length last sockaddr (reference §3.5) round-trips byte for byte.
+  // rt_msg1 with a zero-length last sockaddr (docs/macos-routing-socket.md §3.5) round-trips byte
+  // for byte.
   const bytes = hex(`${rtHeader(108, 0x01, 0x803, 0x03)}
     ${SIN_ANY}`);
   const m = decodeOk(bytes);
@@ -713,7 +716,7 @@ Deno.test("every message kind round-trips: encode -> decode keeps every field", 
   );
 });
 
-Deno.test("RTM_IFINFO is exactly 112 bytes with if_data at 16 (reference §1.4)", () => {
+Deno.test("RTM_IFINFO is exactly 112 bytes with if_data at 16 (§1.4)", () => {
   const bytes = encodeRouteMessage({
     type: RTM_IFINFO,
     flags: 0x41,

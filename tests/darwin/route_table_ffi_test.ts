@@ -23,7 +23,8 @@ routeTableCases({
       sim,
       table,
       unprivileged() {
-        // The stand-in reads this when each socket is created: SS_PRIV clear (reference §5.1).
+        // The stand-in reads this when each socket is created: SS_PRIV clear
+        // (docs/macos-routing-socket.md §5.1).
         Deno.env.set("DEFROUTE_SIM_UNPRIVILEGED", "1");
         const t = openDarwinRouteTable(options) as DarwinRouteTable;
         // Force the socket open now, while the variable is set.

@@ -21,7 +21,7 @@ const fixture = (name: string) =>
 const fixturePath = (name: string) =>
   new URL(`../fixtures/scutil/${name}`, import.meta.url).pathname;
 
-Deno.test("parses both Global samples from the reference", () => {
+Deno.test("parses both Global samples of docs/macos-routing-socket.md §6", () => {
   const states = parseGlobalStates(fixture("global_both.txt"));
   assertEquals(states[4], {
     kind: "present",

@@ -1,10 +1,11 @@
 /**
  * A synthetic sysctl NET_RT_DUMP of a Mac with a big routing table, for the table-size tests
  * and benchmarks (issue 15): the global default and a scoped one on en0 (as configd installs
- * them; RTF_IFSCOPE + rtm_index, reference §5.2), a tunnel's scoped default on utun4, then
- * `count` other routes of the shapes rt_msg2 writes (reference §1.3, §3.4): /24 split-tunnel
- * routes with trimmed kernel netmasks (sa_len 7, family 0xff) via the LAN gateway or the tunnel's
- * link, and host routes (no NETMASK) with link-layer gateways, as ARP entries are dumped.
+ * them; RTF_IFSCOPE + rtm_index, docs/macos-routing-socket.md §5.2), a tunnel's scoped default on
+ * utun4, then `count` other routes of the shapes rt_msg2 writes (docs/macos-routing-socket.md §1.3,
+ * §3.4): /24 split-tunnel routes with trimmed kernel netmasks (sa_len 7, family 0xff) via the LAN
+ * gateway or the tunnel's link, and host routes (no NETMASK) with link-layer gateways, as ARP
+ * entries are dumped.
  */
 import {
   encodeRouteMessage,

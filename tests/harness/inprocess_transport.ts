@@ -8,7 +8,7 @@ import type { KernelSocket, XnuKernel } from "./xnu_kernel.ts";
 
 const ENXIO = 6;
 
-/** The routing socket's default receive buffer (RAWRCVQ, reference §4.6). */
+/** The routing socket's default receive buffer (RAWRCVQ, docs/macos-routing-socket.md §4.6). */
 const DEFAULT_RECEIVE_BUFFER = 8192;
 
 export interface InProcessOptions {
@@ -42,7 +42,8 @@ export class InProcessRouteSocket implements RouteTransport {
   readonly #socket: KernelSocket;
 
   #deliver(message: Uint8Array): void {
-    // raw_input drops silently when sbappendaddr fails on a full buffer (reference §4.6).
+    // raw_input drops silently when sbappendaddr fails on a full buffer
+    // (docs/macos-routing-socket.md §4.6).
     if (this.#queuedBytes + message.length > this.#capacity) {
       this.dropped++;
       return;

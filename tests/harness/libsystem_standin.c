@@ -4,18 +4,22 @@
  * lib/darwin/libsystem.ts dlopen()s this file instead of /usr/lib/libSystem.B.dylib when
  * DEFROUTE_LIBSYSTEM names it. It exports the same symbols with darwin's ABI and constants:
  *
- * - socket(PF_ROUTE=17, SOCK_RAW=3, proto) returns one end of a socketpair(AF_UNIX, SOCK_SEQPACKET),
+ * - socket(PF_ROUTE=17, SOCK_RAW=3, proto) returns one end of a socketpair(AF_UNIX,
+ * SOCK_SEQPACKET),
  *   so read/recv/poll/close work natively and one read returns one whole message, like the routing
- *   socket's PR_ATOMIC (reference §5.1). A pthread pumps frames from a stream connection to the
+ *   socket's PR_ATOMIC (docs/macos-routing-socket.md §5.1). A pthread pumps frames from a stream
+ * connection to the
  *   simulated XNU kernel (tests/harness/simulator_main.ts, path in DEFROUTE_SIM_SOCKET) into the
  *   pair. A hello frame carries getpid(), the protocol argument and whether the socket is
- *   unprivileged (DEFROUTE_SIM_UNPRIVILEGED=1: the kernel's SS_PRIV is clear, reference §5.1).
+ *   unprivileged (DEFROUTE_SIM_UNPRIVILEGED=1: the kernel's SS_PRIV is clear,
+ * docs/macos-routing-socket.md §5.1).
  * - write() on such a socket is a synchronous round trip: the kernel queues the echo to every
  *   socket (ours too) BEFORE it answers, so as on darwin the echo is readable when write returns
  *   -1/errno (rtsock.c route_output then flush:).
  * - darwin constants are translated on the way in (SOL_SOCKET 0xffff, SO_RCVBUF 0x1002,
  *   SO_RCVTIMEO 0x1006 with darwin's 16-byte timeval, MSG_DONTWAIT 0x80 ...), and Linux errno
- *   values become darwin's in __error() (EAGAIN 11 -> 35, ENETUNREACH 101 -> 51 ...; reference §4.4).
+ *   values become darwin's in __error() (EAGAIN 11 -> 35, ENETUNREACH 101 -> 51 ...;
+ * docs/macos-routing-socket.md §4.4).
  * - sysctl(CTL_NET, PF_ROUTE, ...) and if_nametoindex/if_indextoname ask the simulator: its
  *   interfaces, not Linux's.
  * - libproc's proc_listpids(PROC_PGRP_ONLY, ...) and proc_name answer from Linux's /proc, with
@@ -101,7 +105,7 @@ static void resolve_real(void) {
 }
 #define RESOLVE() pthread_once(&resolve_once, resolve_real)
 
-/* ---- errno translation (reference §4.4) ---- */
+/* ---- errno translation (docs/macos-routing-socket.md §4.4) ---- */
 
 static const int errno_pairs[][2] = {
     /* linux, darwin */
@@ -274,7 +278,7 @@ static void *pump_main(void *arg) {
     if (recv_frame(rs->sim_fd, &kind, &payload, &len) < 0) break;
     if (kind == FRAME_DELIVER) {
       /* The kernel drops a message silently when the receive buffer is full (raw_input,
-       * reference §4.6); MSG_DONTWAIT plus dropping models exactly that. */
+       * docs/macos-routing-socket.md §4.6); MSG_DONTWAIT plus dropping models exactly that. */
       ssize_t n = send(rs->inner_fd, payload, len, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n < 0) rs->dropped++;
     } else if (kind == FRAME_RESULT && len >= 4) {
@@ -331,8 +335,9 @@ static int open_route_socket(int proto) {
   rs->sim_fd = sim;
   pthread_mutex_init(&rs->lock, NULL);
   pthread_cond_init(&rs->cond, NULL);
-  /* The routing socket's default buffer is 8192 bytes (RAWRCVQ, reference §4.6); a SEQPACKET pair
-   * counts whole skbs against the sender, so use a few times that for a similar message count. */
+  /* The routing socket's default buffer is 8192 bytes (RAWRCVQ, docs/macos-routing-socket.md
+   * §4.6); a SEQPACKET pair counts whole skbs against the sender, so use a few times that for a
+   * similar message count. */
   int size = 8192 * 4;
   real_setsockopt(rs->inner_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   if (pthread_create(&rs->pump, NULL, pump_main, rs) != 0) {
@@ -426,7 +431,7 @@ EXPORT int close(int fd) {
 }
 
 /* int poll(struct pollfd fds[], nfds_t nfds, int timeout): darwin's pollfd and POLL* bits equal
- * Linux's (reference §4.3); nfds_t is unsigned int on darwin. */
+ * Linux's (docs/macos-routing-socket.md §4.3); nfds_t is unsigned int on darwin. */
 EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout) {
   RESOLVE();
   /* darwin's nfds_t is 32 bits: the caller may leave garbage in the register's upper half. */
@@ -456,7 +461,7 @@ EXPORT int setsockopt(int fd, int level, int name, const void *value, unsigned i
   if (name == -1) return 0;
   if (is_timeo) {
     /* darwin LP64 timeval: i64 tv_sec, i32 tv_usec, 4 bytes pad; the kernel wants >= 16 bytes and
-     * a valid range (sooptcopyin_timeval, reference §4.5). */
+     * a valid range (sooptcopyin_timeval, docs/macos-routing-socket.md §4.5). */
     if (len < 16) {
       errno = EINVAL;
       return -1;

@@ -1,6 +1,7 @@
 /**
- * The stand-in scutil (tests/harness/scutil) prints what configd's scutil prints (reference §6)
- * from the simulator's current values, and lib/darwin/scutil.ts reads it through DEFROUTE_SCUTIL.
+ * The stand-in scutil (tests/harness/scutil) prints what configd's scutil prints
+ * (docs/macos-routing-socket.md §6) from the simulator's current values, and lib/darwin/scutil.ts
+ * reads it through DEFROUTE_SCUTIL.
  */
 import { assertEquals } from "../assert.ts";
 import { ScutilPrimarySource } from "../../lib/darwin/scutil.ts";

@@ -2,8 +2,8 @@
  * sing-tun issue #80 replayed as its own process, through the real darwin FFI code
  * (lib/darwin/libsystem.ts + route_socket.ts) and the stand-in libSystem on the simulated Mac.
  *
- * What sing-tun's darwin setRoutes() does for a literal 0.0.0.0/0 (tun_darwin.go ~L448, see
- * /work/shared/reference/sing-tun-issue-80.md):
+ * What sing-tun's darwin setRoutes() does for a literal 0.0.0.0/0 (tun_darwin.go ~L448;
+ * https://github.com/SagerNet/sing-tun/issues/80):
  *   1. RTM_ADD 0/0 via the utun            -> EEXIST (the Mac's global default exists)
  *   2. RTM_DELETE 0/0, no ifscope, index 0 -> deletes the Mac's GLOBAL default (the bug)
  *   3. RTM_ADD 0/0 RTF_IFSCOPE on the utun

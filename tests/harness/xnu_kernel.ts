@@ -49,7 +49,8 @@ import {
   parseRequest,
 } from "./xnu_request.ts";
 
-// Constants (reference §2, §4). Kept local: the simulator states the kernel's numbers itself.
+// Constants (docs/macos-routing-socket.md §2, §4). Kept local: the simulator states the kernel's
+// numbers itself.
 const RTM_ADD = 0x1;
 const RTM_DELETE = 0x2;
 const RTM_CHANGE = 0x3;
@@ -116,11 +117,12 @@ export interface SimInterface {
   addresses: SimAddress[];
   /**
    * Link state as configd publishes it in `State:/Network/Interface/<name>/Link` (`Active`
-   * TRUE/FALSE); undefined = no Link key (utun, lo0: no media to report). Separate from IFF_RUNNING,
-   * which stays set while the link is inactive (a real Mac's `flags=8863<UP,...,RUNNING,...>
-   * status: inactive`); the kernel says nothing about it on the routing socket: link on/off is a
-   * KEV_DL_LINK_ON/OFF kernel event on PF_SYSTEM (xnu bsd/net/if_bond.c 1682 posts one), while
-   * RTM_IFINFO comes only from flag changes (bsd/net/if.c if_updown 1643 rt_ifmsg).
+   * TRUE/FALSE); undefined = no Link key (utun, lo0: no media to report). Separate from
+   * IFF_RUNNING, which stays set while the link is inactive (a real Mac's
+   * `flags=8863<UP,...,RUNNING,...> status: inactive`); the kernel says nothing about it on the
+   * routing socket: link on/off is a KEV_DL_LINK_ON/OFF kernel event on PF_SYSTEM (xnu
+   * bsd/net/if_bond.c 1682 posts one), while RTM_IFINFO comes only from flag changes (bsd/net/if.c
+   * if_updown 1643 rt_ifmsg).
    */
   linkActive?: boolean;
 }
@@ -149,7 +151,8 @@ export interface SimRouteView extends SimRoute {
 /** A connected routing socket. */
 export interface KernelSocket {
   pid: number;
-  /** socket()'s protocol: 0 receives every family; AF_INET/AF_INET6 filter (reference §5.1). */
+  /** socket()'s protocol: 0 receives every family; AF_INET/AF_INET6 filter
+   * (docs/macos-routing-socket.md §5.1). */
   protocol: number;
   /** SS_PRIV clear: everything but RTM_GET fails with EPERM. */
   unprivileged: boolean;
@@ -486,10 +489,10 @@ export class XnuKernel {
   }
 
   /**
-   * RTM_GET with a netmask (rt_lookup_common, route.c line 3180; reference §5.2): unscoped asks
-   * find the unscoped route, then prefer the route scoped to the primary interface if there is
-   * one ("dontcare"); scoped asks find the route scoped to N, else the unscoped route when its
-   * interface is N.
+   * RTM_GET with a netmask (rt_lookup_common, route.c line 3180; docs/macos-routing-socket.md
+   * §5.2): unscoped asks find the unscoped route, then prefer the route scoped to the primary
+   * interface if there is one ("dontcare"); scoped asks find the route scoped to N, else the
+   * unscoped route when its interface is N.
    */
   #lookup(key: { family: 4 | 6; destination: Uint8Array; prefix: number; scope: number }) {
     const unscoped = this.#find({ ...key, scope: 0 });
@@ -692,7 +695,8 @@ export class XnuKernel {
     return [...this.interfaces.values()].find((i) => i.name === name) ?? null;
   }
 
-  /** A new interface appears: RTM_IFINFO, then RTM_NEWADDR per address (rt_ifmsg, rt_newaddrmsg). */
+  /** A new interface appears: RTM_IFINFO, then RTM_NEWADDR per address (rt_ifmsg, rt_newaddrmsg).
+   */
   addInterface(iface: SimInterface): void {
     if (this.interfaces.has(iface.index) || this.interfaceByName(iface.name)) {
       throw new Error(`interface ${iface.name} (${iface.index}) exists`);
@@ -870,7 +874,7 @@ export class XnuKernel {
       for (const route of this.#routes) {
         if (family !== undefined && route.family !== family) continue;
         if (what === NET_RT_FLAGS && (route.flags & arg) !== arg) continue;
-        // Dumps carry DST, GATEWAY, NETMASK, IFA and never IFP (reference §1.3).
+        // Dumps carry DST, GATEWAY, NETMASK, IFA and never IFP (docs/macos-routing-socket.md §1.3).
         const report = this.#report(RTM_GET, route, request, 0, route.flags);
         parts.push(withoutIfp(report));
       }
@@ -922,8 +926,8 @@ export class XnuKernel {
 }
 
 /**
- * What configd's `scutil` prints for `show KEY` (reference §6): a dictionary with keys sorted
- * case-sensitively, two-space indent, or "  No such key".
+ * What configd's `scutil` prints for `show KEY` (docs/macos-routing-socket.md §6): a dictionary
+ * with keys sorted case-sensitively, two-space indent, or "  No such key".
  */
 export function renderScutil(value: ScutilDict | null): string {
   if (!value) return "  No such key\n";
@@ -960,7 +964,8 @@ function linkSockaddr(iface: SimInterface): LinkSockaddr {
   return sa;
 }
 
-/** A dump entry without the IFP sockaddr (dumps never carry it, reference §1.3). */
+/** A dump entry without the IFP sockaddr (dumps never carry it, docs/macos-routing-socket.md §1.3).
+ */
 function withoutIfp(message: Uint8Array): Uint8Array {
   const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
   const addrs = view.getInt32(12, true);
@@ -980,7 +985,7 @@ function withoutIfp(message: Uint8Array): Uint8Array {
   return out;
 }
 
-/** sysctl dumps are rt_msg2-built: padded to 4 (reference §3.5). */
+/** sysctl dumps are rt_msg2-built: padded to 4 (docs/macos-routing-socket.md §3.5). */
 function padTo4(message: Uint8Array): Uint8Array {
   const length = message.length % 4 === 0
     ? message.length

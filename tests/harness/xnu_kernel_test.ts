@@ -1,6 +1,6 @@
 /**
- * The simulated XNU kernel against the byte layouts and rules of the reference: route(8)'s own
- * messages (§5.3) in, rt_msg2 replies (§3.4, §5.2) and echoes (§5.1) out.
+ * The simulated XNU kernel against the byte layouts and rules of docs/macos-routing-socket.md:
+ * route(8)'s own messages (§5.3) in, rt_msg2 replies (§3.4, §5.2) and echoes (§5.1) out.
  */
 import { assert, assertEquals } from "../assert.ts";
 import {
@@ -25,7 +25,7 @@ import {
 
 const HEADER_ZEROS_TO_92 = "00".repeat(92 - 28);
 
-/** `route -n get default`, 132 bytes (reference §5.3.1). */
+/** `route -n get default`, 132 bytes (docs/macos-routing-socket.md §5.3.1). */
 const ROUTE_GET_DEFAULT = unhex(
   "8400 05 04 0000 0000 03080000 15000000 00000000 01000000 00000000" + HEADER_ZEROS_TO_92 +
     "10020000 00000000 00000000 00000000" + "00020000" + "1412" + "00".repeat(18),
@@ -53,7 +53,7 @@ function socket(pid: number, options: Partial<KernelSocket> = {}) {
   return { s, received };
 }
 
-Deno.test("fixtures are the reference's lengths", () => {
+Deno.test("fixtures have the lengths of docs/macos-routing-socket.md §5.3", () => {
   assertEquals(
     [ROUTE_GET_DEFAULT.length, ROUTE_ADD_DEFAULT.length, ROUTE_DELETE_DEFAULT.length],
     [132, 128, 112],
@@ -72,7 +72,7 @@ Deno.test("GET default: rt_msg2 reply of 164 bytes, netmask 00 00 00 00, IFP+IFA
   assertEquals(me.received.length, 1);
   assertEquals(other.received.length, 1, "every routing socket sees the reply");
   const reply = me.received[0]!;
-  assertEquals(reply.length, 164); // 92 + 16 + 16 + 4 + 20 + 16 (reference §5.2)
+  assertEquals(reply.length, 164); // 92 + 16 + 16 + 4 + 20 + 16 (docs/macos-routing-socket.md §5.2)
   const view = new DataView(reply.buffer, reply.byteOffset);
   assertEquals(view.getInt32(12, true), 0x37, "DST|GATEWAY|NETMASK|IFP|IFA");
   assertEquals(view.getInt32(16, true), 321, "rtm_pid");

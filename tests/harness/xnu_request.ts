@@ -1,8 +1,9 @@
 /**
  * How the simulated XNU kernel reads a routing request a process wrote: route_output's header
  * checks and rt_xaddrs' sockaddr walk (xnu bsd/net/rtsock.c lines 352-456 and 1182-1289,
- * reference §3.2). Deliberately written from the kernel's rules, not with lib/darwin's codec, so
- * the codec and the route table are checked against an independent reading of the bytes.
+ * docs/macos-routing-socket.md §3.2). Deliberately written from the kernel's rules, not with
+ * lib/darwin's codec, so the codec and the route table are checked against an independent reading
+ * of the bytes.
  */
 
 export const RTM_VERSION = 5;
@@ -91,7 +92,8 @@ export function parseRequest(bytes: Uint8Array): ParseResult {
       return { ok: false, errno: EINVAL, protocol: 0 };
     }
     if (saLen === 0) {
-      // Becomes sa_zero and parsing stops: every later address is ignored (reference §3.2).
+      // Becomes sa_zero and parsing stops: every later address is ignored
+      // (docs/macos-routing-socket.md §3.2).
       request.sockaddrs[i] = saZero();
       break;
     }
@@ -144,7 +146,7 @@ export function isEmbedScope(address: Uint8Array): boolean {
 
 /**
  * An inet gateway: its address with any KAME-embedded scope removed, and the scope (the
- * embedded index, else sin6_scope_id; reference §3.6).
+ * embedded index, else sin6_scope_id; docs/macos-routing-socket.md §3.6).
  */
 export function inetGateway(sa: Uint8Array, family: 4 | 6): { address: Uint8Array; zone: number } {
   const address = inetAddress(sa, family);
@@ -160,7 +162,7 @@ export function inetGateway(sa: Uint8Array, family: 4 | 6): { address: Uint8Arra
 
 /**
  * The prefix length of a netmask read in the DST's family (its own family byte is not trusted,
- * reference §3.4), or null when the mask is not contiguous.
+ * docs/macos-routing-socket.md §3.4), or null when the mask is not contiguous.
  */
 export function maskPrefix(sa: Uint8Array, family: 4 | 6): number | null {
   const mask = inetAddress(sa, family);

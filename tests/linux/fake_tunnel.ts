@@ -4,11 +4,11 @@
  *   ip netns exec NS deno run --allow-run --allow-read tests/linux/fake_tunnel.ts [--dev tun0]
  *     [--family 4|6|all]
  *
- * It does what sing-tun's macOS setRoutes() does (sing-tun issue #80, reference
- * sing-tun-issue-80.md): bring up the TUN, try to add its own default, and on EEXIST delete the
- * existing default - the host's - and add its own. When told to stop (stdin closed, SIGTERM or
- * SIGINT) it removes only its own routes, like unsetRoutes(), and leaves the host with no
- * default at all.
+ * It does what sing-tun's macOS setRoutes() does (sing-tun issue #80,
+ * https://github.com/SagerNet/sing-tun/issues/80): bring up the TUN, try to add its own default,
+ * and on EEXIST delete the existing default - the host's - and add its own. When told to stop
+ * (stdin closed, SIGTERM or SIGINT) it removes only its own routes, like unsetRoutes(), and leaves
+ * the host with no default at all.
  *
  * Every step is reported as one JSON line on stdout, with the pid of the `ip` process that made
  * each change (the pid the kernel stamps on its netlink multicast):
