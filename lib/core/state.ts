@@ -526,6 +526,7 @@ function unusable(path: string, error: unknown): StateFileError {
   const kind = error instanceof StateFormatError ? error.kind : "corrupt";
   // JSON.parse quotes the file's own text, newlines included: the message stays one line.
   const why = (error instanceof Error ? error.message : String(error)).replace(
+    // deno-lint-ignore no-control-regex -- matching the control characters is the point
     /[\u0000-\u001f\u007f]/g,
     (c) => c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
