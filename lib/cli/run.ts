@@ -427,13 +427,14 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
       },
       lingerMs,
       processGroups: () => processGroups,
-      linger: (_members, signal) => {
+      linger: (_members, signal, watching) => {
         const sys = system;
         if (sys === null) return Promise.resolve();
         return guardLeftovers(sys, ctx, {
           config,
           dryRun,
           signal,
+          watching,
           state: () => dryRunState ?? knownState,
           namer,
           command: name,
@@ -556,6 +557,8 @@ interface GuardOptions {
   dryRun: boolean;
   /** Aborts when the process group is gone, the linger is over, or a signal came. */
   signal: AbortSignal;
+  /** Called once the route monitor sees every change. */
+  watching: () => void;
   /** The state file as last known (undefined: read it). */
   state: () => DefrouteState | null | undefined;
   namer: ProcessNamer;
@@ -577,6 +580,7 @@ async function guardLeftovers(system: System, ctx: CommandContext, options: Guar
     families: ctx.families,
     signal: options.signal,
     log: out,
+    onReady: options.watching,
     describe: (event) => formatEventText(event, options.namer),
     onEvent: (event) => {
       if (event.kind === "link" && !event.interface.tunnel) return;

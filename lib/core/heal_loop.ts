@@ -400,7 +400,10 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
       await pump.wait(wakeAt, now(), signal);
       if (signal.aborted) break;
       const events = pump.queue.splice(0);
-      for (const event of events) await handle(event);
+      // A burst of interface events (a VPN adding its addresses) costs one look, not one each.
+      let interfaceCause: string | null = null;
+      for (const event of events) interfaceCause = await handle(event) ?? interfaceCause;
+      if (interfaceCause !== null) await afterInterfaceEvent(interfaceCause);
       if (lateRereadAt !== null && now() >= lateRereadAt) {
         lateRereadAt = null;
         for (const family of families) await observe(family, lateCause);
@@ -420,26 +423,30 @@ export async function runMonitor(options: MonitorOptions): Promise<void> {
     iterator.return?.().catch(() => {});
   }
 
-  async function handle(event: RouteEvent): Promise<void> {
-    if (event.kind === "route" && !families.includes(event.route.family)) return;
+  /** Reports and follows one event; returns its words when it is an interface event, whose look
+   * (afterInterfaceEvent) the caller takes once for the batch. */
+  async function handle(event: RouteEvent): Promise<string | null> {
+    if (event.kind === "route" && !families.includes(event.route.family)) return null;
     if (TRACING) trace("loop: event taken");
     options.onEvent?.(event);
     if (TRACING) trace("loop: event reported");
     view.follow(event);
     if (event.kind === "route") {
       // A failed request changed nothing (docs/macos-routing-socket.md §5.1).
-      if (event.error !== null) return;
+      if (event.error !== null) return null;
       const deletion = event.action === "delete" && !event.route.scoped;
       await observe(event.route.family, describe(event), deletion);
-    } else if (event.kind === "overflow") {
+      return null;
+    }
+    if (event.kind === "overflow") {
       // Events were lost: list the interfaces and read the table again.
       await view.list();
       for (const family of families) await observe(family, describe(event));
-    } else {
-      // Link and address changes: routes may have gone with them, silently (see the header),
-      // and a default on an interface that just came up is now a good default.
-      await afterInterfaceEvent(describe(event));
+      return null;
     }
+    // Link and address changes: routes may have gone with them, silently (see the header),
+    // and a default on an interface that just came up is now a good default.
+    return describe(event);
   }
 }
 

@@ -149,8 +149,14 @@ export interface RunWrapperOptions {
   /** Restore: runs once CMD has exited, whatever the reason. Errors propagate after cleanup. */
   after(exit: ChildExit): Promise<void>;
   /** Guard while CMD's leftover processes (`members`) live, until `signal` aborts (they are
-   * gone, lingerMs passed, or a signal came). */
-  linger?(members: readonly ProcessGroupMember[], signal: AbortSignal): Promise<void>;
+   * gone, lingerMs passed, or a signal came). `watching()` says the guard now sees every route
+   * change: "guarding" is logged then, not before (a straggler's deletion in between would be
+   * found as a void at start, its pid lost). */
+  linger?(
+    members: readonly ProcessGroupMember[],
+    signal: AbortSignal,
+    watching: () => void,
+  ): Promise<void>;
   /** How long to wait for CMD's process group after CMD exits (0 = not at all). */
   lingerMs?: number;
   /** Who is in a process group; null = unknown (no linger). Asked after `before`. */
@@ -403,19 +409,26 @@ async function lingerAfter(
     return null;
   }
   const { log } = options;
-  log.info(
-    `${options.command} left ${
-      members.length > 0 ? describeMembers(members) : "processes"
-    } running in its process group: guarding the default route for up to ${
-      lingerMs / 1000
-    } s (--linger)`,
-  );
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    log.info(
+      `${options.command} left ${
+        members.length > 0 ? describeMembers(members) : "processes"
+      } running in its process group: guarding the default route for up to ${
+        lingerMs / 1000
+      } s (--linger)`,
+    );
+  };
   const stop = new AbortController();
   const ended = () => stop.abort("linger over");
   router.afterExit.signal.addEventListener("abort", ended, { once: true });
-  const guard = options.linger?.(members, stop.signal).catch((error) =>
-    log.warn(`guard after ${options.command} stopped: ${messageOf(error)}`)
-  );
+  const guard = options.linger === undefined
+    ? (announce(), undefined)
+    : options.linger(members, stop.signal, announce).catch((error) =>
+      log.warn(`guard after ${options.command} stopped: ${messageOf(error)}`)
+    ).finally(announce);
   let wait: GroupWait;
   try {
     wait = await waitForGroup(groups, pgid, { deadlineMs: lingerMs, signal: stop.signal });

@@ -406,6 +406,16 @@ function walkStatePath(path: string, policy: TrustPolicy): TrustedPath {
   }
 }
 
+/** lstat, or null when there is nothing there. */
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw ioError(path, "read", error);
+  }
+}
+
 function statOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.lstatSync(path);
@@ -443,10 +453,22 @@ export async function readState(
     if (!options.readOnly) return parseStateText(path, unchanged.text);
     return unchanged.frozen ??= deepFreeze(parseStateText(path, unchanged.text));
   }
-  // A concurrent writer may rename a new file over the path between our lstat and open; the
-  // next attempt reads that new file. Three renames in a row while we read is not plausible.
+  return readLocated(path, policy, () => walkStatePath(path, policy));
+}
+
+/**
+ * Read and validate the file `locate` finds (the walk from `/`, or, under the lock, the
+ * directory just walked). A concurrent writer may rename a new file over the path between our
+ * lstat and open; the next attempt reads that new file. Three renames in a row while we read is
+ * not plausible.
+ */
+function readLocated(
+  path: string,
+  policy: TrustPolicy,
+  locate: () => Pick<TrustedPath, "resolved" | "info">,
+): DefrouteState | null {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const walked = walkStatePath(path, policy);
+    const walked = locate();
     if (walked.info === null) return null;
     requireRegular(path, walked.info);
     const read = readTrustedBytes(path, walked.resolved, walked.info, policy);
@@ -526,6 +548,7 @@ function unusable(path: string, error: unknown): StateFileError {
   const kind = error instanceof StateFormatError ? error.kind : "corrupt";
   // JSON.parse quotes the file's own text, newlines included: the message stays one line.
   const why = (error instanceof Error ? error.message : String(error)).replace(
+    // deno-lint-ignore no-control-regex -- matching the control characters is the point
     /[\u0000-\u001f\u007f]/g,
     (c) => c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
@@ -882,7 +905,13 @@ export async function updateState(
     let current: DefrouteState | null = null;
     let replaced: StateFileError | null = null;
     try {
-      current = await readState(path, options);
+      // The directory was walked moments ago (withLockAt) and only root can change it: only
+      // the file itself is looked at again.
+      const policy = options.trust ?? defaultTrust();
+      const file = `${where.dir}/${where.name}`;
+      current = unchangedSinceLastRead(path, policy) === null
+        ? readLocated(path, policy, () => ({ resolved: file, info: lstatOrNull(file) }))
+        : await readState(path, options);
     } catch (error) {
       if (!options.replaceUnreadable || !isReplaceable(error, path)) throw error;
       replaced = error;

@@ -366,3 +366,26 @@ Deno.test("monitor: a recheck that finds nothing different says nothing", async 
   await done;
   assertEquals(rechecks, 0);
 });
+
+Deno.test("monitor: a burst of interface events is looked at together, not one look each", async () => {
+  const t = setup();
+  let asked = 0;
+  const done = runMonitor(t.options({
+    linkStates: () => {
+      asked++;
+      return Promise.resolve(new Set<string>());
+    },
+  }));
+  await until(() => asked === 1);
+  const utun = { name: "utun3", index: 9, up: true, tunnel: true };
+  for (let i = 1; i <= 5; i++) {
+    t.table.emit({ kind: "address", action: "new", interface: utun, address: `10.0.0.${i}` });
+  }
+  await until(() => t.events.length === 5);
+  await until(() => asked >= 2);
+  await new Promise((r) => setTimeout(r, 50));
+  t.controller.abort();
+  await done;
+  // Events queued while a look runs are taken together: fewer looks than events.
+  assert(asked - 1 < 5, `looks after the start: ${asked - 1} for 5 events`);
+});
