@@ -41,6 +41,15 @@ import {
   RTA_IFA,
   RTA_IFP,
   RTA_NETMASK,
+  RTAX_AUTHOR,
+  RTAX_BRD,
+  RTAX_DST,
+  RTAX_GATEWAY,
+  RTAX_GENMASK,
+  RTAX_IFA,
+  RTAX_IFP,
+  RTAX_MAX,
+  RTAX_NETMASK,
   RTF_GATEWAY,
   RTF_IFSCOPE,
   RTF_STATIC,
@@ -338,16 +347,6 @@ export function messageKind(type: number): MessageKind | null {
   }
 }
 
-const HEADER_SIZE: Readonly<Record<MessageKind, number>> = {
-  route: SIZEOF_RT_MSGHDR,
-  route2: SIZEOF_RT_MSGHDR2,
-  interface: SIZEOF_IF_MSGHDR,
-  interface2: SIZEOF_IF_MSGHDR2,
-  address: SIZEOF_IFA_MSGHDR,
-  multicast: SIZEOF_IFMA_MSGHDR,
-  multicast2: SIZEOF_IFMA_MSGHDR2,
-};
-
 /**
  * Where each header keeps the fields the kinds share. rt_msghdr puts index at 4 and addrs at 12;
  * the interface headers put addrs at 4, flags at 8 and index at 12 (docs/macos-routing-socket.md
@@ -361,9 +360,87 @@ interface CommonOffsets {
 const ROUTE_OFFSETS: CommonOffsets = { index: 4, flags: 8, addrs: 12 };
 const INTERFACE_OFFSETS: CommonOffsets = { index: 12, flags: 8, addrs: 4 };
 
-function offsetsOf(kind: MessageKind): CommonOffsets {
-  return kind === "route" || kind === "route2" ? ROUTE_OFFSETS : INTERFACE_OFFSETS;
+/**
+ * The header layout of one kind of message: its size, where it keeps the fields every kind
+ * shares, and how its own fields are read and written. The decoder and the encoder look a kind up
+ * here instead of switching on it. Each `decode` builds its message as one object literal, so all
+ * messages of a kind share one hidden class (the code reading them stays monomorphic), and reads
+ * the shared fields from the bytes at its kind's offsets rather than taking them as arguments.
+ */
+interface KindLayout {
+  readonly kind: MessageKind;
+  /** sizeof the header: the sockaddrs start here. */
+  readonly size: number;
+  readonly at: CommonOffsets;
+  /** The message at `start` (msglen, version and header size already checked), with its
+   * sockaddrs. */
+  readonly decode: (bytes: Uint8Array, start: number, addrs: Addrs) => RoutingMessage;
+  /** Writes the kind's own fields into a zero-filled message; encodeRouteMessage writes the
+   * shared ones. */
+  readonly encode: (bytes: Uint8Array, init: RoutingMessageInit) => void;
 }
+
+const LAYOUTS: Readonly<Record<MessageKind, KindLayout>> = {
+  route: {
+    kind: "route",
+    size: SIZEOF_RT_MSGHDR,
+    at: ROUTE_OFFSETS,
+    decode: decodeRouteHeader,
+    encode: encodeRouteHeader,
+  },
+  route2: {
+    kind: "route2",
+    size: SIZEOF_RT_MSGHDR2,
+    at: ROUTE_OFFSETS,
+    decode: decodeRoute2Header,
+    encode: encodeRoute2Header,
+  },
+  interface: {
+    kind: "interface",
+    size: SIZEOF_IF_MSGHDR,
+    at: INTERFACE_OFFSETS,
+    decode: decodeInterfaceHeader,
+    encode: encodeInterfaceHeader,
+  },
+  interface2: {
+    kind: "interface2",
+    size: SIZEOF_IF_MSGHDR2,
+    at: INTERFACE_OFFSETS,
+    decode: decodeInterface2Header,
+    encode: encodeInterface2Header,
+  },
+  address: {
+    kind: "address",
+    size: SIZEOF_IFA_MSGHDR,
+    at: INTERFACE_OFFSETS,
+    decode: decodeAddressHeader,
+    encode: encodeAddressHeader,
+  },
+  multicast: {
+    kind: "multicast",
+    size: SIZEOF_IFMA_MSGHDR,
+    at: INTERFACE_OFFSETS,
+    decode: decodeMulticastHeader,
+    encode: () => {},
+  },
+  multicast2: {
+    kind: "multicast2",
+    size: SIZEOF_IFMA_MSGHDR2,
+    at: INTERFACE_OFFSETS,
+    decode: decodeMulticast2Header,
+    encode: encodeMulticast2Header,
+  },
+};
+
+/** The layout of each rtm_type (messageKind as a table; undefined where it says null): the
+ * decoder looks it up once per message. */
+const LAYOUT_BY_TYPE: readonly (KindLayout | undefined)[] = Array.from(
+  { length: 256 },
+  (_, type) => {
+    const kind = messageKind(type);
+    return kind === null ? undefined : LAYOUTS[kind];
+  },
+);
 
 /** rtm_rmx offset in rt_msghdr and rt_msghdr2. */
 const METRICS_OFFSET = 36;
@@ -428,7 +505,7 @@ function decodeError(
 
 /*
  * Little-endian reads and writes straight on a message's bytes. A DataView (or a reader object)
- * per message cost about as much as decoding the message (issue 8's bench); both darwin ABIs are
+ * per message cost about as much as decoding the message (codec_bench.ts); both darwin ABIs are
  * little-endian (docs/macos-routing-socket.md §0).
  */
 
@@ -480,7 +557,7 @@ function decodeGuarded(buffer: Uint8Array, start: number, reportOffset: number):
 /**
  * Decodes the message at `start` of `buffer`, which may hold more messages after it. Works on
  * offsets into the one buffer (no per-message views): a dump walk allocates only the decoded
- * objects themselves (issue 8's 1,000,000 messages/s target).
+ * objects themselves (codec_bench.ts; the target is in docs/performance.md).
  */
 function decodeAt(buffer: Uint8Array, start: number, offset: number): DecodeResult {
   const available = buffer.length - start;
@@ -508,38 +585,24 @@ function decodeAt(buffer: Uint8Array, start: number, offset: number): DecodeResu
       version,
     });
   }
-  const kind = messageKind(type);
-  if (kind === null) {
+  const layout = LAYOUT_BY_TYPE[type];
+  if (layout === undefined) {
     return decodeError("unknown-type", `rtm_type ${type}`, offset, { length, type, version });
   }
-  const header = HEADER_SIZE[kind];
-  if (length < header) {
+  if (length < layout.size) {
     return decodeError(
       "too-short",
-      `msglen ${length} below the ${header}-byte ${kind} header`,
+      `msglen ${length} below the ${layout.size}-byte ${layout.kind} header`,
       offset,
       { length, type, version },
     );
   }
-  const at = offsetsOf(kind);
-  const addrBits = u32(buffer, start + at.addrs);
-  const addrs = decodeAddrs(buffer, start + header, start + length, addrBits);
-  const flags = u32(buffer, start + at.flags);
-  const index = u16(buffer, start + at.index);
-  const message = decodeHeader(
-    kind,
-    buffer,
-    start,
-    type,
-    version,
-    length,
-    flags,
-    index,
-    addrBits,
-    addrs,
-  );
-  if (lastWalk.rtMsg1) message.style = "rt_msg1";
-  if (lastWalk.truncated) message.addrsTruncated = true;
+  const addrBits = u32(buffer, start + layout.at.addrs);
+  const slots = emptySlots();
+  const walk = walkAddrs(buffer, start + layout.size, start + length, addrBits, slots);
+  const message = layout.decode(buffer, start, addrsOf(slots));
+  if ((walk & WALK_RT_MSG1) !== 0) message.style = "rt_msg1";
+  if ((walk & WALK_TRUNCATED) !== 0) message.addrsTruncated = true;
   return { ok: true, message };
 }
 
@@ -560,123 +623,187 @@ function decodeMetrics(bytes: Uint8Array, start: number): RouteMetrics {
   };
 }
 
-function decodeHeader(
-  kind: MessageKind,
-  bytes: Uint8Array,
-  start: number,
-  type: number,
-  version: number,
-  length: number,
-  flags: number,
-  index: number,
-  addrBits: number,
-  addrs: Addrs,
-): RoutingMessage {
-  switch (kind) {
-    case "route":
-      return {
-        kind,
-        type,
-        version,
-        length,
-        flags,
-        index,
-        addrBits,
-        addrs,
-        pid: i32(bytes, start + 16),
-        seq: i32(bytes, start + 20),
-        errno: i32(bytes, start + 24),
-        use: i32(bytes, start + 28),
-        inits: u32(bytes, start + 32),
-        metrics: decodeMetrics(bytes, start),
-      };
-    case "route2":
-      return {
-        kind,
-        type,
-        version,
-        length,
-        flags,
-        index,
-        addrBits,
-        addrs,
-        refcnt: i32(bytes, start + 16),
-        parentflags: u32(bytes, start + 20),
-        reserved: i32(bytes, start + 24),
-        use: i32(bytes, start + 28),
-        inits: u32(bytes, start + 32),
-        metrics: decodeMetrics(bytes, start),
-      };
-    case "interface": {
-      const data = {} as InterfaceData;
-      const d = start + IF_DATA_OFFSET;
-      for (const name of IF_DATA_BYTE_FIELDS) data[name] = bytes[d + ifDataFieldOffset(name)]!;
-      for (const name of IF_DATA_U32_FIELDS) {
-        const off = d + ifDataFieldOffset(name);
-        data[name] = SIGNED_IF_FIELDS.has(name) ? i32(bytes, off) : u32(bytes, off);
-      }
-      return { kind, type, version, length, flags, index, addrBits, addrs, data };
-    }
-    case "interface2": {
-      const d = start + IF_DATA64_OFFSET;
-      return {
-        kind,
-        type,
-        version,
-        length,
-        flags,
-        index,
-        addrBits,
-        addrs,
-        sndLen: i32(bytes, start + 16),
-        sndMaxlen: i32(bytes, start + 20),
-        sndDrops: i32(bytes, start + 24),
-        timer: i32(bytes, start + 28),
-        data: {
-          type: bytes[d]!,
-          typelen: bytes[d + 1]!,
-          physical: bytes[d + 2]!,
-          addrlen: bytes[d + 3]!,
-          hdrlen: bytes[d + 4]!,
-          mtu: u32(bytes, d + 8),
-          metric: u32(bytes, d + 12),
-        },
-      };
-    }
-    case "address":
-      return {
-        kind,
-        type,
-        version,
-        length,
-        flags,
-        index,
-        addrBits,
-        addrs,
-        metric: i32(bytes, start + 16),
-      };
-    case "multicast":
-      return { kind, type, version, length, flags, index, addrBits, addrs };
-    case "multicast2":
-      return {
-        kind,
-        type,
-        version,
-        length,
-        flags,
-        index,
-        addrBits,
-        addrs,
-        refcount: i32(bytes, start + 16),
-      };
+/*
+ * The per-kind decoders of LAYOUTS. The first eight fields of each are the ones every kind shares,
+ * at ROUTE_OFFSETS (rt_msghdr, rt_msghdr2) or INTERFACE_OFFSETS (the others), in the same order,
+ * so JSON output lists them alike.
+ */
+
+function decodeRouteHeader(b: Uint8Array, s: number, addrs: Addrs): RouteMessage {
+  return {
+    kind: "route",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + ROUTE_OFFSETS.flags),
+    index: u16(b, s + ROUTE_OFFSETS.index),
+    addrBits: u32(b, s + ROUTE_OFFSETS.addrs),
+    addrs,
+    pid: i32(b, s + 16),
+    seq: i32(b, s + 20),
+    errno: i32(b, s + 24),
+    use: i32(b, s + 28),
+    inits: u32(b, s + 32),
+    metrics: decodeMetrics(b, s),
+  };
+}
+
+function decodeRoute2Header(b: Uint8Array, s: number, addrs: Addrs): Route2Message {
+  return {
+    kind: "route2",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + ROUTE_OFFSETS.flags),
+    index: u16(b, s + ROUTE_OFFSETS.index),
+    addrBits: u32(b, s + ROUTE_OFFSETS.addrs),
+    addrs,
+    refcnt: i32(b, s + 16),
+    parentflags: u32(b, s + 20),
+    reserved: i32(b, s + 24),
+    use: i32(b, s + 28),
+    inits: u32(b, s + 32),
+    metrics: decodeMetrics(b, s),
+  };
+}
+
+function decodeInterfaceHeader(b: Uint8Array, s: number, addrs: Addrs): InterfaceMessage {
+  const data = {} as InterfaceData;
+  const d = s + IF_DATA_OFFSET;
+  for (const name of IF_DATA_BYTE_FIELDS) data[name] = b[d + ifDataFieldOffset(name)]!;
+  for (const name of IF_DATA_U32_FIELDS) {
+    const off = d + ifDataFieldOffset(name);
+    data[name] = SIGNED_IF_FIELDS.has(name) ? i32(b, off) : u32(b, off);
   }
+  return {
+    kind: "interface",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + INTERFACE_OFFSETS.flags),
+    index: u16(b, s + INTERFACE_OFFSETS.index),
+    addrBits: u32(b, s + INTERFACE_OFFSETS.addrs),
+    addrs,
+    data,
+  };
+}
+
+function decodeInterface2Header(b: Uint8Array, s: number, addrs: Addrs): Interface2Message {
+  const d = s + IF_DATA64_OFFSET;
+  return {
+    kind: "interface2",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + INTERFACE_OFFSETS.flags),
+    index: u16(b, s + INTERFACE_OFFSETS.index),
+    addrBits: u32(b, s + INTERFACE_OFFSETS.addrs),
+    addrs,
+    sndLen: i32(b, s + 16),
+    sndMaxlen: i32(b, s + 20),
+    sndDrops: i32(b, s + 24),
+    timer: i32(b, s + 28),
+    data: {
+      type: b[d]!,
+      typelen: b[d + 1]!,
+      physical: b[d + 2]!,
+      addrlen: b[d + 3]!,
+      hdrlen: b[d + 4]!,
+      mtu: u32(b, d + 8),
+      metric: u32(b, d + 12),
+    },
+  };
+}
+
+function decodeAddressHeader(b: Uint8Array, s: number, addrs: Addrs): AddressMessage {
+  return {
+    kind: "address",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + INTERFACE_OFFSETS.flags),
+    index: u16(b, s + INTERFACE_OFFSETS.index),
+    addrBits: u32(b, s + INTERFACE_OFFSETS.addrs),
+    addrs,
+    metric: i32(b, s + 16),
+  };
+}
+
+function decodeMulticastHeader(b: Uint8Array, s: number, addrs: Addrs): MulticastMessage {
+  return {
+    kind: "multicast",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + INTERFACE_OFFSETS.flags),
+    index: u16(b, s + INTERFACE_OFFSETS.index),
+    addrBits: u32(b, s + INTERFACE_OFFSETS.addrs),
+    addrs,
+  };
+}
+
+function decodeMulticast2Header(b: Uint8Array, s: number, addrs: Addrs): Multicast2Message {
+  return {
+    kind: "multicast2",
+    type: b[s + 3]!,
+    version: b[s + 2]!,
+    length: u16(b, s),
+    flags: u32(b, s + INTERFACE_OFFSETS.flags),
+    index: u16(b, s + INTERFACE_OFFSETS.index),
+    addrBits: u32(b, s + INTERFACE_OFFSETS.addrs),
+    addrs,
+    refcount: i32(b, s + 16),
+  };
 }
 
 /**
- * How the last decodeAddrs walk ended. Module state instead of a result object per message (the
- * decoder is synchronous, so nothing can interleave between the walk and its reader).
+ * A message's sockaddrs by slot, RTAX_DST .. RTAX_BRD, as golang.org/x/net/route's
+ * `[RTAX_MAX]Addr`: the walk stores slot i at index i, the encoder reads them back the same way.
  */
-const lastWalk = { rtMsg1: false, truncated: false };
+type Slots = (Sockaddr | undefined)[];
+
+/** RTAX_MAX empty slots, packed (a literal, not `new Array(8)`, which would be holey). */
+function emptySlots(): Slots {
+  return [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
+}
+
+/** The slots of `addrs`, by RTAX index (SOCKADDR_SLOTS' order). */
+function slotsOf(addrs: Addrs): Slots {
+  return [
+    addrs.dst,
+    addrs.gateway,
+    addrs.netmask,
+    addrs.genmask,
+    addrs.ifp,
+    addrs.ifa,
+    addrs.author,
+    addrs.brd,
+  ];
+}
+
+/**
+ * The Addrs record of walked slots: a slot is present iff its sockaddr was decoded. One named
+ * store per slot, in slot order: a keyed `addrs[SOCKADDR_SLOTS[i]] = sa` went megamorphic and cost
+ * about a tenth of decoding a message (V8 profile of codec_bench.ts's reply bench).
+ */
+function addrsOf(slots: Slots): Addrs {
+  const addrs: Addrs = {};
+  if (slots[RTAX_DST] !== undefined) addrs.dst = slots[RTAX_DST];
+  if (slots[RTAX_GATEWAY] !== undefined) addrs.gateway = slots[RTAX_GATEWAY];
+  if (slots[RTAX_NETMASK] !== undefined) addrs.netmask = slots[RTAX_NETMASK];
+  if (slots[RTAX_GENMASK] !== undefined) addrs.genmask = slots[RTAX_GENMASK];
+  if (slots[RTAX_IFP] !== undefined) addrs.ifp = slots[RTAX_IFP];
+  if (slots[RTAX_IFA] !== undefined) addrs.ifa = slots[RTAX_IFA];
+  if (slots[RTAX_AUTHOR] !== undefined) addrs.author = slots[RTAX_AUTHOR];
+  if (slots[RTAX_BRD] !== undefined) addrs.brd = slots[RTAX_BRD];
+  return addrs;
+}
+
+/** walkAddrs' result bits. msglen stopped at the last sockaddr's unpadded end (rtsock.c rt_msg1,
+ * docs/macos-routing-socket.md §3.5): */
+const WALK_RT_MSG1 = 1;
+/** Some set bits had no room left and were not decoded: */
+const WALK_TRUNCATED = 2;
 
 /** The family netmasks are read in: the DST's, else the IFA's (rtm_scrub's hint, §3.4). */
 function familyOf(familyByte: number): MaskFamily {
@@ -684,68 +811,36 @@ function familyOf(familyByte: number): MaskFamily {
 }
 
 /**
- * Stores a decoded sockaddr under its slot's name. A named store per slot, not
- * `addrs[SOCKADDR_SLOTS[i]] = sa`: that keyed store went megamorphic and cost about a tenth of
- * decoding a message (V8 profile of the reply bench).
- */
-function setSlot(addrs: Addrs, slot: number, sa: Sockaddr): void {
-  switch (slot) {
-    case 0:
-      addrs.dst = sa;
-      return;
-    case 1:
-      addrs.gateway = sa;
-      return;
-    case 2:
-      addrs.netmask = sa;
-      return;
-    case 3:
-      addrs.genmask = sa;
-      return;
-    case 4:
-      addrs.ifp = sa;
-      return;
-    case 5:
-      addrs.ifa = sa;
-      return;
-    case 6:
-      addrs.author = sa;
-      return;
-    default:
-      addrs.brd = sa;
-  }
-}
-
-/**
- * Walks the sockaddrs of the message occupying [cursor, end) of `buffer`
+ * Walks the sockaddrs of the message occupying [begin, end) of `buffer` into `slots`
  * (docs/macos-routing-socket.md §3.5 "Parser rules"): 4-byte slots, sa_len 0 takes 4; a set bit
  * with no bytes left is an all-zero sockaddr; a sockaddr longer than what is left ends the walk.
  * Netmasks are read in the DST's family, or the IFA's when there is no DST (rtm_scrub's hint,
- * docs/macos-routing-socket.md §3.4), never by their own family byte.
+ * docs/macos-routing-socket.md §3.4), never by their own family byte. Returns how the walk ended
+ * (WALK_RT_MSG1, WALK_TRUNCATED), so nothing about it lives outside the call.
  */
-function decodeAddrs(
+function walkAddrs(
   buffer: Uint8Array,
   begin: number,
   end: number,
   addrBits: number,
-): Addrs {
+  slots: Slots,
+): number {
   // DST is slot 0, so its family is known before any mask; only without a DST does the IFA
   // (slot 5, after the masks) need a look ahead.
   let maskFamily: MaskFamily = null;
   if ((addrBits & RTA_DST) === 0 && (addrBits & RTA_IFA) !== 0) {
-    maskFamily = scanFamily(buffer, begin, end, addrBits, 5);
+    maskFamily = scanFamily(buffer, begin, end, addrBits, RTAX_IFA);
   }
-  const addrs: Addrs = {};
   let cursor = begin;
   let paddedEnd = begin;
   let truncated = false;
-  for (let i = 0; i < SOCKADDR_SLOTS.length; i++) {
+  for (let i = 0; i < RTAX_MAX; i++) {
     if ((addrBits & (1 << i)) === 0) continue;
     const slot = SOCKADDR_SLOTS[i]!;
     const left = end - cursor;
     if (left <= 0) {
       // rt_msg1 counts a zero-length last sockaddr as 0 bytes; rt_msg2 would have written 4.
-      setSlot(addrs, i, decodeSockaddr(buffer, end, 0, 0, slot, maskFamily));
+      slots[i] = decodeSockaddr(buffer, end, 0, 0, slot, maskFamily);
       cursor += 4;
       paddedEnd = cursor;
       continue;
@@ -756,17 +851,15 @@ function decodeAddrs(
       break;
     }
     const familyByte = left >= 2 ? buffer[cursor + 1]! : 0;
-    if (i === 0) {
+    if (i === RTAX_DST) {
       maskFamily = familyOf(familyByte) ??
-        ((addrBits & RTA_IFA) !== 0 ? scanFamily(buffer, begin, end, addrBits, 5) : null);
+        ((addrBits & RTA_IFA) !== 0 ? scanFamily(buffer, begin, end, addrBits, RTAX_IFA) : null);
     }
-    setSlot(addrs, i, decodeSockaddr(buffer, cursor, saLen, familyByte, slot, maskFamily));
+    slots[i] = decodeSockaddr(buffer, cursor, saLen, familyByte, slot, maskFamily);
     cursor += roundup32(saLen);
     paddedEnd = cursor;
   }
-  lastWalk.rtMsg1 = paddedEnd > end;
-  lastWalk.truncated = truncated;
-  return addrs;
+  return (paddedEnd > end ? WALK_RT_MSG1 : 0) | (truncated ? WALK_TRUNCATED : 0);
 }
 
 /** The family byte of the sockaddr in slot `want`, walking the slots before it. */
@@ -820,7 +913,7 @@ function peekPrefixLength(buffer: Uint8Array, start: number, length: number): nu
   let family = 0;
   let mask = -1;
   let maskLength = 0;
-  // The walk of decodeAddrs: 4-byte slots, a set bit with no bytes left reads as all zero.
+  // The walk of walkAddrs: 4-byte slots, a set bit with no bytes left reads as all zero.
   for (let i = 0; i < SOCKADDR_SLOTS.length; i++) {
     if ((addrBits & (1 << i)) === 0) continue;
     const left = end - cursor;
@@ -925,28 +1018,6 @@ function writeMetrics(bytes: Uint8Array, metrics: Partial<RouteMetrics> | undefi
   put32(bytes, at + 36, metrics?.pksent ?? 0);
 }
 
-/** The sockaddr of slot `slot` (a named load per slot, see setSlot). */
-function getSlot(addrs: Addrs, slot: number): Sockaddr | undefined {
-  switch (slot) {
-    case 0:
-      return addrs.dst;
-    case 1:
-      return addrs.gateway;
-    case 2:
-      return addrs.netmask;
-    case 3:
-      return addrs.genmask;
-    case 4:
-      return addrs.ifp;
-    case 5:
-      return addrs.ifa;
-    case 6:
-      return addrs.author;
-    default:
-      return addrs.brd;
-  }
-}
-
 /**
  * Encodes any routing message the decoder knows. Sockaddrs are written in slot order, each
  * padded to 4 bytes (rt_msg2); with `style: "rt_msg1"` msglen stops at the last sockaddr's
@@ -955,8 +1026,8 @@ function getSlot(addrs: Addrs, slot: number): Sockaddr | undefined {
  * messages.
  *
  * One zero-filled Uint8Array per message, every field written into it in place: a typed array
- * costs about 1 us on this runtime, and the per-sockaddr arrays and DataViews this replaced made
- * encoding 20-40 us a message.
+ * costs about as much as encoding a message's fields on this runtime (docs/performance.md, the
+ * codec), and the per-sockaddr arrays and DataViews this replaced made encoding many times slower.
  */
 export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
   const kind = messageKind(init.type);
@@ -964,108 +1035,102 @@ export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
   if (init.kind !== undefined && init.kind !== kind) {
     throw new RangeError(`rtm_type ${init.type} is a ${kind} message, not ${init.kind}`);
   }
-  const header = HEADER_SIZE[kind];
+  const layout = LAYOUTS[kind];
   // `?? undefined`: a null is read as absent, as optional chaining did.
   const addrs = init.addrs ?? undefined;
+  const slots = addrs === undefined ? emptySlots() : slotsOf(addrs);
   let addrBits = (init.extraAddrBits ?? 0) >>> 0;
-  let size = header;
-  let unpaddedEnd = header;
+  let size = layout.size;
+  let unpaddedEnd = layout.size;
   // sa_len per slot, -1 for an absent one: sized first so the message is allocated once.
   const saLens = [-1, -1, -1, -1, -1, -1, -1, -1];
-  if (addrs !== undefined) {
-    for (let i = 0; i < SOCKADDR_SLOTS.length; i++) {
-      const sa = getSlot(addrs, i);
-      if (sa === undefined) continue;
-      const saLen = sockaddrLength(sa);
-      saLens[i] = saLen;
-      addrBits |= 1 << i;
-      unpaddedEnd = size + saLen;
-      size += roundup32(saLen);
-    }
+  for (let i = 0; i < RTAX_MAX; i++) {
+    const sa = slots[i];
+    if (sa === undefined) continue;
+    const saLen = sockaddrLength(sa);
+    saLens[i] = saLen;
+    addrBits |= 1 << i;
+    unpaddedEnd = size + saLen;
+    size += roundup32(saLen);
   }
   const length = init.style === "rt_msg1" ? unpaddedEnd : size;
   if (length > 0xffff) throw new RangeError(`message of ${length} bytes exceeds msglen`);
   const bytes = new Uint8Array(size);
-  if (addrs !== undefined) {
-    let cursor = header;
-    for (let i = 0; i < SOCKADDR_SLOTS.length; i++) {
-      const saLen = saLens[i]!;
-      if (saLen < 0) continue;
-      writeSockaddr(getSlot(addrs, i)!, bytes, cursor, saLen);
-      cursor += roundup32(saLen);
-    }
+  let cursor = layout.size;
+  for (let i = 0; i < RTAX_MAX; i++) {
+    const saLen = saLens[i]!;
+    if (saLen < 0) continue;
+    writeSockaddr(slots[i]!, bytes, cursor, saLen);
+    cursor += roundup32(saLen);
   }
   put16(bytes, 0, length);
   bytes[2] = init.version ?? RTM_VERSION;
   bytes[3] = init.type;
-  const at = offsetsOf(kind);
+  const at = layout.at;
   put32(bytes, at.addrs, addrBits);
   put32(bytes, at.flags, init.flags ?? 0);
   put16(bytes, at.index, init.index ?? 0);
-  writeHeader(kind, bytes, init);
+  layout.encode(bytes, init);
   return length === size ? bytes : bytes.subarray(0, length);
 }
 
 /** Alias: every kind goes through the same encoder. */
 export const encodeMessage = encodeRouteMessage;
 
-function writeHeader(kind: MessageKind, bytes: Uint8Array, init: RoutingMessageInit): void {
-  switch (kind) {
-    case "route": {
-      const m = init as RouteMessageInit;
-      put32(bytes, 16, m.pid ?? 0);
-      put32(bytes, 20, m.seq ?? 0);
-      put32(bytes, 24, m.errno ?? 0);
-      put32(bytes, 28, m.use ?? 0);
-      put32(bytes, 32, m.inits ?? 0);
-      writeMetrics(bytes, m.metrics);
-      return;
-    }
-    case "route2": {
-      const m = init as Route2MessageInit;
-      put32(bytes, 16, m.refcnt ?? 0);
-      put32(bytes, 20, m.parentflags ?? 0);
-      put32(bytes, 24, m.reserved ?? 0);
-      put32(bytes, 28, m.use ?? 0);
-      put32(bytes, 32, m.inits ?? 0);
-      writeMetrics(bytes, m.metrics);
-      return;
-    }
-    case "interface": {
-      const data = (init as InterfaceMessageInit).data ?? {};
-      for (const name of IF_DATA_BYTE_FIELDS) {
-        bytes[IF_DATA_OFFSET + ifDataFieldOffset(name)] = data[name] ?? 0;
-      }
-      for (const name of IF_DATA_U32_FIELDS) {
-        put32(bytes, IF_DATA_OFFSET + ifDataFieldOffset(name), data[name] ?? 0);
-      }
-      return;
-    }
-    case "interface2": {
-      const m = init as Interface2MessageInit;
-      put32(bytes, 16, m.sndLen ?? 0);
-      put32(bytes, 20, m.sndMaxlen ?? 0);
-      put32(bytes, 24, m.sndDrops ?? 0);
-      put32(bytes, 28, m.timer ?? 0);
-      const d = IF_DATA64_OFFSET;
-      bytes[d] = m.data?.type ?? 0;
-      bytes[d + 1] = m.data?.typelen ?? 0;
-      bytes[d + 2] = m.data?.physical ?? 0;
-      bytes[d + 3] = m.data?.addrlen ?? 0;
-      bytes[d + 4] = m.data?.hdrlen ?? 0;
-      put32(bytes, d + 8, m.data?.mtu ?? 0);
-      put32(bytes, d + 12, m.data?.metric ?? 0);
-      return;
-    }
-    case "address":
-      put32(bytes, 16, (init as AddressMessageInit).metric ?? 0);
-      return;
-    case "multicast":
-      return;
-    case "multicast2":
-      put32(bytes, 16, (init as Multicast2MessageInit).refcount ?? 0);
-      return;
+/* The per-kind encoders of LAYOUTS (the multicast header has no fields of its own). */
+
+function encodeRouteHeader(bytes: Uint8Array, init: RoutingMessageInit): void {
+  const m = init as RouteMessageInit;
+  put32(bytes, 16, m.pid ?? 0);
+  put32(bytes, 20, m.seq ?? 0);
+  put32(bytes, 24, m.errno ?? 0);
+  put32(bytes, 28, m.use ?? 0);
+  put32(bytes, 32, m.inits ?? 0);
+  writeMetrics(bytes, m.metrics);
+}
+
+function encodeRoute2Header(bytes: Uint8Array, init: RoutingMessageInit): void {
+  const m = init as Route2MessageInit;
+  put32(bytes, 16, m.refcnt ?? 0);
+  put32(bytes, 20, m.parentflags ?? 0);
+  put32(bytes, 24, m.reserved ?? 0);
+  put32(bytes, 28, m.use ?? 0);
+  put32(bytes, 32, m.inits ?? 0);
+  writeMetrics(bytes, m.metrics);
+}
+
+function encodeInterfaceHeader(bytes: Uint8Array, init: RoutingMessageInit): void {
+  const data = (init as InterfaceMessageInit).data ?? {};
+  for (const name of IF_DATA_BYTE_FIELDS) {
+    bytes[IF_DATA_OFFSET + ifDataFieldOffset(name)] = data[name] ?? 0;
   }
+  for (const name of IF_DATA_U32_FIELDS) {
+    put32(bytes, IF_DATA_OFFSET + ifDataFieldOffset(name), data[name] ?? 0);
+  }
+}
+
+function encodeInterface2Header(bytes: Uint8Array, init: RoutingMessageInit): void {
+  const m = init as Interface2MessageInit;
+  put32(bytes, 16, m.sndLen ?? 0);
+  put32(bytes, 20, m.sndMaxlen ?? 0);
+  put32(bytes, 24, m.sndDrops ?? 0);
+  put32(bytes, 28, m.timer ?? 0);
+  const d = IF_DATA64_OFFSET;
+  bytes[d] = m.data?.type ?? 0;
+  bytes[d + 1] = m.data?.typelen ?? 0;
+  bytes[d + 2] = m.data?.physical ?? 0;
+  bytes[d + 3] = m.data?.addrlen ?? 0;
+  bytes[d + 4] = m.data?.hdrlen ?? 0;
+  put32(bytes, d + 8, m.data?.mtu ?? 0);
+  put32(bytes, d + 12, m.data?.metric ?? 0);
+}
+
+function encodeAddressHeader(bytes: Uint8Array, init: RoutingMessageInit): void {
+  put32(bytes, 16, (init as AddressMessageInit).metric ?? 0);
+}
+
+function encodeMulticast2Header(bytes: Uint8Array, init: RoutingMessageInit): void {
+  put32(bytes, 16, (init as Multicast2MessageInit).refcount ?? 0);
 }
 
 /** Options for {@link defaultRouteRequest}. */
