@@ -543,12 +543,17 @@ function put32(bytes: Uint8Array, at: number, value: number): void {
  * `offset` is only reported in errors.
  */
 export function decodeMessage(bytes: Uint8Array, offset = 0): DecodeResult {
-  return decodeGuarded(bytes, 0, offset);
+  return decodeGuarded(bytes, 0, offset, emptySlots());
 }
 
-function decodeGuarded(buffer: Uint8Array, start: number, reportOffset: number): DecodeResult {
+function decodeGuarded(
+  buffer: Uint8Array,
+  start: number,
+  reportOffset: number,
+  slots: Slots,
+): DecodeResult {
   try {
-    return decodeAt(buffer, start, reportOffset);
+    return decodeAt(buffer, start, reportOffset, slots);
   } catch (e) {
     return decodeError("malformed", `decoder failed: ${String(e)}`, reportOffset);
   }
@@ -557,9 +562,16 @@ function decodeGuarded(buffer: Uint8Array, start: number, reportOffset: number):
 /**
  * Decodes the message at `start` of `buffer`, which may hold more messages after it. Works on
  * offsets into the one buffer (no per-message views): a dump walk allocates only the decoded
- * objects themselves (codec_bench.ts; the target is in docs/performance.md).
+ * objects themselves (codec_bench.ts; the target is in docs/performance.md). `slots` is the
+ * caller's scratch array for the sockaddr walk, overwritten here (decodeMessages passes one array
+ * for all its messages).
  */
-function decodeAt(buffer: Uint8Array, start: number, offset: number): DecodeResult {
+function decodeAt(
+  buffer: Uint8Array,
+  start: number,
+  offset: number,
+  slots: Slots,
+): DecodeResult {
   const available = buffer.length - start;
   if (available < 4) {
     return decodeError("too-short", `${available} bytes, need at least 4`, offset);
@@ -598,7 +610,6 @@ function decodeAt(buffer: Uint8Array, start: number, offset: number): DecodeResu
     );
   }
   const addrBits = u32(buffer, start + layout.at.addrs);
-  const slots = emptySlots();
   const walk = walkAddrs(buffer, start + layout.size, start + length, addrBits, slots);
   const message = layout.decode(buffer, start, addrsOf(slots));
   if ((walk & WALK_RT_MSG1) !== 0) message.style = "rt_msg1";
@@ -815,8 +826,10 @@ function familyOf(familyByte: number): MaskFamily {
  * (docs/macos-routing-socket.md §3.5 "Parser rules"): 4-byte slots, sa_len 0 takes 4; a set bit
  * with no bytes left is an all-zero sockaddr; a sockaddr longer than what is left ends the walk.
  * Netmasks are read in the DST's family, or the IFA's when there is no DST (rtm_scrub's hint,
- * docs/macos-routing-socket.md §3.4), never by their own family byte. Returns how the walk ended
- * (WALK_RT_MSG1, WALK_TRUNCATED), so nothing about it lives outside the call.
+ * docs/macos-routing-socket.md §3.4), never by their own family byte. All eight slots are written
+ * (undefined where the bit is clear or the walk ended), so one array serves every message of a
+ * dump. Returns how the walk ended (WALK_RT_MSG1, WALK_TRUNCATED): nothing about it lives outside
+ * the call.
  */
 function walkAddrs(
   buffer: Uint8Array,
@@ -831,6 +844,7 @@ function walkAddrs(
   if ((addrBits & RTA_DST) === 0 && (addrBits & RTA_IFA) !== 0) {
     maskFamily = scanFamily(buffer, begin, end, addrBits, RTAX_IFA);
   }
+  for (let i = 0; i < RTAX_MAX; i++) slots[i] = undefined;
   let cursor = begin;
   let paddedEnd = begin;
   let truncated = false;
@@ -975,6 +989,8 @@ function maskPrefixAt(
  */
 export function decodeMessages(buffer: Uint8Array, routePrefixes?: PrefixLengths): DecodedBuffer {
   const out: DecodedBuffer = { messages: [], skipped: 0, errors: [] };
+  // One slot array for the whole walk: each message's walk clears it first.
+  const slots = emptySlots();
   let offset = 0;
   while (offset < buffer.length) {
     if (routePrefixes !== undefined && buffer.length - offset >= 4) {
@@ -987,7 +1003,7 @@ export function decodeMessages(buffer: Uint8Array, routePrefixes?: PrefixLengths
         }
       }
     }
-    const result = decodeGuarded(buffer, offset, offset);
+    const result = decodeGuarded(buffer, offset, offset, slots);
     if (result.ok) {
       out.messages.push(result.message);
       offset += result.message.length;
