@@ -41,15 +41,6 @@ import {
   RTA_IFA,
   RTA_IFP,
   RTA_NETMASK,
-  RTAX_AUTHOR,
-  RTAX_BRD,
-  RTAX_DST,
-  RTAX_GATEWAY,
-  RTAX_GENMASK,
-  RTAX_IFA,
-  RTAX_IFP,
-  RTAX_MAX,
-  RTAX_NETMASK,
   RTF_GATEWAY,
   RTF_IFSCOPE,
   RTF_STATIC,
@@ -772,6 +763,9 @@ function decodeMulticast2Header(b: Uint8Array, s: number, addrs: Addrs): Multica
  * `[RTAX_MAX]Addr`: the walk stores slot i at index i, the encoder reads them back the same way.
  */
 type Slots = (Sockaddr | undefined)[];
+// The code below indexes slots by number literals (0 RTAX_DST .. 5 RTAX_IFA .. 7 RTAX_BRD,
+// bsd/net/route.h): with the imported RTAX_* bindings instead, decoding one reply measured about a
+// tenth slower (an in-process A/B of the two versions, docs/performance.md, the codec).
 
 /** RTAX_MAX empty slots, packed (a literal, not `new Array(8)`, which would be holey). */
 function emptySlots(): Slots {
@@ -799,14 +793,14 @@ function slotsOf(addrs: Addrs): Slots {
  */
 function addrsOf(slots: Slots): Addrs {
   const addrs: Addrs = {};
-  if (slots[RTAX_DST] !== undefined) addrs.dst = slots[RTAX_DST];
-  if (slots[RTAX_GATEWAY] !== undefined) addrs.gateway = slots[RTAX_GATEWAY];
-  if (slots[RTAX_NETMASK] !== undefined) addrs.netmask = slots[RTAX_NETMASK];
-  if (slots[RTAX_GENMASK] !== undefined) addrs.genmask = slots[RTAX_GENMASK];
-  if (slots[RTAX_IFP] !== undefined) addrs.ifp = slots[RTAX_IFP];
-  if (slots[RTAX_IFA] !== undefined) addrs.ifa = slots[RTAX_IFA];
-  if (slots[RTAX_AUTHOR] !== undefined) addrs.author = slots[RTAX_AUTHOR];
-  if (slots[RTAX_BRD] !== undefined) addrs.brd = slots[RTAX_BRD];
+  if (slots[0] !== undefined) addrs.dst = slots[0];
+  if (slots[1] !== undefined) addrs.gateway = slots[1];
+  if (slots[2] !== undefined) addrs.netmask = slots[2];
+  if (slots[3] !== undefined) addrs.genmask = slots[3];
+  if (slots[4] !== undefined) addrs.ifp = slots[4];
+  if (slots[5] !== undefined) addrs.ifa = slots[5];
+  if (slots[6] !== undefined) addrs.author = slots[6];
+  if (slots[7] !== undefined) addrs.brd = slots[7];
   return addrs;
 }
 
@@ -842,13 +836,13 @@ function walkAddrs(
   // (slot 5, after the masks) need a look ahead.
   let maskFamily: MaskFamily = null;
   if ((addrBits & RTA_DST) === 0 && (addrBits & RTA_IFA) !== 0) {
-    maskFamily = scanFamily(buffer, begin, end, addrBits, RTAX_IFA);
+    maskFamily = scanFamily(buffer, begin, end, addrBits, 5);
   }
-  for (let i = 0; i < RTAX_MAX; i++) slots[i] = undefined;
+  for (let i = 0; i < slots.length; i++) slots[i] = undefined;
   let cursor = begin;
   let paddedEnd = begin;
   let truncated = false;
-  for (let i = 0; i < RTAX_MAX; i++) {
+  for (let i = 0; i < slots.length; i++) {
     if ((addrBits & (1 << i)) === 0) continue;
     const slot = SOCKADDR_SLOTS[i]!;
     const left = end - cursor;
@@ -865,9 +859,9 @@ function walkAddrs(
       break;
     }
     const familyByte = left >= 2 ? buffer[cursor + 1]! : 0;
-    if (i === RTAX_DST) {
+    if (i === 0) {
       maskFamily = familyOf(familyByte) ??
-        ((addrBits & RTA_IFA) !== 0 ? scanFamily(buffer, begin, end, addrBits, RTAX_IFA) : null);
+        ((addrBits & RTA_IFA) !== 0 ? scanFamily(buffer, begin, end, addrBits, 5) : null);
     }
     slots[i] = decodeSockaddr(buffer, cursor, saLen, familyByte, slot, maskFamily);
     cursor += roundup32(saLen);
@@ -1060,7 +1054,7 @@ export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
   let unpaddedEnd = layout.size;
   // sa_len per slot, -1 for an absent one: sized first so the message is allocated once.
   const saLens = [-1, -1, -1, -1, -1, -1, -1, -1];
-  for (let i = 0; i < RTAX_MAX; i++) {
+  for (let i = 0; i < slots.length; i++) {
     const sa = slots[i];
     if (sa === undefined) continue;
     const saLen = sockaddrLength(sa);
@@ -1073,7 +1067,7 @@ export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
   if (length > 0xffff) throw new RangeError(`message of ${length} bytes exceeds msglen`);
   const bytes = new Uint8Array(size);
   let cursor = layout.size;
-  for (let i = 0; i < RTAX_MAX; i++) {
+  for (let i = 0; i < slots.length; i++) {
     const saLen = saLens[i]!;
     if (saLen < 0) continue;
     writeSockaddr(slots[i]!, bytes, cursor, saLen);
