@@ -4,10 +4,10 @@
  * bounded retries with injected delays, dry-run, --force, run's tunnel leftovers, exit codes.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
-import type { Log } from "../../lib/core/log.ts";
-import { restoreDefaults, restoreExitCode, type RestoreOptions } from "../../lib/core/restore.ts";
-import type { DefrouteState } from "../../lib/core/state.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
+import type { Log } from "../../lib/core/model/log.ts";
+import { restoreDefaults, restoreExitCode, type RestoreOptions } from "../../lib/core/ops/restore.ts";
+import type { DefrouteState } from "../../lib/core/state/state.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
 
 function recordingLog(): Log & { lines: string[] } {

@@ -3,9 +3,9 @@
  * worse one (missing, on a tunnel) unless --force.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import type { Log } from "../../lib/core/log.ts";
-import { saveDefaults } from "../../lib/core/save.ts";
-import { readState, StateFileError, writeState } from "../../lib/core/state.ts";
+import type { Log } from "../../lib/core/model/log.ts";
+import { saveDefaults } from "../../lib/core/ops/save.ts";
+import { readState, StateFileError, writeState } from "../../lib/core/state/state.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
 
 function recordingLog(): Log & { lines: string[] } {

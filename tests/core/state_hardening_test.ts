@@ -11,7 +11,7 @@ import {
   StateFileError,
   updateState,
   writeState,
-} from "../../lib/core/state.ts";
+} from "../../lib/core/state/state.ts";
 import { lchown, mkfifo, mknodNull, stopUnblocker, unblockFifoAfter } from "./file_kinds.ts";
 
 const isRoot = Deno.uid() === 0;

@@ -4,7 +4,7 @@
  * an in-place edit of the same size, a chmod.
  */
 import { assertEquals, assertRejects } from "../assert.ts";
-import { emptyState, readState, StateFileError, writeState } from "../../lib/core/state.ts";
+import { emptyState, readState, StateFileError, writeState } from "../../lib/core/state/state.ts";
 
 const trust = { ownerUid: null };
 

@@ -9,9 +9,9 @@
  * all (docs/macos-routing-socket.md §10). A re-read every so often bounds what any of that can
  * hide.
  */
-import { deadRouteReason, interfaceProblem } from "./observe.ts";
-import { describeRoute } from "./route_text.ts";
-import type { DefaultRoute, Family, NetInterface } from "./types.ts";
+import { deadRouteReason, interfaceProblem } from "../ops/observe.ts";
+import { describeRoute } from "../text/route_text.ts";
+import type { DefaultRoute, Family, NetInterface } from "../model/types.ts";
 
 /** One look: each family's defaults and the interfaces (with their link state). */
 export interface KernelSnapshot {

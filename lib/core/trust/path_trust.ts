@@ -29,7 +29,7 @@
  * Without a trusted owner (not running as root), ownership and modes are not checked (the files
  * are the user's own business) but the walk still resolves links and reports the final type.
  */
-import { isAbsolute } from "./posix_path.ts";
+import { isAbsolute } from "../../util/posix_path.ts";
 
 /** Symbolic links followed in one walk before giving up (darwin's MAXSYMLINKS is 32). */
 export const MAX_SYMLINKS = 32;

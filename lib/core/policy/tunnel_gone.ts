@@ -8,9 +8,9 @@
  * Told which tunnel is going, restore waits until that interface is gone (or down), and then
  * treats a default still on it as the tunnel's leftover (restore_plan.ts replaceTunnelDefaults).
  */
-import type { RouteTable } from "./route_table.ts";
-import { isLiveInterface, isTunnel } from "./observe.ts";
-import { UsageError } from "./errors.ts";
+import type { RouteTable } from "../model/route_table.ts";
+import { isLiveInterface, isTunnel } from "../ops/observe.ts";
+import { UsageError } from "../model/errors.ts";
 
 /** How long restore waits for the tunnel unless told otherwise. */
 export const DEFAULT_TUNNEL_WAIT_MS = 10_000;

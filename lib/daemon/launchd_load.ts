@@ -13,7 +13,7 @@
  * launchctl is run through `launchctl` (an argument array, never a shell); the clock is the
  * caller's `sleep`, so tests do not wait.
  */
-import type { Log } from "./log.ts";
+import type { Log } from "../core/model/log.ts";
 import { bootoutArgs, bootstrapArgs, isNotLoaded, validateLabel } from "./launchd_plist.ts";
 
 /** The result of running launchctl once. */

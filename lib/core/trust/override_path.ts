@@ -4,14 +4,14 @@
  * run). They exist so the tests can run the real darwin code against stand-ins, but in a root
  * process they would run whatever file they name with root's rights. So the path must be
  * absolute, and when running as root every component of it, from `/` down, must be root's and
- * writable by no one else (lib/core/path_trust.ts, the same check as the state file's): no user
+ * writable by no one else (lib/core/trust/path_trust.ts, the same check as the state file's): no user
  * can then swap the file, a directory or a symbolic link on the way between the check and the
  * use. The caller uses the path returned, with every link resolved. `sudo` resets the
  * environment by default, so in practice only root's own environment (a test run, a launchd
  * plist) sets them.
  */
-import { isAbsolute } from "./posix_path.ts";
-import { CliError, ExitCode } from "./errors.ts";
+import { isAbsolute } from "../../util/posix_path.ts";
+import { CliError, ExitCode } from "../model/errors.ts";
 import { fileTypeName, PathTrustError, resolveTrustedPath } from "./path_trust.ts";
 
 /** Who must own an override (root's uid when running as root; null = no check). */

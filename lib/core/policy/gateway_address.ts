@@ -11,8 +11,8 @@ import {
   ipv6Range,
   parseIPv4,
   parseIPv6,
-} from "./ip_address.ts";
-import type { Family } from "./types.ts";
+} from "../../util/ip_address.ts";
+import type { Family } from "../model/types.ts";
 
 /** BSD interface names (what configd publishes): a letter, then letters and digits, at most 15
  * (IFNAMSIZ 16 with NUL). */

@@ -25,12 +25,12 @@
  * the same signal and is not awaited past that, so a backend blocked in a read can never keep
  * the loop hanging.
  */
-import type { RouteTable } from "./route_table.ts";
-import type { DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
-import { isTunnelName } from "./types.ts";
+import type { RouteTable } from "../model/route_table.ts";
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../model/types.ts";
+import { isTunnelName } from "../model/types.ts";
 import { isLiveInterface } from "./observe.ts";
 import { KernelView, type LinkStateSource } from "./kernel_view.ts";
-import { type RecheckChange, recheckChanges, recheckText } from "./recheck.ts";
+import { type RecheckChange, recheckChanges, recheckText } from "../policy/recheck.ts";
 import {
   applyHealInput,
   type HealConfig,
@@ -38,10 +38,10 @@ import {
   type HealState,
   initialHealState,
   stepHeal,
-} from "./heal.ts";
-import { formatEventText } from "./event_log.ts";
-import type { Log } from "./log.ts";
-import { trace, TRACING } from "./trace.ts";
+} from "../policy/heal.ts";
+import { formatEventText } from "../text/event_log.ts";
+import type { Log } from "../model/log.ts";
+import { trace, TRACING } from "../../util/trace.ts";
 
 /** The log lines the loop writes itself (Output satisfies it). */
 export type LoopLog = Log;
@@ -57,7 +57,7 @@ export interface HealOptions {
   repair(family: Family, cause: string, seen: RepairInputs): Promise<boolean | "no-gateway">;
   /**
    * Which live tunnel holds the family's traffic while it has no global default, in words, or
-   * null (lib/core/tunnel_hold.ts). Absent with --heal-under-tunnel: every void is filled.
+   * null (lib/core/policy/tunnel_hold.ts). Absent with --heal-under-tunnel: every void is filled.
    */
   holder?(family: Family, seen: RepairInputs): Promise<string | null>;
 }
@@ -84,7 +84,7 @@ export interface MonitorOptions {
   heal?: HealOptions;
   /** Called when the global defaults on live, non-tunnel interfaces change (best first), with
    * the interfaces just listed: watch and run decide there whether one is recorded as the last
-   * good default (lib/core/record_rule.ts). Errors are logged, not fatal. */
+   * good default (lib/core/policy/record_rule.ts). Errors are logged, not fatal. */
   onGoodDefault?(
     routes: readonly DefaultRoute[],
     interfaces: readonly NetInterface[],

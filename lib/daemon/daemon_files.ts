@@ -4,9 +4,9 @@
  * whole through a temporary file and a rename, root:wheel 0644, and put back byte for byte when
  * an install fails).
  */
-import { CliError, ExitCode } from "./errors.ts";
-import { defaultTrustedGids, PathTrustError, resolveTrustedPath } from "./path_trust.ts";
-import { dirname } from "./posix_path.ts";
+import { CliError, ExitCode } from "../core/model/errors.ts";
+import { defaultTrustedGids, PathTrustError, resolveTrustedPath } from "../core/trust/path_trust.ts";
+import { dirname } from "../util/posix_path.ts";
 
 /** The binary the plist names must exist and be executable, or launchd would respawn a failure. */
 export async function checkBinary(binary: string): Promise<void> {
@@ -27,7 +27,7 @@ export async function checkBinary(binary: string): Promise<void> {
 
 /**
  * Why someone but root could replace `binary` (the file, a directory or a symbolic link on its
- * path, from `/` down: lib/core/path_trust.ts), or null. A root daemon running such a binary
+ * path, from `/` down: lib/core/trust/path_trust.ts), or null. A root daemon running such a binary
  * hands root to that someone at its next start: Homebrew's prefix is the user's own
  * (/opt/homebrew; Intel Homebrew owns /usr/local/bin). Judged for root whoever runs `hook`,
  * since launchd runs the daemon as root.

@@ -10,11 +10,11 @@
  *   retried every 10 s. It is a warning; the restore after CMD then works from what was read in
  *   memory (the kernel's default before CMD), scutil, or nothing.
  */
-import type { Log } from "./log.ts";
+import type { Log } from "../model/log.ts";
 import { type Observation, observe, type RouteSystem } from "./observe.ts";
 import { mergeSave, saveObserved } from "./save.ts";
-import { type DefrouteState, readState, StateFileError } from "./state.ts";
-import type { Family } from "./types.ts";
+import { type DefrouteState, readState, StateFileError } from "../state/state.ts";
+import type { Family } from "../model/types.ts";
 
 export interface RunSaveOptions {
   statePath: string;

@@ -12,22 +12,22 @@
  *   root or is writable by group/others is refused, because whoever can write it chooses the
  *   gateway all traffic goes to.
  */
-import { basename, dirname } from "./posix_path.ts";
+import { basename, dirname } from "../../util/posix_path.ts";
 import { DEFAULT_STATE_PATH } from "./state_path.ts";
-import { CliError, ExitCode } from "./errors.ts";
+import { CliError, ExitCode } from "../model/errors.ts";
 import {
   fileTypeName,
   PathTrustError,
   resolveTrustedPath,
   type TrustedPath,
-} from "./path_trust.ts";
+} from "../trust/path_trust.ts";
 import {
   gatewayTextProblem,
   isPortableInterfaceName,
   normalizeGateway,
-} from "./gateway_address.ts";
-import type { DefaultRoute, Family, PrimaryInfo } from "./types.ts";
-import { decodeUtf8 } from "./utf8_text.ts";
+} from "../policy/gateway_address.ts";
+import type { DefaultRoute, Family, PrimaryInfo } from "../model/types.ts";
+import { decodeUtf8 } from "../../util/utf8_text.ts";
 
 export const STATE_VERSION = 1;
 /** A real state file is well under 2 KiB. */
@@ -372,7 +372,7 @@ function ioError(path: string, action: string, error: unknown): StateFileError {
 }
 
 /**
- * The state path walked from `/` (lib/core/path_trust.ts): every directory on the way owned by
+ * The state path walked from `/` (lib/core/trust/path_trust.ts): every directory on the way owned by
  * root and writable by no one else (a sticky one, like /tmp, only above the state file's own
  * directory), symbolic links on the way resolved and checked, the final component lstat'ed and
  * not followed. Reads use the *Sync calls: a state file is a few hundred bytes on a local disk,

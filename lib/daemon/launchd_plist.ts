@@ -85,7 +85,7 @@ export function escapeXml(text: string): string {
 /**
  * The program and arguments launchd runs: `<binary> watch --heal [--log-file PATH] [--state
  * PATH]`. With a log path the daemon writes its log itself and reopens it after newsyslog has
- * rotated it (lib/core/newsyslog.ts).
+ * rotated it (lib/daemon/newsyslog.ts).
  */
 export function watchProgramArguments(
   binary: string,

@@ -15,12 +15,12 @@ import {
   interfaceOf,
   isOnLiveInterface,
   isTunnel,
-} from "./observe.ts";
+} from "../ops/observe.ts";
 import type { RestorePlan } from "./restore_plan.ts";
-import { type CommandWords, describeRoute, routeCommandText } from "./route_text.ts";
-import type { SavedFamily } from "./state.ts";
+import { type CommandWords, describeRoute, routeCommandText } from "../text/route_text.ts";
+import type { SavedFamily } from "../state/state.ts";
 import type { TunnelHold } from "./tunnel_hold.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
+import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../model/types.ts";
 
 export type Condition =
   /** A global default on a live, non-tunnel interface. */

@@ -7,7 +7,7 @@
  * the pid for ordinary tools like ip(8). sing-tun issue #80's evidence is exactly such a line:
  * "RTM_DELETE default <en0-gateway> (GLOBAL, no ifscope)" from the sing-box pid.
  */
-import type { DefaultRoute, RouteEvent } from "./types.ts";
+import type { DefaultRoute, RouteEvent } from "../model/types.ts";
 
 /** Looks up a process name for a pid; null when unknown. */
 export type ProcessNamer = (pid: number) => string | null;

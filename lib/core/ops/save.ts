@@ -6,7 +6,7 @@
  * VPN's own), the existing saved route is kept and the report says so, unless --force. The merge is
  * a pure function (mergeSave); saveDefaults does the I/O under the state file's lock.
  */
-import { type Log, SILENT_LOG } from "./log.ts";
+import { type Log, SILENT_LOG } from "../model/log.ts";
 import {
   type FamilyObservation,
   globalDefaultsOf,
@@ -15,7 +15,7 @@ import {
   observe,
   type RouteSystem,
 } from "./observe.ts";
-import { describeRoute, gatewayText } from "./route_text.ts";
+import { describeRoute, gatewayText } from "../text/route_text.ts";
 import {
   type DefrouteState,
   emptyState,
@@ -28,8 +28,8 @@ import {
   savedRouteOf,
   type TrustPolicy,
   updateState,
-} from "./state.ts";
-import type { DefaultRoute, Family, NetInterface } from "./types.ts";
+} from "../state/state.ts";
+import type { DefaultRoute, Family, NetInterface } from "../model/types.ts";
 
 export type SaveOutcome =
   /** The kernel's global default was saved. */

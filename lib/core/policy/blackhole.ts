@@ -11,11 +11,11 @@
  *   leaves the machine.
  *
  * IPv4-mapped and -compatible IPv6 addresses are refused earlier, as text
- * (lib/core/gateway_address.ts). Pure: the caller supplies the machine's addresses.
+ * (lib/core/policy/gateway_address.ts). Pure: the caller supplies the machine's addresses.
  */
 import { isLinkLocalGateway } from "./gateway_address.ts";
-import { formatIPv4, parseIPv4, parseIPv6 } from "./ip_address.ts";
-import type { Family, InterfaceAddress } from "./types.ts";
+import { formatIPv4, parseIPv4, parseIPv6 } from "../../util/ip_address.ts";
+import type { Family, InterfaceAddress } from "../model/types.ts";
 
 /** lo0 (macOS, BSD), lo (Linux): the loopback interface, by name. */
 export function isLoopbackName(name: string | null): boolean {

@@ -7,10 +7,10 @@
  * dead interface is no default (observe.ts isOnLiveInterface).
  */
 import { deadRouteReason, globalDefaultsOf, isOnLiveInterface, withLinkStates } from "./observe.ts";
-import type { KernelSnapshot } from "./recheck.ts";
-import { describeRoute } from "./route_text.ts";
-import type { RouteTable } from "./route_table.ts";
-import type { DefaultRoute, Family, NetInterface, RouteEvent } from "./types.ts";
+import type { KernelSnapshot } from "../policy/recheck.ts";
+import { describeRoute } from "../text/route_text.ts";
+import type { RouteTable } from "../model/route_table.ts";
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../model/types.ts";
 
 /** Which of the named interfaces have an inactive link (PrimarySource.inactiveLinks). */
 export type LinkStateSource = (names: readonly string[]) => Promise<ReadonlySet<string>>;

@@ -2,7 +2,7 @@
  * The kernel seam. Three implementations: darwin (PF_ROUTE through FFI), linux (rtnetlink through
  * FFI) and the in-process XNU simulator used by tests. Core policy code sees only this.
  */
-import type { CommandWords } from "./route_text.ts";
+import type { CommandWords } from "../text/route_text.ts";
 import type {
   Carriers,
   DefaultRoute,
@@ -22,7 +22,7 @@ export interface RouteTable {
   /** Every interface the kernel knows. */
   interfaces(): Promise<NetInterface[]>;
   /** Optional: the machine's own addresses, with their prefixes (a gateway that is one of them,
-   * or its subnet's network or broadcast address, blackholes traffic: lib/core/blackhole.ts).
+   * or its subnet's network or broadcast address, blackholes traffic: lib/core/policy/blackhole.ts).
    * A table without it (fakes) is taken to have none. */
   addresses?(): Promise<InterfaceAddress[]>;
   /** Default-route and interface events until `signal` aborts. */

@@ -1,12 +1,12 @@
 /**
  * The route monitor's recording of the last good default (`watch`, and `run` while CMD runs):
- * the rule is lib/core/record_rule.ts (pure); this file asks scutil where there is one, applies
+ * the rule is lib/core/policy/record_rule.ts (pure); this file asks scutil where there is one, applies
  * the rule to the state file as it is under its lock (updateState), and writes only a change.
  */
-import type { Log } from "./log.ts";
+import type { Log } from "../model/log.ts";
 import type { RouteSystem } from "./observe.ts";
-import { decideRecord } from "./record_rule.ts";
-import { describeRoute } from "./route_text.ts";
+import { decideRecord } from "../policy/record_rule.ts";
+import { describeRoute } from "../text/route_text.ts";
 import {
   type DefrouteState,
   emptyState,
@@ -15,8 +15,8 @@ import {
   savedRouteOf,
   type TrustPolicy,
   updateState,
-} from "./state.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "./types.ts";
+} from "../state/state.ts";
+import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../model/types.ts";
 
 export interface RecordOptions {
   /** The family's global defaults on live, non-tunnel interfaces, best first. */

@@ -25,7 +25,7 @@
  *   `holdRecheckMs`, and when the hold ends (the tunnel went away) a fresh grace period starts:
  *   a VPN reconnecting brings its next tunnel up within it.
  */
-import type { Family } from "./types.ts";
+import type { Family } from "../model/types.ts";
 
 export interface HealConfig {
   /** How long a family must have no global default before a repair (ms). */

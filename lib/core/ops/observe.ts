@@ -3,9 +3,9 @@
  * family, the interfaces, and scutil's view. scutil failing is recorded, never fatal: the kernel
  * is the authority, scutil a hint.
  */
-import type { RouteTable } from "./route_table.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo, PrimarySource } from "./types.ts";
-import { isTunnelName } from "./types.ts";
+import type { RouteTable } from "../model/route_table.ts";
+import type { DefaultRoute, Family, NetInterface, PrimaryInfo, PrimarySource } from "../model/types.ts";
+import { isTunnelName } from "../model/types.ts";
 
 /** What core needs of a System (lib/system.ts's System satisfies it). */
 export interface RouteSystem {

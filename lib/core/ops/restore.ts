@@ -13,9 +13,9 @@
  * Used by `restore`, by `run` after CMD exits (with replaceTunnelDefaults) and by `watch --heal`.
  * No process-level concerns: nothing printed except through the Log, no exit.
  */
-import { ExitCode, RouteTableError } from "./errors.ts";
-import { sameGateway } from "./gateway_address.ts";
-import { type Log, SILENT_LOG } from "./log.ts";
+import { ExitCode, RouteTableError } from "../model/errors.ts";
+import { sameGateway } from "../policy/gateway_address.ts";
+import { type Log, SILENT_LOG } from "../model/log.ts";
 import {
   type FamilyObservation,
   globalDefaultsOf,
@@ -29,10 +29,10 @@ import {
   type Finding,
   planRestore,
   type RestorePlan,
-} from "./restore_plan.ts";
-import { type CommandWords, commandWordsOf, describeRoute } from "./route_text.ts";
-import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "./state.ts";
-import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "./types.ts";
+} from "../policy/restore_plan.ts";
+import { type CommandWords, commandWordsOf, describeRoute } from "../text/route_text.ts";
+import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "../state/state.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "../model/types.ts";
 
 /** Mullvad's backoff while an interface settles during a tunnel's teardown. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 2500, 12500];

@@ -20,8 +20,8 @@
  * lives, up to `lingerMs`, and names them.
  */
 
-import { trace } from "./trace.ts";
-import type { Log } from "./log.ts";
+import { trace } from "../util/trace.ts";
+import type { Log } from "../core/model/log.ts";
 import {
   describeMembers,
   type GroupWait,

@@ -13,10 +13,10 @@
  * saved default: issue 18 item 2). A newer default on the saved interface itself (a DHCP renewal
  * that moved the router) does replace it.
  */
-import { interfaceOf, interfaceProblem, isLiveInterface, isTunnel } from "./observe.ts";
-import { describeRoute } from "./route_text.ts";
-import type { SavedFamily } from "./state.ts";
-import type { DefaultRoute, NetInterface, PrimaryInfo } from "./types.ts";
+import { interfaceOf, interfaceProblem, isLiveInterface, isTunnel } from "../ops/observe.ts";
+import { describeRoute } from "../text/route_text.ts";
+import type { SavedFamily } from "../state/state.ts";
+import type { DefaultRoute, NetInterface, PrimaryInfo } from "../model/types.ts";
 
 export interface RecordInput {
   /** The family's global defaults now, best first (the kernel's order). */

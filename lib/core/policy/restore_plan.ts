@@ -23,10 +23,10 @@ import {
   isLiveInterface,
   isOnLiveInterface,
   isTunnel,
-} from "./observe.ts";
-import { describeRoute, gatewayText } from "./route_text.ts";
-import type { SavedFamily } from "./state.ts";
-import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "./types.ts";
+} from "../ops/observe.ts";
+import { describeRoute, gatewayText } from "../text/route_text.ts";
+import type { SavedFamily } from "../state/state.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "../model/types.ts";
 
 /** RTF_UP|RTF_GATEWAY|RTF_STATIC, what route(8) sends for `add default GW`
  * (docs/macos-routing-socket.md §9 item

@@ -1,6 +1,6 @@
 /** Where the state file lives unless --state says otherwise. */
-import { UsageError } from "./errors.ts";
-import { isAbsolute, resolve } from "./posix_path.ts";
+import { UsageError } from "../model/errors.ts";
+import { isAbsolute, resolve } from "../../util/posix_path.ts";
 
 /** Boot-scoped like vpnc-script's /var/run/vpnc files: a stale gateway must not survive a reboot. */
 export const DEFAULT_STATE_PATH = "/var/run/defroute/state.json";
