@@ -7,12 +7,24 @@ import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
 import { ExitCode } from "../core/model/errors.ts";
-import { globalDefaultsOf, isTunnel, observe } from "../core/ops/observe.ts";
+import { observe } from "../core/ops/observe.ts";
+import { globalDefaultsOf, isTunnel } from "../core/policy/liveness.ts";
 import { planFor } from "../core/ops/restore.ts";
 import { commandWordsOf, describeRoute, gatewayText } from "../core/text/route_text.ts";
-import { type DefrouteState, readState, type SavedFamily, StateFileError } from "../core/state/state.ts";
+import {
+  type DefrouteState,
+  readState,
+  type SavedFamily,
+  StateFileError,
+} from "../core/state/state.ts";
 import { diagnose, type Diagnosis } from "../core/policy/status.ts";
-import type { Carriers, DefaultRoute, Family, NetInterface, PrimaryInfo } from "../core/model/types.ts";
+import type {
+  Carriers,
+  DefaultRoute,
+  Family,
+  NetInterface,
+  PrimaryInfo,
+} from "../core/model/types.ts";
 import { type TunnelHold, tunnelHolds } from "../core/policy/tunnel_hold.ts";
 import type { RestorePlan } from "../core/policy/restore_plan.ts";
 

@@ -18,7 +18,7 @@ import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../process/run_wrapper.ts";
 import type { DefrouteState } from "../core/state/state.ts";
 import { recordLastGood } from "../core/ops/record.ts";
-import { isTunnel } from "../core/ops/observe.ts";
+import { isTunnel } from "../core/policy/liveness.ts";
 import { tunnelHolds } from "../core/policy/tunnel_hold.ts";
 import { type FamilyRestoreReport, restoreDefaults } from "../core/ops/restore.ts";
 import { type LogFileOutput, logFileOutput } from "./log_file.ts";

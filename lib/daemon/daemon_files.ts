@@ -5,7 +5,11 @@
  * an install fails).
  */
 import { CliError, ExitCode } from "../core/model/errors.ts";
-import { defaultTrustedGids, PathTrustError, resolveTrustedPath } from "../core/trust/path_trust.ts";
+import {
+  defaultTrustedGids,
+  PathTrustError,
+  resolveTrustedPath,
+} from "../core/trust/path_trust.ts";
 import { dirname } from "../util/posix_path.ts";
 
 /** The binary the plist names must exist and be executable, or launchd would respawn a failure. */

@@ -2,7 +2,11 @@
  * The restore policy as a table: (saved, scutil, kernel defaults, interfaces, options) -> plan.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { type PlanInput, planRestore, type RestorePlan } from "../../lib/core/policy/restore_plan.ts";
+import {
+  type PlanInput,
+  planRestore,
+  type RestorePlan,
+} from "../../lib/core/policy/restore_plan.ts";
 import type { SavedFamily } from "../../lib/core/state/state.ts";
 import type { DefaultRoute, Family, NetInterface } from "../../lib/core/model/types.ts";
 import { iface, primary, route } from "./fake_route_table.ts";

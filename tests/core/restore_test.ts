@@ -6,7 +6,11 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { RouteTableError } from "../../lib/core/model/errors.ts";
 import type { Log } from "../../lib/core/model/log.ts";
-import { restoreDefaults, restoreExitCode, type RestoreOptions } from "../../lib/core/ops/restore.ts";
+import {
+  restoreDefaults,
+  restoreExitCode,
+  type RestoreOptions,
+} from "../../lib/core/ops/restore.ts";
 import type { DefrouteState } from "../../lib/core/state/state.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
 

@@ -8,7 +8,11 @@
  */
 import { FakeSignals } from "./fake_signals.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { type RunOutcome, runWrapped, type RunWrapperOptions } from "../../lib/process/run_wrapper.ts";
+import {
+  type RunOutcome,
+  runWrapped,
+  type RunWrapperOptions,
+} from "../../lib/process/run_wrapper.ts";
 import { procProcessGroups } from "../../lib/linux/process_group.ts";
 import type { ProcessGroupMember } from "../../lib/process/process_group.ts";
 

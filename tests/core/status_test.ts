@@ -5,7 +5,12 @@ import { assertEquals, assertMatch } from "../assert.ts";
 import { planRestore } from "../../lib/core/policy/restore_plan.ts";
 import type { SavedFamily } from "../../lib/core/state/state.ts";
 import { type Condition, diagnose } from "../../lib/core/policy/status.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../../lib/core/model/types.ts";
+import type {
+  DefaultRoute,
+  Family,
+  NetInterface,
+  PrimaryInfo,
+} from "../../lib/core/model/types.ts";
 import type { TunnelHold } from "../../lib/core/policy/tunnel_hold.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 

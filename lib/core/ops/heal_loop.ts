@@ -28,7 +28,7 @@
 import type { RouteTable } from "../model/route_table.ts";
 import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../model/types.ts";
 import { isTunnelName } from "../model/types.ts";
-import { isLiveInterface } from "./observe.ts";
+import { isLiveInterface } from "../policy/liveness.ts";
 import { KernelView, type LinkStateSource } from "./kernel_view.ts";
 import { type RecheckChange, recheckChanges, recheckText } from "../policy/recheck.ts";
 import {

@@ -6,7 +6,12 @@
  * live global default: one whose interface exists, is up and has an active link. A default on a
  * dead interface is no default (observe.ts isOnLiveInterface).
  */
-import { deadRouteReason, globalDefaultsOf, isOnLiveInterface, withLinkStates } from "./observe.ts";
+import {
+  deadRouteReason,
+  globalDefaultsOf,
+  isOnLiveInterface,
+  withLinkStates,
+} from "../policy/liveness.ts";
 import type { KernelSnapshot } from "../policy/recheck.ts";
 import { describeRoute } from "../text/route_text.ts";
 import type { RouteTable } from "../model/route_table.ts";

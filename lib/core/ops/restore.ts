@@ -16,14 +16,8 @@
 import { ExitCode, RouteTableError } from "../model/errors.ts";
 import { sameGateway } from "../policy/gateway_address.ts";
 import { type Log, SILENT_LOG } from "../model/log.ts";
-import {
-  type FamilyObservation,
-  globalDefaultsOf,
-  isOnLiveInterface,
-  type Observation,
-  observe,
-  type RouteSystem,
-} from "./observe.ts";
+import { type FamilyObservation, type Observation, observe, type RouteSystem } from "./observe.ts";
+import { globalDefaultsOf, isOnLiveInterface } from "../policy/liveness.ts";
 import {
   type CandidateSource,
   type Finding,

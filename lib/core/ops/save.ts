@@ -7,14 +7,8 @@
  * a pure function (mergeSave); saveDefaults does the I/O under the state file's lock.
  */
 import { type Log, SILENT_LOG } from "../model/log.ts";
-import {
-  type FamilyObservation,
-  globalDefaultsOf,
-  isGoodDefault,
-  type Observation,
-  observe,
-  type RouteSystem,
-} from "./observe.ts";
+import { type FamilyObservation, type Observation, observe, type RouteSystem } from "./observe.ts";
+import { globalDefaultsOf, isGoodDefault } from "../policy/liveness.ts";
 import { describeRoute, gatewayText } from "../text/route_text.ts";
 import {
   type DefrouteState,

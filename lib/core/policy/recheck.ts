@@ -9,7 +9,7 @@
  * all (docs/macos-routing-socket.md §10). A re-read every so often bounds what any of that can
  * hide.
  */
-import { deadRouteReason, interfaceProblem } from "../ops/observe.ts";
+import { deadRouteReason, interfaceProblem } from "./liveness.ts";
 import { describeRoute } from "../text/route_text.ts";
 import type { DefaultRoute, Family, NetInterface } from "../model/types.ts";
 

@@ -13,7 +13,7 @@
  * saved default: issue 18 item 2). A newer default on the saved interface itself (a DHCP renewal
  * that moved the router) does replace it.
  */
-import { interfaceOf, interfaceProblem, isLiveInterface, isTunnel } from "../ops/observe.ts";
+import { interfaceOf, interfaceProblem, isLiveInterface, isTunnel } from "./liveness.ts";
 import { describeRoute } from "../text/route_text.ts";
 import type { SavedFamily } from "../state/state.ts";
 import type { DefaultRoute, NetInterface, PrimaryInfo } from "../model/types.ts";

@@ -23,10 +23,16 @@ import {
   isLiveInterface,
   isOnLiveInterface,
   isTunnel,
-} from "../ops/observe.ts";
+} from "./liveness.ts";
 import { describeRoute, gatewayText } from "../text/route_text.ts";
 import type { SavedFamily } from "../state/state.ts";
-import type { DefaultRoute, Family, InterfaceAddress, NetInterface, PrimaryInfo } from "../model/types.ts";
+import type {
+  DefaultRoute,
+  Family,
+  InterfaceAddress,
+  NetInterface,
+  PrimaryInfo,
+} from "../model/types.ts";
 
 /** RTF_UP|RTF_GATEWAY|RTF_STATIC, what route(8) sends for `add default GW`
  * (docs/macos-routing-socket.md §9 item

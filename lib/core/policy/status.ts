@@ -15,7 +15,7 @@ import {
   interfaceOf,
   isOnLiveInterface,
   isTunnel,
-} from "../ops/observe.ts";
+} from "./liveness.ts";
 import type { RestorePlan } from "./restore_plan.ts";
 import { type CommandWords, describeRoute, routeCommandText } from "../text/route_text.ts";
 import type { SavedFamily } from "../state/state.ts";

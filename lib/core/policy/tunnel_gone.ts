@@ -9,7 +9,7 @@
  * treats a default still on it as the tunnel's leftover (restore_plan.ts replaceTunnelDefaults).
  */
 import type { RouteTable } from "../model/route_table.ts";
-import { isLiveInterface, isTunnel } from "../ops/observe.ts";
+import { isLiveInterface, isTunnel } from "./liveness.ts";
 import { UsageError } from "../model/errors.ts";
 
 /** How long restore waits for the tunnel unless told otherwise. */

@@ -19,7 +19,7 @@
  * defeat a kill switch that removed the default on purpose: the healer waits instead, and
  * `status` says which tunnel carries the traffic.
  */
-import { interfaceOf, isLiveInterface, isTunnel } from "../ops/observe.ts";
+import { interfaceOf, isLiveInterface, isTunnel } from "./liveness.ts";
 import { parseIPv4, parseIPv6 } from "../../util/ip_address.ts";
 import { describeRoute } from "../text/route_text.ts";
 import type { Carriers, DefaultRoute, Family, NetInterface, WideRoute } from "../model/types.ts";
