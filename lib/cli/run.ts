@@ -36,7 +36,7 @@ import type { ProcessGroups } from "../process/process_group.ts";
 import { restoreDefaults, type RestoreReport } from "../core/ops/restore.ts";
 import { restoreSucceeded } from "./watch.ts";
 import { BufferedLog, type Log, SILENT_LOG } from "../core/model/log.ts";
-import { type DefrouteState, emptyState } from "../core/state/state.ts";
+import { type DefrouteState, emptyState } from "../core/state/schema.ts";
 import type { RouteTable } from "../core/model/route_table.ts";
 import { trace } from "../util/trace.ts";
 import { commandWordsOf } from "../core/text/route_text.ts";

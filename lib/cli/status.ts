@@ -11,12 +11,8 @@ import { observe } from "../core/ops/observe.ts";
 import { globalDefaultsOf, isTunnel } from "../core/policy/liveness.ts";
 import { planFor } from "../core/ops/restore.ts";
 import { commandWordsOf, describeRoute, gatewayText } from "../core/text/route_text.ts";
-import {
-  type DefrouteState,
-  readState,
-  type SavedFamily,
-  StateFileError,
-} from "../core/state/state.ts";
+import { type DefrouteState, type SavedFamily, StateFileError } from "../core/state/schema.ts";
+import { readState } from "../core/state/store.ts";
 import { diagnose, type Diagnosis } from "../core/policy/status.ts";
 import type {
   Carriers,

@@ -16,7 +16,7 @@ import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../core/mod
 import { type RecheckChange, recheckText } from "../core/policy/recheck.ts";
 import type { System } from "../system.ts";
 import { processSignals, type SignalSource } from "../process/run_wrapper.ts";
-import type { DefrouteState } from "../core/state/state.ts";
+import type { DefrouteState } from "../core/state/schema.ts";
 import { recordLastGood } from "../core/ops/record.ts";
 import { isTunnel } from "../core/policy/liveness.ts";
 import { tunnelHolds } from "../core/policy/tunnel_hold.ts";

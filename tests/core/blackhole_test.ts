@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
 import { blackholeReason, isLoopbackName } from "../../lib/core/policy/blackhole.ts";
 import { gatewayTextProblem, normalizeGateway } from "../../lib/core/policy/gateway_address.ts";
-import { parseState, StateFormatError } from "../../lib/core/state/state.ts";
+import { parseState, StateFormatError } from "../../lib/core/state/schema.ts";
 import { type PlanInput, planRestore } from "../../lib/core/policy/restore_plan.ts";
 import { interpretGlobalState } from "../../lib/darwin/scutil.ts";
 import type { InterfaceAddress } from "../../lib/core/model/types.ts";

@@ -4,7 +4,7 @@
  */
 import { assertEquals, assertMatch } from "../assert.ts";
 import { decideRecord, type RecordInput } from "../../lib/core/policy/record_rule.ts";
-import type { SavedFamily } from "../../lib/core/state/state.ts";
+import type { SavedFamily } from "../../lib/core/state/schema.ts";
 import type { DefaultRoute, NetInterface, PrimaryInfo } from "../../lib/core/model/types.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 

@@ -7,7 +7,7 @@ import {
   planRestore,
   type RestorePlan,
 } from "../../lib/core/policy/restore_plan.ts";
-import type { SavedFamily } from "../../lib/core/state/state.ts";
+import type { SavedFamily } from "../../lib/core/state/schema.ts";
 import type { DefaultRoute, Family, NetInterface } from "../../lib/core/model/types.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 

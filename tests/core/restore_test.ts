@@ -11,7 +11,7 @@ import {
   restoreExitCode,
   type RestoreOptions,
 } from "../../lib/core/ops/restore.ts";
-import type { DefrouteState } from "../../lib/core/state/state.ts";
+import type { DefrouteState } from "../../lib/core/state/schema.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
 
 function recordingLog(): Log & { lines: string[] } {

@@ -5,7 +5,8 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import type { Log } from "../../lib/core/model/log.ts";
 import { saveDefaults } from "../../lib/core/ops/save.ts";
-import { readState, StateFileError, writeState } from "../../lib/core/state/state.ts";
+import { StateFileError } from "../../lib/core/state/schema.ts";
+import { readState, writeState } from "../../lib/core/state/store.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
 
 function recordingLog(): Log & { lines: string[] } {

@@ -8,13 +8,11 @@ import {
   type DefrouteState,
   MAX_STATE_BYTES,
   parseState,
-  readState,
   savedRouteOf,
   StateFileError,
   StateFormatError,
-  updateState,
-  writeState,
-} from "../../lib/core/state/state.ts";
+} from "../../lib/core/state/schema.ts";
+import { readState, updateState, writeState } from "../../lib/core/state/store.ts";
 
 // Hostile-file cases mutate parsed JSON at any depth; typing each path would hide the intent.
 // deno-lint-ignore no-explicit-any
@@ -322,7 +320,7 @@ Deno.test("concurrent writers in several processes: no lost update, never a torn
   try {
     const path = `${dir}/state.json`;
     await writeState(path, SAMPLE);
-    const stateModule = new URL("../../lib/core/state/state.ts", import.meta.url).href;
+    const stateModule = new URL("../../lib/core/state/store.ts", import.meta.url).href;
     const script = `${dir}/writer.ts`;
     const config = new URL("../../deno.json", import.meta.url).pathname;
     // Each writer bumps families.4.route.flags (a plain counter here) under updateState.

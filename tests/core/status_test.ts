@@ -3,7 +3,7 @@
  */
 import { assertEquals, assertMatch } from "../assert.ts";
 import { planRestore } from "../../lib/core/policy/restore_plan.ts";
-import type { SavedFamily } from "../../lib/core/state/state.ts";
+import type { SavedFamily } from "../../lib/core/state/schema.ts";
 import { type Condition, diagnose } from "../../lib/core/policy/status.ts";
 import type {
   DefaultRoute,

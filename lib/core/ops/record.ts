@@ -13,9 +13,8 @@ import {
   type SavedFamily,
   type SavedRoute,
   savedRouteOf,
-  type TrustPolicy,
-  updateState,
-} from "../state/state.ts";
+} from "../state/schema.ts";
+import { type TrustPolicy, updateState } from "../state/store.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../model/types.ts";
 
 export interface RecordOptions {

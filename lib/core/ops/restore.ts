@@ -25,7 +25,8 @@ import {
   type RestorePlan,
 } from "../policy/restore_plan.ts";
 import { type CommandWords, commandWordsOf, describeRoute } from "../text/route_text.ts";
-import { type DefrouteState, readState, StateFileError, type TrustPolicy } from "../state/state.ts";
+import { type DefrouteState, StateFileError } from "../state/schema.ts";
+import { readState, type TrustPolicy } from "../state/store.ts";
 import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "../model/types.ts";
 
 /** Mullvad's backoff while an interface settles during a tunnel's teardown. */

@@ -13,7 +13,8 @@
 import type { Log } from "../model/log.ts";
 import { type Observation, observe, type RouteSystem } from "./observe.ts";
 import { mergeSave, saveObserved } from "./save.ts";
-import { type DefrouteState, readState, StateFileError } from "../state/state.ts";
+import { type DefrouteState, StateFileError } from "../state/schema.ts";
+import { readState } from "../state/store.ts";
 import type { Family } from "../model/types.ts";
 
 export interface RunSaveOptions {

@@ -13,16 +13,13 @@ import { describeRoute, gatewayText } from "../text/route_text.ts";
 import {
   type DefrouteState,
   emptyState,
-  isReplaceable,
   MAX_OTHER_ROUTES,
-  readState,
   type SavedFamily,
   savedPrimaryOf,
   type SavedRoute,
   savedRouteOf,
-  type TrustPolicy,
-  updateState,
-} from "../state/state.ts";
+} from "../state/schema.ts";
+import { isReplaceable, readState, type TrustPolicy, updateState } from "../state/store.ts";
 import type { DefaultRoute, Family, NetInterface } from "../model/types.ts";
 
 export type SaveOutcome =

@@ -15,7 +15,7 @@
  */
 import { interfaceOf, interfaceProblem, isLiveInterface, isTunnel } from "./liveness.ts";
 import { describeRoute } from "../text/route_text.ts";
-import type { SavedFamily } from "../state/state.ts";
+import type { SavedFamily } from "../state/schema.ts";
 import type { DefaultRoute, NetInterface, PrimaryInfo } from "../model/types.ts";
 
 export interface RecordInput {

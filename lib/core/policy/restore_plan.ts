@@ -25,7 +25,7 @@ import {
   isTunnel,
 } from "./liveness.ts";
 import { describeRoute, gatewayText } from "../text/route_text.ts";
-import type { SavedFamily } from "../state/state.ts";
+import type { SavedFamily } from "../state/schema.ts";
 import type {
   DefaultRoute,
   Family,

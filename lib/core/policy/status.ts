@@ -18,7 +18,7 @@ import {
 } from "./liveness.ts";
 import type { RestorePlan } from "./restore_plan.ts";
 import { type CommandWords, describeRoute, routeCommandText } from "../text/route_text.ts";
-import type { SavedFamily } from "../state/state.ts";
+import type { SavedFamily } from "../state/schema.ts";
 import type { TunnelHold } from "./tunnel_hold.ts";
 import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../model/types.ts";
 
