@@ -2,7 +2,7 @@
  * The event loop behind `watch` and the monitor `run` keeps while CMD runs: read the kernel's
  * default-route and interface events, report each one, re-read the table when something that
  * matters changed, remember the last good default, and (with heal) carry out what the pure
- * policy in heal.ts decides.
+ * policy in policy/heal.ts decides.
  *
  * Why re-read instead of trusting event contents: Linux may hold several global defaults with
  * different metrics (deleting one leaves no void), and after an "overflow" (the kernel dropped
@@ -18,7 +18,7 @@
  * (darwin has no ENOBUFS to tell) or a link going inactive (no routing message at all) can hide.
  *
  * "Present" means a live global default: one on an interface that exists, is up and whose link
- * is active (observe.ts isOnLiveInterface). A default on a dead interface is a void to the
+ * is active (policy/liveness.ts isOnLiveInterface). A default on a dead interface is a void to the
  * healer, repaired under the same grace and rate limit.
  *
  * Shutdown: aborting `signal` ends the loop at once. The backend's events() iterator is handed

@@ -4,7 +4,7 @@
  * `State:/Network/Interface/<if>/Link`, asked through scutil; Linux has it in the interface
  * list), and each family's last read of the defaults. From these it says whether a family has a
  * live global default: one whose interface exists, is up and has an active link. A default on a
- * dead interface is no default (observe.ts isOnLiveInterface).
+ * dead interface is no default (policy/liveness.ts isOnLiveInterface).
  */
 import {
   deadRouteReason,

@@ -44,7 +44,7 @@ export interface HoldInput {
   interfaces: readonly NetInterface[];
 }
 
-/** The prefix length in bits that "wide" routes go down to (types.ts WideRoute). */
+/** The prefix length in bits that "wide" routes go down to (model/types.ts WideRoute). */
 export const WIDE_PREFIX_MAX = 8;
 
 /** The first byte of a network address, or null when the text is not an address. */
