@@ -69,7 +69,7 @@ import {
 } from "./route_message.ts";
 import { errnoName, SyscallError } from "./errno.ts";
 import { errorKindOfSyscallErrno } from "../core/model/errors.ts";
-import { sameGateway } from "../core/policy/gateway_address.ts";
+import { sameGateway } from "../core/model/gateway_address.ts";
 import {
   monitorMessages,
   type MonitorStats,

@@ -21,7 +21,7 @@ import {
   isLinkLocalGateway,
   isValidInterfaceName,
   parseGateway,
-} from "../core/policy/gateway_address.ts";
+} from "../core/model/gateway_address.ts";
 import { isLoopbackName } from "../core/policy/blackhole.ts";
 import { decodeUtf8 } from "../util/utf8_text.ts";
 

@@ -14,7 +14,7 @@
  * No process-level concerns: nothing printed except through the Log, no exit.
  */
 import { ExitCode, RouteTableError } from "../model/errors.ts";
-import { sameGateway } from "../policy/gateway_address.ts";
+import { sameGateway } from "../model/gateway_address.ts";
 import { type Log, SILENT_LOG } from "../model/log.ts";
 import { type FamilyObservation, type Observation, observe, type RouteSystem } from "./observe.ts";
 import { globalDefaultsOf, isOnLiveInterface } from "../policy/liveness.ts";

@@ -11,9 +11,9 @@
  *   leaves the machine.
  *
  * IPv4-mapped and -compatible IPv6 addresses are refused earlier, as text
- * (lib/core/policy/gateway_address.ts). Pure: the caller supplies the machine's addresses.
+ * (lib/core/model/gateway_address.ts). Pure: the caller supplies the machine's addresses.
  */
-import { isLinkLocalGateway } from "./gateway_address.ts";
+import { isLinkLocalGateway } from "../model/gateway_address.ts";
 import { formatIPv4, parseIPv4, parseIPv6 } from "../../util/ip_address.ts";
 import type { Family, InterfaceAddress } from "../model/types.ts";
 

@@ -13,7 +13,7 @@
  *
  * Every source considered leaves a line in `looked`, kept or not, for messages and --json.
  */
-import { sameGateway } from "./gateway_address.ts";
+import { sameGateway } from "../model/gateway_address.ts";
 import { blackholeReason } from "./blackhole.ts";
 import {
   deadRouteReason,

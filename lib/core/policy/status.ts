@@ -8,7 +8,7 @@
  * re-added the tunnel's as RTF_IFSCOPE; sing-tun tun_darwin.go setRoutes), which `netstat -rn`
  * hides because a scoped default still prints as "default".
  */
-import { sameGateway } from "./gateway_address.ts";
+import { sameGateway } from "../model/gateway_address.ts";
 import {
   deadRouteReason,
   globalDefaultsOf,

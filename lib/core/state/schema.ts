@@ -9,7 +9,7 @@ import {
   gatewayTextProblem,
   isPortableInterfaceName,
   normalizeGateway,
-} from "../policy/gateway_address.ts";
+} from "../model/gateway_address.ts";
 import type { DefaultRoute, Family, PrimaryInfo } from "../model/types.ts";
 
 export const STATE_VERSION = 1;

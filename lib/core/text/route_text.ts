@@ -4,7 +4,7 @@
  * (darwin.bash prints `[#] route -q -n add ...`, linux.bash `[#] ip -4 route add ...`): route(8)'s
  * on macOS, ip(8)'s on Linux. Each RouteTable says which (RouteTable.commandText).
  */
-import { isLinkLocalGateway } from "../policy/gateway_address.ts";
+import { isLinkLocalGateway } from "../model/gateway_address.ts";
 import type { DefaultRoute, Family } from "../model/types.ts";
 
 /** "192.168.1.1", "fe80::1%en0" (a link-local gateway means nothing without its interface). */

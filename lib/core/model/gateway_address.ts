@@ -12,7 +12,7 @@ import {
   parseIPv4,
   parseIPv6,
 } from "../../util/ip_address.ts";
-import type { Family } from "../model/types.ts";
+import type { Family } from "./types.ts";
 
 /** BSD interface names (what configd publishes): a letter, then letters and digits, at most 15
  * (IFNAMSIZ 16 with NUL). */
