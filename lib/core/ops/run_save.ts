@@ -12,7 +12,8 @@
  */
 import type { Log } from "../model/log.ts";
 import { type Observation, observe, type RouteSystem } from "./observe.ts";
-import { mergeSave, saveObserved } from "./save.ts";
+import { saveObserved } from "./save.ts";
+import { mergeSave } from "../policy/save_merge.ts";
 import { type DefrouteState, StateFileError } from "../state/schema.ts";
 import { readState } from "../state/store.ts";
 import type { Family } from "../model/types.ts";
