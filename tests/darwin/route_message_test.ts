@@ -11,6 +11,7 @@ import {
   writeSockaddr,
 } from "../../lib/darwin/sockaddr.ts";
 import { assert, assertEquals } from "../assert.ts";
+import { hex } from "../support/annotated_hex.ts";
 import {
   decodeMessage,
   decodeMessages,
@@ -38,27 +39,6 @@ import {
   RTM_NEWMADDR,
   RTM_NEWMADDR2,
 } from "../../lib/darwin/route_message.ts";
-
-/**
- * Annotated hex: whitespace-separated byte pairs, `"ascii"` strings, `#` comments. Anything else
- * is a typo in a fixture and throws.
- */
-function hex(text: string): Uint8Array {
-  const out: number[] = [];
-  for (const rawLine of text.split("\n")) {
-    const line = rawLine.replace(/#.*$/, "");
-    for (const token of line.match(/"[^"]*"|\S+/g) ?? []) {
-      if (token.startsWith('"')) {
-        for (const c of token.slice(1, -1)) out.push(c.charCodeAt(0));
-      } else if (/^[0-9a-fA-F]{2}$/.test(token)) {
-        out.push(parseInt(token, 16));
-      } else {
-        throw new Error(`bad hex token ${token}`);
-      }
-    }
-  }
-  return Uint8Array.from(out);
-}
 
 function fixture(name: string): Uint8Array {
   return hex(Deno.readTextFileSync(new URL(`../fixtures/darwin/${name}`, import.meta.url)));

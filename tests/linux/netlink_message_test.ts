@@ -54,11 +54,7 @@ import {
 } from "../../lib/linux/netlink_message.ts";
 import { addressBytes, addressText } from "../../lib/linux/netlink_message.ts";
 import { seededRandom as prng } from "../seeded_random.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
-}
+import { hex } from "../support/annotated_hex.ts";
 
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
