@@ -202,9 +202,10 @@ class TextCache {
 }
 
 /**
- * IPv6 text of recently decoded addresses, as TextCache does for IPv4 (formatIPv6 is 80-200 ns
- * an address). 128 bits do not pack into a number, so each entry keeps its address as four
- * 32-bit words to compare.
+ * IPv6 text of recently decoded addresses, as TextCache does for IPv4 (formatIPv6 costs more
+ * than the rest of an IPv6 sockaddr's decode: codec_bench.ts's IPv6 part, docs/performance.md §5).
+ * 128 bits do not pack into a number, so each entry keeps its address as four 32-bit words to
+ * compare.
  */
 class Ipv6TextCache {
   private readonly words: Int32Array;
@@ -519,9 +520,11 @@ function decodeLink(bytes: Uint8Array, start: number, saLen: number): LinkSockad
 
 /*
  * Encoding writes each sockaddr straight into the message buffer, which arrives zero-filled:
- * sockaddrLength() sizes it first, writeSockaddr() fills it. A Uint8Array costs about 1 us on
- * this runtime, and the encoder used to make several per sockaddr (the sockaddr at its natural
- * length, DataViews, a parsed address, the padded slot) - 20-40 us per message.
+ * sockaddrLength() sizes it first, writeSockaddr() fills it. A typed array costs more than the
+ * rest of a sockaddr's encoding on this runtime, and the encoder used to make several per sockaddr
+ * (the sockaddr at its natural length, DataViews, a parsed address, the padded slot), tens of
+ * times today's cost per message (codec_bench.ts's encode benches; figures in
+ * docs/performance.md §5).
  */
 
 /** Number of bytes `text` holds as hex: non-hex characters are separators. */
