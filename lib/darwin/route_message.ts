@@ -534,7 +534,7 @@ function put32(bytes: Uint8Array, at: number, value: number): void {
  * `offset` is only reported in errors.
  */
 export function decodeMessage(bytes: Uint8Array, offset = 0): DecodeResult {
-  return decodeGuarded(bytes, 0, offset, emptySlots());
+  return decodeGuarded(bytes, 0, offset, SINGLE_MESSAGE_SLOTS);
 }
 
 function decodeGuarded(
@@ -803,6 +803,15 @@ function addrsOf(slots: Slots): Addrs {
   if (slots[7] !== undefined) addrs.brd = slots[7];
   return addrs;
 }
+
+/**
+ * The slot array decodeMessage lends its walk. Scratch, not a channel: walkAddrs writes all eight
+ * slots and addrsOf copies them out within the same synchronous call, so nothing in it outlives a
+ * decode, and it is passed down as an argument like decodeMessages' own array. Allocating one per
+ * call made a single message's decode about a fifth slower (an in-process A/B of the two versions;
+ * docs/performance.md, the codec).
+ */
+const SINGLE_MESSAGE_SLOTS: Slots = emptySlots();
 
 /** walkAddrs' result bits. msglen stopped at the last sockaddr's unpadded end (rtsock.c rt_msg1,
  * docs/macos-routing-socket.md §3.5): */
