@@ -6,10 +6,10 @@
  * real darwin code runs on Linux against the simulated XNU kernel. See README, "Running the macOS
  * path on Linux".
  */
-import type { RouteTable } from "./core/route_table.ts";
-import { NO_PRIMARY_SOURCE, type PrimarySource } from "./core/types.ts";
-import type { ProcessGroups } from "./core/process_group.ts";
-import { simulatorSocket } from "./core/override_path.ts";
+import type { RouteTable } from "./core/model/route_table.ts";
+import { NO_PRIMARY_SOURCE, type PrimarySource } from "./core/model/types.ts";
+import type { ProcessGroups } from "./process/process_group.ts";
+import { simulatorSocket } from "./core/trust/override_path.ts";
 
 export type Platform = "darwin" | "linux";
 

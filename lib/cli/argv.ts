@@ -9,7 +9,7 @@
  *   --name  --name=value  --name value  -x  -x value  -xVALUE  -abc (booleans)  --  positionals
  * What parseArgs rejects is a UsageError here, in one line that names the option as typed.
  */
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/model/errors.ts";
 
 export interface OptionSpecEntry {
   type: "boolean" | "string";

@@ -4,7 +4,7 @@
 import type { OptionSpec, OptionValues } from "./argv.ts";
 import type { Output } from "./output.ts";
 import type { System } from "../system.ts";
-import type { Family } from "../core/types.ts";
+import type { Family } from "../core/model/types.ts";
 
 export type { OptionSpec, OptionValues };
 

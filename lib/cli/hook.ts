@@ -1,21 +1,21 @@
 /**
  * `defroute hook install|uninstall|print`: the launchd daemon that runs `defroute watch --heal`.
  *
- * install checks the binary (it must be root's alone: lib/core/daemon_files.ts), writes
+ * install checks the binary (it must be root's alone: lib/daemon/daemon_files.ts), writes
  * <root>/Library/LaunchDaemons/<label>.plist (root:wheel 0644: launchd ignores a daemon plist
  * that is group- or world-writable or not owned by root) and loads it the way that survives
- * launchd's teardown delay (lib/core/launchd_load.ts: bootout, wait, enable, bootstrap with
+ * launchd's teardown delay (lib/daemon/launchd_load.ts: bootout, wait, enable, bootstrap with
  * retries), putting the previous plist back when that fails; uninstall runs `launchctl bootout
  * system/<label>` and removes the file. launchctl is called by absolute path with an argument
  * array, never through a shell; `DEFROUTE_LAUNCHCTL` names another binary (tests point it at a
  * recording fake).
  */
-import { checkOverrideTrusted } from "../core/override_path.ts";
-import { resolve } from "../core/posix_path.ts";
+import { checkOverrideTrusted } from "../core/trust/override_path.ts";
+import { resolve } from "../util/posix_path.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS } from "./command.ts";
 import type { Output } from "./output.ts";
-import { CliError, ExitCode, UsageError } from "../core/errors.ts";
+import { CliError, ExitCode, UsageError } from "../core/model/errors.ts";
 import {
   binaryTrustProblem,
   checkBinary,
@@ -23,7 +23,7 @@ import {
   readIfExists,
   removeQuietly,
   writeSystemFile,
-} from "../core/daemon_files.ts";
+} from "../daemon/daemon_files.ts";
 import {
   bootstrapWithRetries,
   enableArgs,
@@ -34,7 +34,7 @@ import {
   type LaunchdSteps,
   printArgs,
   unloadService,
-} from "../core/launchd_load.ts";
+} from "../daemon/launchd_load.ts";
 import {
   bootoutArgs,
   bootstrapArgs,
@@ -48,8 +48,8 @@ import {
   validateAbsolutePath,
   validateLabel,
   watchProgramArguments,
-} from "../core/launchd_plist.ts";
-import { newsyslogConf, newsyslogPath, validateRotatedPath } from "../core/newsyslog.ts";
+} from "../daemon/launchd_plist.ts";
+import { newsyslogConf, newsyslogPath, validateRotatedPath } from "../daemon/newsyslog.ts";
 
 const HELP = `Usage:
   sudo defroute hook install [--binary PATH] [--label LABEL] [--log PATH] [--force] [--dry-run]
@@ -195,7 +195,7 @@ export function systemHookEnvironment(): HookEnvironment {
     launchctl: async (args) => {
       // An override runs as root: absolute, and root's own from `/` down; the path run is the
       // one checked, links resolved, so nothing can be swapped in between
-      // (lib/core/override_path.ts).
+      // (lib/core/trust/override_path.ts).
       const program = launchctlPath === DEFAULT_LAUNCHCTL
         ? launchctlPath
         : checkOverrideTrusted("DEFROUTE_LAUNCHCTL", launchctlPath);

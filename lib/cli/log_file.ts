@@ -13,13 +13,13 @@
  * Every line starts with the time; event lines (`print`) and JSON lines carry their own.
  */
 import { type Output, outputTo, type Verbosity } from "./output.ts";
-import { CliError, ExitCode } from "../core/errors.ts";
-import { PathTrustError, processPathTrust, resolveTrustedPath } from "../core/path_trust.ts";
+import { CliError, ExitCode } from "../core/model/errors.ts";
+import { PathTrustError, processPathTrust, resolveTrustedPath } from "../core/trust/path_trust.ts";
 
 const encoder = new TextEncoder();
 
 /** Opens PATH for appending (created 0644). As root, PATH and every directory above it must be
- * root's alone (lib/core/path_trust.ts), and PATH must not be a symbolic link. */
+ * root's alone (lib/core/trust/path_trust.ts), and PATH must not be a symbolic link. */
 function openLog(path: string): Deno.FsFile {
   try {
     const { info } = resolveTrustedPath(path, processPathTrust(), { followFinalLink: false });

@@ -8,13 +8,13 @@ import { COMMANDS } from "./commands.ts";
 import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP, VERSION } from "./help.ts";
 import { consoleOutput, type Output, type Verbosity } from "./output.ts";
-import { CliError, ExitCode, RouteTableError, UsageError } from "../core/errors.ts";
-import type { Family } from "../core/types.ts";
+import { CliError, ExitCode, RouteTableError, UsageError } from "../core/model/errors.ts";
+import type { Family } from "../core/model/types.ts";
 // Static, though only commands that touch the kernel open it: lib/system.ts is small and loads
 // the kernel backend itself on demand, and a second dynamic import here cost every such command
 // ~0.35 ms (each dynamic import prepares its own module load; issue 8, hook cost).
 import { openSystem, type System } from "../system.ts";
-import { statePathOf } from "../core/state_path.ts";
+import { statePathOf } from "../core/state/state_path.ts";
 
 export function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,20 +1,20 @@
 /**
  * `defroute restore`: put the default route back (a post-down hook). The policy lives in
- * lib/core/restore_plan.ts and lib/core/restore.ts; this file is options, words and exit codes.
+ * lib/core/policy/restore_plan.ts and lib/core/ops/restore.ts; this file is options, words and exit codes.
  */
 import type { Command, CommandContext } from "./command.ts";
 import { CHANGE_OPTIONS, COMMON_OPTIONS } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
-import { CliError, ExitCode } from "../core/errors.ts";
-import { restoreDefaults, restoreExitCode, type RestoreReport } from "../core/restore.ts";
+import { CliError, ExitCode } from "../core/model/errors.ts";
+import { restoreDefaults, restoreExitCode, type RestoreReport } from "../core/ops/restore.ts";
 import {
   DEFAULT_TUNNEL_WAIT_MS,
   MAX_TUNNEL_WAIT_MS,
   type TunnelWait,
   validateTunnelName,
   waitForTunnelGone,
-} from "../core/tunnel_gone.ts";
-import { UsageError } from "../core/errors.ts";
+} from "../core/policy/tunnel_gone.ts";
+import { UsageError } from "../core/model/errors.ts";
 
 export const RESTORE_HELP = `Usage: defroute restore [options]
 

@@ -2,8 +2,8 @@
  * `defroute run [options] -- CMD [ARGS...]`: save the default routes, run CMD, and put them back
  * the moment CMD exits, however it exits; then exit with CMD's status.
  *
- * The process part (signals, child, order) is lib/core/run_wrapper.ts; this file wires it to
- * save, the route monitor (lib/core/heal_loop.ts) and restore.
+ * The process part (signals, child, order) is lib/process/run_wrapper.ts; this file wires it to
+ * save, the route monitor (lib/core/ops/heal_loop.ts) and restore.
  */
 import type { Command, CommandContext } from "./command.ts";
 import { CHANGE_OPTIONS, COMMON_OPTIONS } from "./command.ts";
@@ -15,8 +15,8 @@ import {
   healHooks,
   recordGoodDefault,
 } from "./watch.ts";
-import { CliError, ExitCode, UsageError } from "../core/errors.ts";
-import { runMonitor } from "../core/heal_loop.ts";
+import { CliError, ExitCode, UsageError } from "../core/model/errors.ts";
+import { runMonitor } from "../core/ops/heal_loop.ts";
 import {
   type ChildExit,
   DEFAULT_LINGER_MS,
@@ -24,22 +24,22 @@ import {
   type RunOutcome,
   runWrapped,
   type SignalSource,
-} from "../core/run_wrapper.ts";
-import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
-import type { ProcessNamer } from "../core/event_log.ts";
-import type { HealConfig } from "../core/heal.ts";
-import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "../core/types.ts";
-import { isTunnelName, NO_PRIMARY_SOURCE } from "../core/types.ts";
+} from "../process/run_wrapper.ts";
+import { formatEventJson, formatEventText, processNamer } from "../core/text/event_log.ts";
+import type { ProcessNamer } from "../core/text/event_log.ts";
+import type { HealConfig } from "../core/policy/heal.ts";
+import type { DefaultRoute, Family, InterfaceAddress, NetInterface } from "../core/model/types.ts";
+import { isTunnelName, NO_PRIMARY_SOURCE } from "../core/model/types.ts";
 import { openProcessGroups, type System } from "../system.ts";
-import { RunSave } from "../core/run_save.ts";
-import type { ProcessGroups } from "../core/process_group.ts";
-import { restoreDefaults, type RestoreReport } from "../core/restore.ts";
+import { RunSave } from "../core/ops/run_save.ts";
+import type { ProcessGroups } from "../process/process_group.ts";
+import { restoreDefaults, type RestoreReport } from "../core/ops/restore.ts";
 import { restoreSucceeded } from "./watch.ts";
-import { BufferedLog, type Log, SILENT_LOG } from "../core/log.ts";
-import { type DefrouteState, emptyState } from "../core/state.ts";
-import type { RouteTable } from "../core/route_table.ts";
-import { trace } from "../core/trace.ts";
-import { commandWordsOf } from "../core/route_text.ts";
+import { BufferedLog, type Log, SILENT_LOG } from "../core/model/log.ts";
+import { type DefrouteState, emptyState } from "../core/state/schema.ts";
+import type { RouteTable } from "../core/model/route_table.ts";
+import { trace } from "../util/trace.ts";
+import { commandWordsOf } from "../core/text/route_text.ts";
 
 export interface RunDeps {
   signals?: SignalSource;
@@ -259,7 +259,7 @@ export async function run(ctx: CommandContext, deps: RunDeps = {}): Promise<numb
   let repairs = 0;
   // State records of a newer good default that the monitor has under way.
   let recordsUnderWay = 0;
-  // What was read before CMD starts, written once it runs (lib/core/run_save.ts).
+  // What was read before CMD starts, written once it runs (lib/core/ops/run_save.ts).
   let runSave: RunSave | null = null;
   // The state file is written only once CMD runs: until that write is done, a newer good
   // default the monitor sees is kept here and recorded after it.

@@ -1,12 +1,12 @@
 /**
  * `defroute save`: record the default routes in the state file (a pre-up hook). The policy lives
- * in lib/core/save.ts; this file is options, words and exit codes.
+ * in lib/core/ops/save.ts; this file is options, words and exit codes.
  */
 import type { Command, CommandContext } from "./command.ts";
 import { CHANGE_OPTIONS, COMMON_OPTIONS } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
-import { ExitCode } from "../core/errors.ts";
-import { saveDefaults, type SaveReport } from "../core/save.ts";
+import { ExitCode } from "../core/model/errors.ts";
+import { saveDefaults, type SaveReport } from "../core/ops/save.ts";
 
 export const SAVE_HELP = `Usage: defroute save [options]
 

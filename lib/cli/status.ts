@@ -1,20 +1,28 @@
 /**
  * `defroute status`: per family, the kernel's global and scoped defaults, scutil's view, the
- * saved state, a diagnosis in plain words (lib/core/status.ts) and what restore would do.
+ * saved state, a diagnosis in plain words (lib/core/policy/status.ts) and what restore would do.
  * Read-only: works without root wherever the kernel lets a user read routes.
  */
 import type { Command, CommandContext } from "./command.ts";
 import { COMMON_OPTIONS } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
-import { ExitCode } from "../core/errors.ts";
-import { globalDefaultsOf, isTunnel, observe } from "../core/observe.ts";
-import { planFor } from "../core/restore.ts";
-import { commandWordsOf, describeRoute, gatewayText } from "../core/route_text.ts";
-import { type DefrouteState, readState, type SavedFamily, StateFileError } from "../core/state.ts";
-import { diagnose, type Diagnosis } from "../core/status.ts";
-import type { Carriers, DefaultRoute, Family, NetInterface, PrimaryInfo } from "../core/types.ts";
-import { type TunnelHold, tunnelHolds } from "../core/tunnel_hold.ts";
-import type { RestorePlan } from "../core/restore_plan.ts";
+import { ExitCode } from "../core/model/errors.ts";
+import { observe } from "../core/ops/observe.ts";
+import { globalDefaultsOf, isTunnel } from "../core/policy/liveness.ts";
+import { planFor } from "../core/ops/restore.ts";
+import { commandWordsOf, describeRoute, gatewayText } from "../core/text/route_text.ts";
+import { type DefrouteState, type SavedFamily, StateFileError } from "../core/state/schema.ts";
+import { readState } from "../core/state/store.ts";
+import { diagnose, type Diagnosis } from "../core/policy/status.ts";
+import type {
+  Carriers,
+  DefaultRoute,
+  Family,
+  NetInterface,
+  PrimaryInfo,
+} from "../core/model/types.ts";
+import { type TunnelHold, tunnelHolds } from "../core/policy/tunnel_hold.ts";
+import type { RestorePlan } from "../core/policy/restore_plan.ts";
 
 export const STATUS_HELP = `Usage: defroute status [options]
 
@@ -78,7 +86,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     stateError = error.message;
   }
   // The machine's own addresses: a gateway that is one of them (or its subnet's network or
-  // broadcast address) is refused, and status says so (lib/core/blackhole.ts).
+  // broadcast address) is refused, and status says so (lib/core/policy/blackhole.ts).
   const addresses = await system.table.addresses?.().catch(() => []) ?? [];
   // Only a live tunnel can carry the traffic (tunnel_hold.ts): without one, no dump more.
   const tunnelUp = observation.interfaces.some((i) => i.up && isTunnel(i));

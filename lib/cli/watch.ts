@@ -1,26 +1,26 @@
 /**
  * `defroute watch [--heal]`: stream default-route and interface events (text or JSON lines);
- * with --heal, fill a missing global default after a grace period (lib/core/heal.ts), and
+ * with --heal, fill a missing global default after a grace period (lib/core/policy/heal.ts), and
  * record every good default in the state file as the last one to restore.
  */
 import type { Command, CommandContext, OptionSpec } from "./command.ts";
 import { CHANGE_OPTIONS, COMMON_OPTIONS } from "./command.ts";
 import { COMMON_OPTIONS_HELP, EXIT_CODES_HELP } from "./help.ts";
 import type { Output } from "./output.ts";
-import { CliError, ExitCode, UsageError } from "../core/errors.ts";
-import { DEFAULT_HEAL_CONFIG, type HealConfig } from "../core/heal.ts";
-import { type HealOptions, type RepairInputs, runMonitor } from "../core/heal_loop.ts";
-import { formatEventJson, formatEventText, processNamer } from "../core/event_log.ts";
-import type { ProcessNamer } from "../core/event_log.ts";
-import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../core/types.ts";
-import { type RecheckChange, recheckText } from "../core/recheck.ts";
+import { CliError, ExitCode, UsageError } from "../core/model/errors.ts";
+import { DEFAULT_HEAL_CONFIG, type HealConfig } from "../core/policy/heal.ts";
+import { type HealOptions, type RepairInputs, runMonitor } from "../core/ops/heal_loop.ts";
+import { formatEventJson, formatEventText, processNamer } from "../core/text/event_log.ts";
+import type { ProcessNamer } from "../core/text/event_log.ts";
+import type { DefaultRoute, Family, NetInterface, RouteEvent } from "../core/model/types.ts";
+import { type RecheckChange, recheckText } from "../core/policy/recheck.ts";
 import type { System } from "../system.ts";
-import { processSignals, type SignalSource } from "../core/run_wrapper.ts";
-import type { DefrouteState } from "../core/state.ts";
-import { recordLastGood } from "../core/record.ts";
-import { isTunnel } from "../core/observe.ts";
-import { tunnelHolds } from "../core/tunnel_hold.ts";
-import { type FamilyRestoreReport, restoreDefaults } from "../core/restore.ts";
+import { processSignals, type SignalSource } from "../process/run_wrapper.ts";
+import type { DefrouteState } from "../core/state/schema.ts";
+import { recordLastGood } from "../core/ops/record.ts";
+import { isTunnel } from "../core/policy/liveness.ts";
+import { tunnelHolds } from "../core/policy/tunnel_hold.ts";
+import { type FamilyRestoreReport, restoreDefaults } from "../core/ops/restore.ts";
 import { type LogFileOutput, logFileOutput } from "./log_file.ts";
 
 /** The heal options `watch` and `run` share. */
@@ -97,7 +97,7 @@ export function printEvent(out: Output, event: RouteEvent, namer: ProcessNamer):
 
 /**
  * The monitor's onGoodDefault for `watch` and `run`: record the family's last good default in
- * the state file by the recording rule (lib/core/record_rule.ts), trusting only interfaces in
+ * the state file by the recording rule (lib/core/policy/record_rule.ts), trusting only interfaces in
  * `before` (listed before the monitor started: for run, before CMD). Resolves to the state file
  * as it now is.
  */

@@ -4,7 +4,7 @@
  * 35, not 11), so never compare against Deno's or Linux's numbers: always go through these names.
  */
 
-import { errnoMeaning } from "../core/errno_text.ts";
+import { errnoMeaning } from "../util/errno_text.ts";
 
 /** darwin errno values by name (bsd/sys/errno.h). */
 export const DARWIN_ERRNO = {

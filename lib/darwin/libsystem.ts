@@ -17,12 +17,12 @@
  *   recv is called (docs/macos-routing-socket.md §10.6);
  * - every -1 becomes a SyscallError with the syscall and darwin's errno name.
  */
-import { overridePath } from "../core/override_path.ts";
+import { overridePath } from "../core/trust/override_path.ts";
 import { DARWIN_ERRNO, SyscallError } from "./errno.ts";
 import type { RouteSystem, RouteTransport } from "./route_socket.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
-import { decodeUtf8 } from "../core/utf8_text.ts";
-import type { ProcessGroupMember, ProcessGroups } from "../core/process_group.ts";
+import { decodeUtf8 } from "../util/utf8_text.ts";
+import type { ProcessGroupMember, ProcessGroups } from "../process/process_group.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -121,7 +121,7 @@ const GROUPS = {
       result: "u32",
     },
   },
-  /** Only `run` after CMD's exit: who is left in CMD's process group (lib/core/process_group.ts).
+  /** Only `run` after CMD's exit: who is left in CMD's process group (lib/process/process_group.ts).
    */
   process: {
     proc_listpids: {
@@ -525,7 +525,7 @@ export class LibSystemRouteSystem implements RouteSystem {
   }
 }
 
-/** Process group members through libproc, for `run --linger` (lib/core/process_group.ts). The
+/** Process group members through libproc, for `run --linger` (lib/process/process_group.ts). The
  * library is loaded the first time it is asked (a second dlopen of a loaded library only counts
  * a reference), so no command but a lingering `run` pays for it. */
 export class LibSystemProcessGroups implements ProcessGroups, Disposable {

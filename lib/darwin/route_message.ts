@@ -87,10 +87,10 @@ import {
   writeSockaddr,
 } from "./sockaddr.ts";
 
-import { type PrefixLengths, wantsPrefix } from "../core/prefix_lengths.ts";
+import { type PrefixLengths, wantsPrefix } from "../util/prefix_lengths.ts";
 
 export * from "./constants.ts";
-export { type PrefixLengths, prefixLengths } from "../core/prefix_lengths.ts";
+export { type PrefixLengths, prefixLengths } from "../util/prefix_lengths.ts";
 export * from "./sockaddr.ts";
 
 /** Sockaddrs of a message by slot; a slot is present iff its rtm_addrs bit was decoded. */

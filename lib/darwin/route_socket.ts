@@ -12,9 +12,9 @@
  * kernel's errno travels in the reply at offset 24 (rtm_errno), which does not depend on FFI errno
  * (§7.4).
  */
-import { RouteTableError } from "../core/errors.ts";
+import { RouteTableError } from "../core/model/errors.ts";
 import { errnoName, SyscallError } from "./errno.ts";
-import { errorKindOfErrno } from "../core/errors.ts";
+import { errorKindOfErrno } from "../core/model/errors.ts";
 
 /** One routing socket. */
 export interface RouteTransport {

@@ -1,5 +1,5 @@
 /**
- * The RouteTable (lib/core/route_table.ts) of macOS, over a PF_ROUTE socket.
+ * The RouteTable (lib/core/model/route_table.ts) of macOS, over a PF_ROUTE socket.
  *
  * - defaults: RTM_GET of the default without RTF_IFSCOPE for the global one. Because of the
  *   kernel's "dontcare" resolution (docs/macos-routing-socket.md §5.2) that GET can answer with the
@@ -23,8 +23,8 @@
  * The OS is behind RouteSystem (./route_socket.ts): libSystem through FFI in production, an
  * in-process simulated kernel in tests.
  */
-import { RouteTableError } from "../core/errors.ts";
-import type { RouteTable } from "../core/route_table.ts";
+import { RouteTableError } from "../core/model/errors.ts";
+import type { RouteTable } from "../core/model/route_table.ts";
 import {
   type Carriers,
   type DefaultRoute,
@@ -34,7 +34,7 @@ import {
   type NetInterface,
   type RouteEvent,
   type WideRoute,
-} from "../core/types.ts";
+} from "../core/model/types.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -68,8 +68,8 @@ import {
   type Sockaddr,
 } from "./route_message.ts";
 import { errnoName, SyscallError } from "./errno.ts";
-import { errorKindOfSyscallErrno } from "../core/errors.ts";
-import { sameGateway } from "../core/gateway_address.ts";
+import { errorKindOfSyscallErrno } from "../core/model/errors.ts";
+import { sameGateway } from "../core/model/gateway_address.ts";
 import {
   monitorMessages,
   type MonitorStats,
@@ -78,7 +78,7 @@ import {
   type RouteTransport,
 } from "./route_socket.ts";
 import { libSystemPath, LibSystemRouteSystem } from "./libsystem.ts";
-import { simulatorSocket } from "../core/override_path.ts";
+import { simulatorSocket } from "../core/trust/override_path.ts";
 
 export interface DarwinRouteTableOptions {
   /** Per-request reply deadline (default 2000 ms); a request that times out is sent once more. */
@@ -557,7 +557,7 @@ function isLinkLocal(address: string): boolean {
 /**
  * The socket or sysctl itself failed (the kernel's answers to requests are route_socket.ts's):
  * one line that says what defroute was doing, the call, its errno and what that errno says. On
- * the simulated Mac (lib/core/override_path.ts simulatorSocket) such a failure almost always
+ * the simulated Mac (lib/core/trust/override_path.ts simulatorSocket) such a failure almost always
  * means its simulator is gone, since the stand-in libSystem answers ENOENT for a sysctl and
  * EPROTONOSUPPORT for a socket it cannot connect: the line says so first.
  */

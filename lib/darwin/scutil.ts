@@ -14,16 +14,16 @@
  * output, a non-zero exit, a missing binary and a hang each become a ScutilError with a clear
  * message; a missing key becomes "absent" (null).
  */
-import { overridePath } from "../core/override_path.ts";
-import type { Family, PrimaryInfo, PrimarySource } from "../core/types.ts";
+import { overridePath } from "../core/trust/override_path.ts";
+import type { Family, PrimaryInfo, PrimarySource } from "../core/model/types.ts";
 import {
   gatewayTextProblem,
   isLinkLocalGateway,
   isValidInterfaceName,
   parseGateway,
-} from "../core/gateway_address.ts";
-import { isLoopbackName } from "../core/blackhole.ts";
-import { decodeUtf8 } from "../core/utf8_text.ts";
+} from "../core/model/gateway_address.ts";
+import { isLoopbackName } from "../core/policy/blackhole.ts";
+import { decodeUtf8 } from "../util/utf8_text.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The pure parser

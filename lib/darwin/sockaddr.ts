@@ -13,7 +13,7 @@ import {
   maskPrefixLength,
   parseIPv4Into,
   parseIPv6 as parseIPv6Text,
-} from "../core/ip_address.ts";
+} from "../util/ip_address.ts";
 import { AF_INET, AF_INET6, AF_LINK, SIZEOF_SOCKADDR_DL } from "./constants.ts";
 
 /** The eight rtm_addrs slots in bit order (RTAX_DST .. RTAX_BRD, docs/macos-routing-socket.md

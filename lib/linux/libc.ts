@@ -12,9 +12,9 @@
  * always ends (docs/macos-routing-socket.md §7.4).
  */
 import { AF_NETLINK, errnoName, NETLINK_ROUTE } from "./netlink_message.ts";
-import { errnoMeaning } from "../core/errno_text.ts";
+import { errnoMeaning } from "../util/errno_text.ts";
 import { SymbolGroup } from "../ffi_symbol_group.ts";
-import { decodeUtf8 } from "../core/utf8_text.ts";
+import { decodeUtf8 } from "../util/utf8_text.ts";
 
 /** glibc by its soname; dlopen finds it in the loader's default paths. */
 export const LIBC_PATH = "libc.so.6";

@@ -10,12 +10,12 @@
  * encode and decode, and decoding never throws: a bad message is a typed error result, and the
  * multi-message decoder skips and counts what it cannot parse.
  */
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../core/ip_address.ts";
-import { decodeUtf8 } from "../core/utf8_text.ts";
-import type { Family } from "../core/types.ts";
-import { type PrefixLengths, wantsPrefix } from "../core/prefix_lengths.ts";
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "../util/ip_address.ts";
+import { decodeUtf8 } from "../util/utf8_text.ts";
+import type { Family } from "../core/model/types.ts";
+import { type PrefixLengths, wantsPrefix } from "../util/prefix_lengths.ts";
 
-export { type PrefixLengths, prefixLengths } from "../core/prefix_lengths.ts";
+export { type PrefixLengths, prefixLengths } from "../util/prefix_lengths.ts";
 
 // ---- constants (uapi/linux/netlink.h, rtnetlink.h, if_link.h, if.h, if_arp.h) ----------------
 

@@ -5,7 +5,7 @@
  * orphan's zombie waits for whatever reaps orphans (an init that may never do so in a
  * container), and it can no longer change a route.
  */
-import type { ProcessGroupMember, ProcessGroups } from "../core/process_group.ts";
+import type { ProcessGroupMember, ProcessGroups } from "../process/process_group.ts";
 import { groupExists, procStats } from "./libc.ts";
 
 /** The pid, name, state and process group of one /proc/PID/stat line; null if malformed. */

@@ -7,15 +7,15 @@
  * always false and "the default" of a family is any unicast default in the main table; several may
  * coexist with different metrics, and all of them are returned, lowest metric first.
  */
-import { trace, TRACING } from "../core/trace.ts";
-import type { RouteTable } from "../core/route_table.ts";
-import { ipRouteCommandText } from "../core/route_text.ts";
+import { trace, TRACING } from "../util/trace.ts";
+import type { RouteTable } from "../core/model/route_table.ts";
+import { ipRouteCommandText } from "../core/text/route_text.ts";
 import {
   errorKindOfErrno,
   errorKindOfSyscallErrno,
   type RouteErrorKind,
   RouteTableError,
-} from "../core/errors.ts";
+} from "../core/model/errors.ts";
 import {
   type Carriers,
   type DefaultRoute,
@@ -26,7 +26,7 @@ import {
   type PolicyRoute,
   type RouteEvent,
   type WideRoute,
-} from "../core/types.ts";
+} from "../core/model/types.ts";
 import { interfaceIndex, interfaceName, LibcError, NetlinkSocket } from "./libc.ts";
 import {
   addressBytes,

@@ -6,7 +6,7 @@
  *   deno run --allow-all tests/bench/heal_bench.ts [--quick] [--runs N] [--trace]
  *
  * --trace also prints where the time goes: the watcher runs with DEFROUTE_TRACE=1, and each of
- * its phase marks (lib/core/trace.ts; printed when it exits) is placed after the kernel's
+ * its phase marks (lib/util/trace.ts; printed when it exits) is placed after the kernel's
  * deletion event of the repair it belongs to (median over the repairs, by mark).
  *
  * Needs root, iproute2 and /dev/net/tun; prints why and exits 0 elsewhere.

@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { type OptionSpec, parseArgv } from "../../lib/cli/argv.ts";
 import { COMMANDS } from "../../lib/cli/commands.ts";
 import { COMMON_OPTIONS } from "../../lib/cli/command.ts";
-import { UsageError } from "../../lib/core/errors.ts";
+import { UsageError } from "../../lib/core/model/errors.ts";
 import { seededRandom } from "../seeded_random.ts";
 
 /** COMMON_OPTIONS plus a string option with a short alias, which no command has (yet). */

@@ -7,7 +7,7 @@ import { FakeSignals } from "../core/fake_signals.ts";
 import type { CommandContext, OptionValues } from "../../lib/cli/command.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import type { System } from "../../lib/system.ts";
-import { NO_PRIMARY_SOURCE } from "../../lib/core/types.ts";
+import { NO_PRIMARY_SOURCE } from "../../lib/core/model/types.ts";
 import { FakeRouteTable, iface, route } from "../core/fake_route_table.ts";
 
 export const EN0 = route("192.168.1.1", "en0", 4);

@@ -5,7 +5,7 @@
  */
 import { assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
-import type { SignalSource } from "../../lib/core/run_wrapper.ts";
+import type { SignalSource } from "../../lib/process/run_wrapper.ts";
 import { iface, route, until } from "../core/fake_route_table.ts";
 import { EN0, setup, waitingCommand } from "./run_fixture.ts";
 

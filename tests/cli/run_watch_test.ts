@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { run } from "../../lib/cli/run.ts";
 import { recheckMsOf, watch, watchCommand } from "../../lib/cli/watch.ts";
 import { parseArgv } from "../../lib/cli/argv.ts";
-import { watchProgramArguments } from "../../lib/core/launchd_plist.ts";
+import { watchProgramArguments } from "../../lib/daemon/launchd_plist.ts";
 import { main } from "../../lib/cli/main.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import { route, until } from "../core/fake_route_table.ts";

@@ -13,7 +13,7 @@ import { memoryOutput } from "../../lib/cli/output.ts";
 import { restoreCommand } from "../../lib/cli/restore.ts";
 import { saveCommand } from "../../lib/cli/save.ts";
 import { statusCommand } from "../../lib/cli/status.ts";
-import { readState } from "../../lib/core/state.ts";
+import { readState } from "../../lib/core/state/store.ts";
 import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
 import type { System } from "../../lib/system.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "../core/fake_route_table.ts";

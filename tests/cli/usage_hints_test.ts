@@ -10,7 +10,7 @@ import { assertEquals, assertMatch } from "../assert.ts";
 import { main } from "../../lib/cli/main.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
 import { firstPositionalIndex } from "../../lib/cli/argv.ts";
-import { statePathOf } from "../../lib/core/state_path.ts";
+import { statePathOf } from "../../lib/core/state/state_path.ts";
 import { runCommand } from "../../lib/cli/run.ts";
 
 async function usage(args: string[]): Promise<{ code: number; stderr: string }> {

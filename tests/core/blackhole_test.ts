@@ -1,17 +1,17 @@
 /**
- * Gateways that pass as addresses but blackhole traffic (lib/core/blackhole.ts, and the text
- * checks in lib/core/gateway_address.ts): the machine's own address, an IPv4 subnet's network or
+ * Gateways that pass as addresses but blackhole traffic (lib/core/policy/blackhole.ts, and the text
+ * checks in lib/core/model/gateway_address.ts): the machine's own address, an IPv4 subnet's network or
  * broadcast address, IPv4-mapped/-compatible IPv6, a loopback interface. Refused from every
  * source: the state file (parseState), scutil (interpretGlobalState) and the restore plan that
  * restore, `run` and the heal all go through, with the reason in what `status` shows.
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
-import { blackholeReason, isLoopbackName } from "../../lib/core/blackhole.ts";
-import { gatewayTextProblem, normalizeGateway } from "../../lib/core/gateway_address.ts";
-import { parseState, StateFormatError } from "../../lib/core/state.ts";
-import { type PlanInput, planRestore } from "../../lib/core/restore_plan.ts";
+import { blackholeReason, isLoopbackName } from "../../lib/core/policy/blackhole.ts";
+import { gatewayTextProblem, normalizeGateway } from "../../lib/core/model/gateway_address.ts";
+import { parseState, StateFormatError } from "../../lib/core/state/schema.ts";
+import { type PlanInput, planRestore } from "../../lib/core/policy/restore_plan.ts";
 import { interpretGlobalState } from "../../lib/darwin/scutil.ts";
-import type { InterfaceAddress } from "../../lib/core/types.ts";
+import type { InterfaceAddress } from "../../lib/core/model/types.ts";
 
 const EN0_ADDRESSES: InterfaceAddress[] = [
   { family: 4, address: "192.168.1.20", prefix: 24, interface: "en0", index: 4 },

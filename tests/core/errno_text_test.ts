@@ -1,10 +1,10 @@
 /**
  * A failed system call is named with its errno and what the errno says (issue 14 item 3), on
- * both backends, from one table of words keyed by the POSIX name (lib/core/errno_text.ts): the
+ * both backends, from one table of words keyed by the POSIX name (lib/util/errno_text.ts): the
  * numbers differ between darwin and Linux, the names and their meanings do not.
  */
 import { assertEquals } from "../assert.ts";
-import { errnoMeaning } from "../../lib/core/errno_text.ts";
+import { errnoMeaning } from "../../lib/util/errno_text.ts";
 import { errnoText } from "../../lib/darwin/errno.ts";
 import { LibcError } from "../../lib/linux/libc.ts";
 

@@ -1,6 +1,6 @@
 import { assertEquals } from "../assert.ts";
-import { formatEventJson, formatEventText, processNamer } from "../../lib/core/event_log.ts";
-import type { RouteEvent } from "../../lib/core/types.ts";
+import { formatEventJson, formatEventText, processNamer } from "../../lib/core/text/event_log.ts";
+import type { RouteEvent } from "../../lib/core/model/types.ts";
 
 Deno.test("processNamer: names added to the table after the namer exists are used (run adds CMD's pid later)", () => {
   const known = new Map<number, string>();

@@ -15,8 +15,8 @@
  * injected with `failNext`, `failReads`, `beforeAdd` and `dropAdds`.
  */
 import ipaddr from "npm:ipaddr.js@2.2.0";
-import { RouteTableError } from "../../lib/core/errors.ts";
-import type { RouteTable } from "../../lib/core/route_table.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
+import type { RouteTable } from "../../lib/core/model/route_table.ts";
 import type {
   DefaultRoute,
   Family,
@@ -24,7 +24,7 @@ import type {
   PrimaryInfo,
   PrimarySource,
   RouteEvent,
-} from "../../lib/core/types.ts";
+} from "../../lib/core/model/types.ts";
 
 /** The pid the fake stamps on changes made through the RouteTable methods (defroute itself). */
 export const SELF_PID = 1;

@@ -1,5 +1,5 @@
 /** A SignalSource for tests: handlers are recorded, and `send` plays a signal to them. */
-import type { SignalSource } from "../../lib/core/run_wrapper.ts";
+import type { SignalSource } from "../../lib/process/run_wrapper.ts";
 
 export class FakeSignals implements SignalSource {
   readonly handlers = new Map<Deno.Signal, Set<() => void>>();

@@ -1,14 +1,14 @@
 /**
- * The heal loop's look right before a repair (lib/core/heal_loop.ts): a read of the family moments
+ * The heal loop's look right before a repair (lib/core/ops/heal_loop.ts): a read of the family moments
  * ago with no event since is that look (grace 0: no second read between the void and the
  * repair); an older read is not, so a default put back without an event is still found. The
  * repair is handed that read and the interfaces as link events kept them (listed again after an
  * overflow), so it need not read them again.
  */
 import { assertEquals } from "../assert.ts";
-import { type RepairInputs, runMonitor } from "../../lib/core/heal_loop.ts";
-import type { HealDecision } from "../../lib/core/heal.ts";
-import type { DefaultRoute, Family } from "../../lib/core/types.ts";
+import { type RepairInputs, runMonitor } from "../../lib/core/ops/heal_loop.ts";
+import type { HealDecision } from "../../lib/core/policy/heal.ts";
+import type { DefaultRoute, Family } from "../../lib/core/model/types.ts";
 import { FakeRouteTable, iface, route, until } from "./fake_route_table.ts";
 
 const EN0 = route("192.168.1.1", "en0", 4);

@@ -1,12 +1,12 @@
 /**
- * The heal loop (lib/core/heal_loop.ts) against an in-memory RouteTable: events reported with
+ * The heal loop (lib/core/ops/heal_loop.ts) against an in-memory RouteTable: events reported with
  * their pid, repairs after the grace period only, no repair when a default came back, the rate
  * limit, overflow re-reads, the last-good-default hook and clean shutdown.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import { LATE_REREAD_MS, type MonitorOptions, runMonitor } from "../../lib/core/heal_loop.ts";
-import type { HealDecision } from "../../lib/core/heal.ts";
-import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
+import { LATE_REREAD_MS, type MonitorOptions, runMonitor } from "../../lib/core/ops/heal_loop.ts";
+import type { HealDecision } from "../../lib/core/policy/heal.ts";
+import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/model/types.ts";
 import { added, FakeRouteTable, iface, route, until } from "./fake_route_table.ts";
 
 const EN0 = route("192.168.1.1", "en0", 4);

@@ -1,5 +1,5 @@
 /**
- * Table tests of the pure heal policy (lib/core/heal.ts) on a fake clock: each case is a script
+ * Table tests of the pure heal policy (lib/core/policy/heal.ts) on a fake clock: each case is a script
  * of observations, repair attempts and policy steps at given milliseconds, with the decisions
  * and wake-up time every step must produce.
  */
@@ -10,8 +10,8 @@ import {
   type HealState,
   initialHealState,
   stepHeal,
-} from "../../lib/core/heal.ts";
-import type { Family } from "../../lib/core/types.ts";
+} from "../../lib/core/policy/heal.ts";
+import type { Family } from "../../lib/core/model/types.ts";
 
 const CONFIG: HealConfig = { graceMs: 1000, maxRepairs: 3, windowMs: 60_000 };
 

@@ -1,5 +1,5 @@
 /**
- * lib/core/ip_address.ts: hand-written cases for each parsing, formatting, range and mask rule,
+ * lib/util/ip_address.ts: hand-written cases for each parsing, formatting, range and mask rule,
  * then seeded property tests against npm:ipaddr.js 2.2.0 (what the product used before issue 8)
  * as the oracle. Rerun a property failure with `IP_SEED=<seed> deno test tests/core/...`.
  */
@@ -14,7 +14,7 @@ import {
   parseIPv4,
   parseIPv6,
   subnetMask,
-} from "../../lib/core/ip_address.ts";
+} from "../../lib/util/ip_address.ts";
 import { assert, assertEquals, assertThrows } from "../assert.ts";
 import { Gen } from "../seeded_random.ts";
 

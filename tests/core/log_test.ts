@@ -1,6 +1,6 @@
-/** BufferedLog (lib/core/log.ts) and the trace marks (lib/core/trace.ts). */
+/** BufferedLog (lib/core/model/log.ts) and the trace marks (lib/util/trace.ts). */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { BufferedLog, type Log } from "../../lib/core/log.ts";
+import { BufferedLog, type Log } from "../../lib/core/model/log.ts";
 
 function recorder(): { log: Log; lines: string[] } {
   const lines: string[] = [];
@@ -35,7 +35,7 @@ Deno.test("BufferedLog keeps every level in order and hands it on once", () => {
   assertEquals(target.lines.length, 5, "a second replay has nothing left to hand on");
 });
 
-const TRACE_SCRIPT = new URL("../../lib/core/trace.ts", import.meta.url).href;
+const TRACE_SCRIPT = new URL("../../lib/util/trace.ts", import.meta.url).href;
 
 async function runTraced(env: Record<string, string>): Promise<string> {
   const code = `import { trace } from "${TRACE_SCRIPT}"; trace("one"); trace("two");`;

@@ -1,6 +1,6 @@
 import { assertEquals, assertThrows } from "../assert.ts";
-import { checkOverrideTrusted, overridePath } from "../../lib/core/override_path.ts";
-import { CliError } from "../../lib/core/errors.ts";
+import { checkOverrideTrusted, overridePath } from "../../lib/core/trust/override_path.ts";
+import { CliError } from "../../lib/core/model/errors.ts";
 import { lchown } from "./file_kinds.ts";
 
 async function withFile(fn: (dir: string, file: string) => void | Promise<void>): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * lib/core/path_trust.ts: every component of a path from `/` down (OpenSSH StrictModes, sudo's
+ * lib/core/trust/path_trust.ts: every component of a path from `/` down (OpenSSH StrictModes, sudo's
  * secure_path), symbolic links resolved one by one and checked, sticky directories, trusted
  * groups. The rules are pure (componentProblem); the walk runs on real files, as root with
  * chown where ownership matters.
@@ -12,7 +12,7 @@ import {
   MAX_SYMLINKS,
   PathTrustError,
   resolveTrustedPath,
-} from "../../lib/core/path_trust.ts";
+} from "../../lib/core/trust/path_trust.ts";
 import { lchown, mkfifo } from "./file_kinds.ts";
 
 const isRoot = Deno.uid() === 0;

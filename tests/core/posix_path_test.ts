@@ -1,10 +1,10 @@
 /**
- * lib/core/posix_path.ts against node:path (the oracle; tests may import node:*): the edge cases
+ * lib/util/posix_path.ts against node:path (the oracle; tests may import node:*): the edge cases
  * by name, then a seeded sweep of paths made of "/", ".", "..", and names.
  */
 import * as nodePath from "node:path";
 import { assertEquals } from "../assert.ts";
-import { basename, dirname, isAbsolute, resolve } from "../../lib/core/posix_path.ts";
+import { basename, dirname, isAbsolute, resolve } from "../../lib/util/posix_path.ts";
 import { seededRandom } from "../seeded_random.ts";
 
 const EDGE_CASES = [

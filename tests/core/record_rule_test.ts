@@ -3,9 +3,9 @@
  * the route monitor may record as the last good default, and why not.
  */
 import { assertEquals, assertMatch } from "../assert.ts";
-import { decideRecord, type RecordInput } from "../../lib/core/record_rule.ts";
-import type { SavedFamily } from "../../lib/core/state.ts";
-import type { DefaultRoute, NetInterface, PrimaryInfo } from "../../lib/core/types.ts";
+import { decideRecord, type RecordInput } from "../../lib/core/policy/record_rule.ts";
+import type { SavedFamily } from "../../lib/core/state/schema.ts";
+import type { DefaultRoute, NetInterface, PrimaryInfo } from "../../lib/core/model/types.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 
 const lan0 = iface("lan0", 2, ["10.77.0.0/24"]);

@@ -2,9 +2,13 @@
  * The restore policy as a table: (saved, scutil, kernel defaults, interfaces, options) -> plan.
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { type PlanInput, planRestore, type RestorePlan } from "../../lib/core/restore_plan.ts";
-import type { SavedFamily } from "../../lib/core/state.ts";
-import type { DefaultRoute, Family, NetInterface } from "../../lib/core/types.ts";
+import {
+  type PlanInput,
+  planRestore,
+  type RestorePlan,
+} from "../../lib/core/policy/restore_plan.ts";
+import type { SavedFamily } from "../../lib/core/state/schema.ts";
+import type { DefaultRoute, Family, NetInterface } from "../../lib/core/model/types.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 
 const en0 = iface("en0", 4, ["192.168.1.0/24", "fe80::/64"]);

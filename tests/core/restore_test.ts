@@ -4,22 +4,15 @@
  * bounded retries with injected delays, dry-run, --force, run's tunnel leftovers, exit codes.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
-import type { Log } from "../../lib/core/log.ts";
-import { restoreDefaults, restoreExitCode, type RestoreOptions } from "../../lib/core/restore.ts";
-import type { DefrouteState } from "../../lib/core/state.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
+import { recordingLog } from "../support/recording_log.ts";
+import {
+  restoreDefaults,
+  restoreExitCode,
+  type RestoreOptions,
+} from "../../lib/core/ops/restore.ts";
+import type { DefrouteState } from "../../lib/core/state/schema.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
-
-function recordingLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    announce: (l) => lines.push(`[#] ${l}`),
-    info: (l) => lines.push(l),
-    debug: () => {},
-    warn: (l) => lines.push(`warn: ${l}`),
-  };
-}
 
 const SAVED_EN0: DefrouteState = {
   version: 1,

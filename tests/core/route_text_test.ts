@@ -3,8 +3,12 @@
  * macOS, ip(8)'s on Linux; a table says which through RouteTable.commandText.
  */
 import { assertEquals } from "../assert.ts";
-import { commandWordsOf, ipRouteCommandText, routeCommandText } from "../../lib/core/route_text.ts";
-import type { DefaultRoute } from "../../lib/core/types.ts";
+import {
+  commandWordsOf,
+  ipRouteCommandText,
+  routeCommandText,
+} from "../../lib/core/text/route_text.ts";
+import type { DefaultRoute } from "../../lib/core/model/types.ts";
 
 function r(
   gateway: string | null,

@@ -1,5 +1,5 @@
 /**
- * The run wrapper (lib/core/run_wrapper.ts) and CMD's process group, with real processes and a
+ * The run wrapper (lib/process/run_wrapper.ts) and CMD's process group, with real processes and a
  * fake signal source: CMD in its own group, signals to the whole group, SIGHUP forwarded and
  * never counted toward SIGKILL (sing-box reloads on it), a signal while preparing answered at
  * once, a CMD with a bad `#!` line never "started", and the wait (--linger) for what CMD left
@@ -8,9 +8,13 @@
  */
 import { FakeSignals } from "./fake_signals.ts";
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { type RunOutcome, runWrapped, type RunWrapperOptions } from "../../lib/core/run_wrapper.ts";
+import {
+  type RunOutcome,
+  runWrapped,
+  type RunWrapperOptions,
+} from "../../lib/process/run_wrapper.ts";
 import { procProcessGroups } from "../../lib/linux/process_group.ts";
-import type { ProcessGroupMember } from "../../lib/core/process_group.ts";
+import type { ProcessGroupMember } from "../../lib/process/process_group.ts";
 
 const onLinux = Deno.build.os === "linux";
 

@@ -1,5 +1,5 @@
 /**
- * The run wrapper (lib/core/run_wrapper.ts) with real child processes and a fake signal source:
+ * The run wrapper (lib/process/run_wrapper.ts) with real child processes and a fake signal source:
  * exit statuses, signal forwarding, the third-signal and --kill-after SIGKILL, commands that
  * cannot start, and the before/during/after order.
  */
@@ -11,7 +11,7 @@ import {
   type RunOutcome,
   runWrapped,
   type RunWrapperOptions,
-} from "../../lib/core/run_wrapper.ts";
+} from "../../lib/process/run_wrapper.ts";
 
 function harness(command: string, args: string[], extra: Partial<RunWrapperOptions> = {}) {
   const order: string[] = [];

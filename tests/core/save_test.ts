@@ -3,21 +3,11 @@
  * worse one (missing, on a tunnel) unless --force.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import type { Log } from "../../lib/core/log.ts";
-import { saveDefaults } from "../../lib/core/save.ts";
-import { readState, StateFileError, writeState } from "../../lib/core/state.ts";
+import { recordingLog } from "../support/recording_log.ts";
+import { saveDefaults } from "../../lib/core/ops/save.ts";
+import { StateFileError } from "../../lib/core/state/schema.ts";
+import { readState, writeState } from "../../lib/core/state/store.ts";
 import { FakePrimary, FakeRouteTable, iface, primary, route } from "./fake_route_table.ts";
-
-function recordingLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    announce: (l) => lines.push(`[#] ${l}`),
-    info: (l) => lines.push(l),
-    debug: () => {},
-    warn: (l) => lines.push(`warn: ${l}`),
-  };
-}
 
 const NOW = new Date("2026-11-25T22:00:00.000Z");
 const LATER = new Date("2026-11-25T23:00:00.000Z");

@@ -5,13 +5,8 @@
  * killed saves). Each case failed on the code before this file.
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
-import {
-  type DefrouteState,
-  readState,
-  StateFileError,
-  updateState,
-  writeState,
-} from "../../lib/core/state.ts";
+import { type DefrouteState, StateFileError } from "../../lib/core/state/schema.ts";
+import { readState, updateState, writeState } from "../../lib/core/state/store.ts";
 import { lchown, mkfifo, mknodNull, stopUnblocker, unblockFifoAfter } from "./file_kinds.ts";
 
 const isRoot = Deno.uid() === 0;

@@ -8,10 +8,11 @@
  *   place (it once said both).
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
-import { checkTrusted, StateFileError } from "../../lib/core/state.ts";
-import { DEFAULT_STATE_PATH } from "../../lib/core/state_path.ts";
-import { dirname } from "../../lib/core/posix_path.ts";
-import { saveDefaults } from "../../lib/core/save.ts";
+import { StateFileError } from "../../lib/core/state/schema.ts";
+import { checkTrusted } from "../../lib/core/state/store.ts";
+import { DEFAULT_STATE_PATH } from "../../lib/core/state/state_path.ts";
+import { dirname } from "../../lib/util/posix_path.ts";
+import { saveDefaults } from "../../lib/core/ops/save.ts";
 import { FakePrimary, FakeRouteTable, iface, route } from "./fake_route_table.ts";
 
 const ROOT_POLICY = { ownerUid: 0 };

@@ -4,7 +4,8 @@
  * an in-place edit of the same size, a chmod.
  */
 import { assertEquals, assertRejects } from "../assert.ts";
-import { emptyState, readState, StateFileError, writeState } from "../../lib/core/state.ts";
+import { emptyState, StateFileError } from "../../lib/core/state/schema.ts";
+import { readState, writeState } from "../../lib/core/state/store.ts";
 
 const trust = { ownerUid: null };
 

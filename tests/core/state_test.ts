@@ -3,18 +3,16 @@
  * modes), and atomicity under concurrent writers in several processes.
  */
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../assert.ts";
-import type { DefaultRoute } from "../../lib/core/types.ts";
+import type { DefaultRoute } from "../../lib/core/model/types.ts";
 import {
   type DefrouteState,
   MAX_STATE_BYTES,
   parseState,
-  readState,
   savedRouteOf,
   StateFileError,
   StateFormatError,
-  updateState,
-  writeState,
-} from "../../lib/core/state.ts";
+} from "../../lib/core/state/schema.ts";
+import { readState, updateState, writeState } from "../../lib/core/state/store.ts";
 
 // Hostile-file cases mutate parsed JSON at any depth; typing each path would hide the intent.
 // deno-lint-ignore no-explicit-any
@@ -322,7 +320,7 @@ Deno.test("concurrent writers in several processes: no lost update, never a torn
   try {
     const path = `${dir}/state.json`;
     await writeState(path, SAMPLE);
-    const stateModule = new URL("../../lib/core/state.ts", import.meta.url).href;
+    const stateModule = new URL("../../lib/core/state/store.ts", import.meta.url).href;
     const script = `${dir}/writer.ts`;
     const config = new URL("../../deno.json", import.meta.url).pathname;
     // Each writer bumps families.4.route.flags (a plain counter here) under updateState.

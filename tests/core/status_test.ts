@@ -2,11 +2,16 @@
  * status's diagnosis as a table: the condition named, the words, and what restore would do.
  */
 import { assertEquals, assertMatch } from "../assert.ts";
-import { planRestore } from "../../lib/core/restore_plan.ts";
-import type { SavedFamily } from "../../lib/core/state.ts";
-import { type Condition, diagnose } from "../../lib/core/status.ts";
-import type { DefaultRoute, Family, NetInterface, PrimaryInfo } from "../../lib/core/types.ts";
-import type { TunnelHold } from "../../lib/core/tunnel_hold.ts";
+import { planRestore } from "../../lib/core/policy/restore_plan.ts";
+import type { SavedFamily } from "../../lib/core/state/schema.ts";
+import { type Condition, diagnose } from "../../lib/core/policy/status.ts";
+import type {
+  DefaultRoute,
+  Family,
+  NetInterface,
+  PrimaryInfo,
+} from "../../lib/core/model/types.ts";
+import type { TunnelHold } from "../../lib/core/policy/tunnel_hold.ts";
 import { iface, primary, route } from "./fake_route_table.ts";
 
 const en0 = iface("en0", 4, ["192.168.1.0/24", "fe80::/64"]);

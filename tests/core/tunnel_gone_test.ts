@@ -3,9 +3,9 @@
  * gone or down, for at most the bound; a clock and a sleep of the test's, so no real waiting.
  */
 import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { UsageError } from "../../lib/core/errors.ts";
-import { validateTunnelName, waitForTunnelGone } from "../../lib/core/tunnel_gone.ts";
-import type { NetInterface } from "../../lib/core/types.ts";
+import { UsageError } from "../../lib/core/model/errors.ts";
+import { validateTunnelName, waitForTunnelGone } from "../../lib/core/policy/tunnel_gone.ts";
+import type { NetInterface } from "../../lib/core/model/types.ts";
 
 const EN0: NetInterface = { name: "en0", index: 4, up: true, tunnel: false };
 const utun = (up = true): NetInterface => ({ name: "utun5", index: 12, up, tunnel: true });

@@ -4,8 +4,13 @@
  * (Linux) policy rules.
  */
 import { assertEquals, assertMatch } from "../assert.ts";
-import { coveredBlocks, type HoldInput, tunnelHolds } from "../../lib/core/tunnel_hold.ts";
-import type { Carriers, DefaultRoute, NetInterface, WideRoute } from "../../lib/core/types.ts";
+import { coveredBlocks, type HoldInput, tunnelHolds } from "../../lib/core/policy/tunnel_hold.ts";
+import type {
+  Carriers,
+  DefaultRoute,
+  NetInterface,
+  WideRoute,
+} from "../../lib/core/model/types.ts";
 import { iface, route } from "./fake_route_table.ts";
 
 const en0 = iface("en0", 4, ["192.168.1.0/24"]);

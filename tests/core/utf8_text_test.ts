@@ -1,6 +1,6 @@
 // decodeUtf8 must be TextDecoder, only faster to start: same text for every input, and the
 // same failure (a TypeError) for invalid UTF-8 with fatal.
-import { decodeUtf8 } from "../../lib/core/utf8_text.ts";
+import { decodeUtf8 } from "../../lib/util/utf8_text.ts";
 import { assertEquals } from "../assert.ts";
 import { seededRandom } from "../seeded_random.ts";
 

@@ -5,7 +5,7 @@
  * sing-tun replay left behind by a failed test ran for minutes.
  */
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "../assert.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
 import { type DarwinRouteTable, openDarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { standinUnavailableReason, startSimulator } from "../harness/sim.ts";
 import { errnoText, SyscallError } from "../../lib/darwin/errno.ts";

@@ -12,7 +12,7 @@ import {
   LibSystemRouteSystem,
 } from "../../lib/darwin/libsystem.ts";
 import { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
 import {
   decodeMessages,
   defaultRouteRequest,

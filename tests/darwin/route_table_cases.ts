@@ -5,8 +5,8 @@
  * - route_table_inprocess_test.ts: the in-process transport to the same XnuKernel, no FFI.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
-import type { DefaultRoute, RouteEvent } from "../../lib/core/types.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
+import type { DefaultRoute, RouteEvent } from "../../lib/core/model/types.ts";
 import type { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import {
   defaultRouteRequest,

@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { join } from "node:path";
-import type { RouteEvent } from "../../lib/core/types.ts";
+import type { RouteEvent } from "../../lib/core/model/types.ts";
 import { type DarwinRouteTable, openDarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { standinUnavailableReason, startSimulator, utun } from "../harness/sim.ts";
 import { HARNESS_DIR } from "../harness/standin.ts";

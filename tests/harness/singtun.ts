@@ -16,7 +16,7 @@
  * once the tunnel is "up", and {"step":"stopped"} at the end.
  */
 import { parseArgs } from "node:util";
-import { RouteTableError } from "../../lib/core/errors.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
 import { LibSystemRouteSystem } from "../../lib/darwin/libsystem.ts";
 import {
   defaultRouteRequest,

@@ -3,13 +3,13 @@
  * (gitignored), rebuilding when the source is newer than the library.
  *
  * As root, defroute loads DEFROUTE_LIBSYSTEM and runs DEFROUTE_SCUTIL only from a path root alone
- * can change, every directory from `/` down (lib/core/override_path.ts). A checkout owned by
+ * can change, every directory from `/` down (lib/core/trust/override_path.ts). A checkout owned by
  * another user (a CI runner's home, run with sudo) is not such a path: there the stand-ins are
  * staged in a root-owned directory under the system's temp directory instead, one per checkout.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveTrustedPath } from "../../lib/core/path_trust.ts";
+import { resolveTrustedPath } from "../../lib/core/trust/path_trust.ts";
 
 export const HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = join(HARNESS_DIR, "..", "..");

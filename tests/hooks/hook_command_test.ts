@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../assert.ts";
 import { main } from "../../lib/cli/main.ts";
 import { memoryOutput } from "../../lib/cli/output.ts";
-import { CliError } from "../../lib/core/errors.ts";
+import { CliError } from "../../lib/core/model/errors.ts";
 import {
   hookCommand,
   hookSettings,
@@ -14,7 +14,7 @@ import {
   systemHookEnvironment,
 } from "../../lib/cli/hook.ts";
 import { parseArgv } from "../../lib/cli/argv.ts";
-import { newsyslogFields } from "../../lib/core/newsyslog.ts";
+import { newsyslogFields } from "../../lib/daemon/newsyslog.ts";
 import { reportError } from "../../lib/cli/main.ts";
 import type { CommandContext } from "../../lib/cli/command.ts";
 import { HAVE_PLISTLIB, parsePlist } from "./helpers.ts";

@@ -14,7 +14,7 @@ import {
   validateAbsolutePath,
   validateLabel,
   watchProgramArguments,
-} from "../../lib/core/launchd_plist.ts";
+} from "../../lib/daemon/launchd_plist.ts";
 
 if (!HAVE_PLISTLIB) console.log("plist tests skipped: python3 with plistlib is not on PATH");
 

@@ -1,7 +1,7 @@
 /**
  * The RTM_GETADDR dump (lib/linux/netlink_message.ts): the request's bytes, and RTM_NEWADDR
  * decoded with IFA_LOCAL (the interface's own address) preferred over IFA_ADDRESS (the peer on a
- * point-to-point link), for the blackhole check (lib/core/blackhole.ts). The real kernel's answer
+ * point-to-point link), for the blackhole check (lib/core/policy/blackhole.ts). The real kernel's answer
  * is exercised by tests/e2e/red_team_linux_test.ts (a saved gateway that is the namespace's own
  * address is refused).
  */

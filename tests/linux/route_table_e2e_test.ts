@@ -16,7 +16,7 @@ import {
   TUN_DEV,
   withLab,
 } from "./netns.ts";
-import type { DefaultRoute, NetInterface } from "../../lib/core/types.ts";
+import type { DefaultRoute, NetInterface } from "../../lib/core/model/types.ts";
 
 const support = namespaceSupport();
 if (!support.ok) console.log(`skipping Linux RouteTable e2e tests: ${support.reason}`);

@@ -1,7 +1,7 @@
 // The pure parts of the Linux backend: errno meanings, which routes count as defaults, and how
 // kernel multicasts become RouteEvents. The kernel itself is exercised in route_table_e2e_test.ts.
 import { assertEquals } from "../assert.ts";
-import { errorKindOfErrno, errorKindOfSyscallErrno } from "../../lib/core/errors.ts";
+import { errorKindOfErrno, errorKindOfSyscallErrno } from "../../lib/core/model/errors.ts";
 import {
   carriersOf,
   describeDefault,
@@ -36,7 +36,7 @@ import {
   RTNH_F_LINKDOWN,
   type RuleFields,
 } from "../../lib/linux/netlink_message.ts";
-import type { NetInterface } from "../../lib/core/types.ts";
+import type { NetInterface } from "../../lib/core/model/types.ts";
 
 Deno.test("errno names map to RouteTableError kinds", () => {
   const table: [string, string][] = [

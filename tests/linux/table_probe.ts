@@ -18,8 +18,8 @@
  */
 import { openLinuxRouteTable } from "../../lib/linux/route_table.ts";
 import { boundGroups } from "../../lib/linux/libc.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
-import type { DefaultRoute } from "../../lib/core/types.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
+import type { DefaultRoute } from "../../lib/core/model/types.ts";
 
 function print(value: unknown): void {
   console.log(JSON.stringify(value));

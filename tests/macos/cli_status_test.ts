@@ -7,8 +7,8 @@ import { assert, assertEquals } from "../assert.ts";
 import { cleanEnv, DENO, macSupport, NETSTAT, realScutil, ROOT, routeGet, runOk } from "./mac.ts";
 import { parseNetstatRoutes } from "./tool_output.ts";
 import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
-import { isTunnelName } from "../../lib/core/types.ts";
-import type { Family } from "../../lib/core/types.ts";
+import { isTunnelName } from "../../lib/core/model/types.ts";
+import type { Family } from "../../lib/core/model/types.ts";
 
 const support = macSupport();
 if (!support.ok) console.log(`skipping the real-Mac status tests: ${support.reason}`);

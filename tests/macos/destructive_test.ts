@@ -26,7 +26,7 @@ import {
 } from "./mac.ts";
 import { type Proc, spawnProc } from "../json_process.ts";
 import { DENO_RUN_FLAGS } from "../../lib/permissions.ts";
-import type { DefaultRoute } from "../../lib/core/types.ts";
+import type { DefaultRoute } from "../../lib/core/model/types.ts";
 
 const SINGTUN = `${ROOT}/tests/harness/singtun.ts`;
 const HOLDER_SOURCE = `${ROOT}/tests/macos/utun_holder.c`;

@@ -28,9 +28,9 @@ import {
 } from "./mac.ts";
 import { ADDRESS_B, destroyLeftovers, type FethPair, LINK_LOCAL_B, withFeth } from "./feth.ts";
 import { parseIfconfigList, parseNetstatRoutes } from "./tool_output.ts";
-import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/types.ts";
+import type { DefaultRoute, Family, RouteEvent } from "../../lib/core/model/types.ts";
 import { type DarwinRouteTable, isDefaultRouteMessage } from "../../lib/darwin/route_table.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
 import {
   decodeMessage,
   defaultRouteRequest,

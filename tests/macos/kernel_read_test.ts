@@ -40,7 +40,7 @@ import {
   route8FlagNames,
   type RouteGet,
 } from "./tool_output.ts";
-import type { DefaultRoute, Family } from "../../lib/core/types.ts";
+import type { DefaultRoute, Family } from "../../lib/core/model/types.ts";
 import {
   CTL_NET,
   decodeMessage,
@@ -52,8 +52,8 @@ import {
   RTM_GET,
 } from "../../lib/darwin/route_message.ts";
 import { monitorMessages } from "../../lib/darwin/route_socket.ts";
-import { RouteTableError } from "../../lib/core/errors.ts";
-import { isTunnelName } from "../../lib/core/types.ts";
+import { RouteTableError } from "../../lib/core/model/errors.ts";
+import { isTunnelName } from "../../lib/core/model/types.ts";
 import { parseScutilOutput } from "../../lib/darwin/scutil.ts";
 
 const support = macSupport();

@@ -12,7 +12,7 @@ import { LIBSYSTEM_PATH, LibSystemRouteSystem } from "../../lib/darwin/libsystem
 import { DarwinRouteTable } from "../../lib/darwin/route_table.ts";
 import { SCUTIL_PATH, ScutilPrimarySource } from "../../lib/darwin/scutil.ts";
 import { fileURLToPath } from "node:url";
-import type { Family } from "../../lib/core/types.ts";
+import type { Family } from "../../lib/core/model/types.ts";
 import { parseRouteGet, type RouteGet } from "./tool_output.ts";
 
 export { LIBSYSTEM_PATH, SCUTIL_PATH };
