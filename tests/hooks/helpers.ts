@@ -1,6 +1,7 @@
 /**
  * Shared helpers for the hooks tests: parsing a property list with python3's plistlib (an
- * independent, strict parser: expat plus Apple's plist element rules), and finding hook files.
+ * independent, strict parser: expat plus Apple's plist element rules), finding hook files, and
+ * polling with a deadline for the tests that run the real VPN tools.
  */
 import { fileURLToPath } from "node:url";
 
@@ -75,4 +76,20 @@ export function hookScripts(): string[] {
     const head = Deno.readTextFileSync(path).slice(0, 64);
     return /^#!\/(usr\/)?bin\/(env )?bash\b/.test(head);
   });
+}
+
+/** Polls `probe` every 100 ms until it returns a value, for at most `seconds`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined>,
+  context: () => Promise<string>,
+  seconds = 30,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== null && value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gave up after ${seconds} s waiting for ${what}\n${await context()}`);
 }

@@ -18,7 +18,7 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { IP, type Lab, namespaceSupport, ROUTER_ADDRESS, withLab } from "../linux/netns.ts";
-import { BASH, findOnPath, HOOKS_DIR } from "./helpers.ts";
+import { BASH, findOnPath, HOOKS_DIR, waitFor } from "./helpers.ts";
 
 const OPENVPN = findOnPath("openvpn") ??
   ["/usr/sbin/openvpn", "/sbin/openvpn"].find((path) => exists(path)) ?? null;
@@ -186,22 +186,6 @@ function client(lab: Lab, ws: Workspace, extra: string[]): OpenVpn {
     `${ws.dir}/defroute`,
     ...extra,
   ]);
-}
-
-/** Polls `probe` every 100 ms until it returns a value, for at most `seconds`. */
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined>,
-  context: () => Promise<string>,
-  seconds = 30,
-): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== null && value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`gave up after ${seconds} s waiting for ${what}\n${await context()}`);
 }
 
 async function stopped(vpn: OpenVpn): Promise<void> {
