@@ -764,8 +764,8 @@ function decodeMulticast2Header(b: Uint8Array, s: number, addrs: Addrs): Multica
  */
 type Slots = (Sockaddr | undefined)[];
 // The code below indexes slots by number literals (0 RTAX_DST .. 5 RTAX_IFA .. 7 RTAX_BRD,
-// bsd/net/route.h): with the imported RTAX_* bindings instead, decoding one reply measured about a
-// tenth slower (an in-process A/B of the two versions, docs/performance.md, the codec).
+// bsd/net/route.h): the imported RTAX_* bindings measured slower on the per-message path
+// (docs/performance.md §5, "Codec layout").
 
 /** RTAX_MAX empty slots, packed (a literal, not `new Array(8)`, which would be holey). */
 function emptySlots(): Slots {
@@ -808,8 +808,8 @@ function addrsOf(slots: Slots): Addrs {
  * The slot array decodeMessage lends its walk. Scratch, not a channel: walkAddrs writes all eight
  * slots and addrsOf copies them out within the same synchronous call, so nothing in it outlives a
  * decode, and it is passed down as an argument like decodeMessages' own array. Allocating one per
- * call made a single message's decode about a fifth slower (an in-process A/B of the two versions;
- * docs/performance.md, the codec).
+ * call made a single message's decode measurably slower (codec_bench.ts; figures in
+ * docs/performance.md §5, "Codec layout").
  */
 const SINGLE_MESSAGE_SLOTS: Slots = emptySlots();
 
@@ -1045,8 +1045,8 @@ function writeMetrics(bytes: Uint8Array, metrics: Partial<RouteMetrics> | undefi
  * messages.
  *
  * One zero-filled Uint8Array per message, every field written into it in place: a typed array
- * costs about as much as encoding a message's fields on this runtime (docs/performance.md, the
- * codec), and the per-sockaddr arrays and DataViews this replaced made encoding many times slower.
+ * costs about as much as encoding a message's fields on this runtime (docs/performance.md §5),
+ * and the per-sockaddr arrays and DataViews this replaced made encoding many times slower.
  */
 export function encodeRouteMessage(init: RoutingMessageInit): Uint8Array {
   const kind = messageKind(init.type);
